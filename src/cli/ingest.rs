@@ -1,0 +1,55 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::ingest::{self, Options};
+
+pub fn run(
+    case: Option<PathBuf>,
+    source: &str,
+    json: bool,
+    paths: Vec<PathBuf>,
+) -> Result<ExitCode> {
+    if source.trim().is_empty() {
+        eprintln!("triage: --source must name the provider");
+        return Ok(ExitCode::from(2));
+    }
+    let mut case = super::open_case(case)?;
+    let opts = Options {
+        source: source.to_string(),
+        roots: paths,
+        actor: crate::identity::login_name(),
+        progress: !json && super::is_terminal(2),
+    };
+    let summary = ingest::run(&mut case, &opts)?;
+    if json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        println!(
+            "batch {}: {} new, {} duplicates, {} already recorded, {} skipped, {} failed ({} files, {:.1} MB in {:.1} s)",
+            summary.batch,
+            summary.new,
+            summary.duplicates,
+            summary.unchanged,
+            summary.skipped,
+            summary.failed,
+            summary.files,
+            summary.bytes as f64 / 1e6,
+            summary.seconds
+        );
+        for p in &summary.problems {
+            println!(
+                "  {}: {}: {}",
+                p.outcome.as_str(),
+                crate::text::sanitize(&p.path),
+                p.reason
+            );
+        }
+    }
+    Ok(if summary.skipped + summary.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

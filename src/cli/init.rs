@@ -1,0 +1,17 @@
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::store::Case;
+
+pub fn run(dir: &Path) -> Result<ExitCode> {
+    let actor = crate::identity::login_name();
+    Case::init(dir, &actor)?;
+    println!("created case {} (admin: {actor})", dir.display());
+    println!(
+        "next: triage --case {} ingest --source NAME PATH...",
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,70 @@
+//! The scripting contract: an item as JSON (documented in the README).
+
+use serde_json::{json, Value};
+
+use crate::store::items::{Detail, Provenance, Row};
+use crate::taxonomy::Taxonomy;
+
+pub fn provenance(p: &Provenance) -> Value {
+    let mut v = json!({
+        "source": p.source,
+        "path": String::from_utf8_lossy(&p.path),
+        "received_at": p.received_at,
+        "received_by": p.received_by,
+        "size": p.size,
+        "mtime": p.mtime,
+        "batch": p.batch,
+    });
+    if std::str::from_utf8(&p.path).is_err() {
+        v["path_b64"] = json!(crate::text::b64(&p.path));
+    }
+    v
+}
+
+pub fn tags(row: &Row) -> Value {
+    let pick = |kind: &str| -> Vec<&str> {
+        row.tags
+            .iter()
+            .filter(|(k, _)| k == kind)
+            .map(|(_, t)| t.as_str())
+            .collect()
+    };
+    json!({ "crimes": pick("crime"), "parties": pick("party"), "flags": pick("flag") })
+}
+
+pub fn item(d: &Detail, tax: &Taxonomy, full: bool) -> Value {
+    let r = &d.row;
+    let mut v = json!({
+        "ref": crate::store::reference(r.id),
+        "sha256": r.sha256,
+        "size": r.size,
+        "mime": r.mime,
+        "type": r.kind,
+        "status": r.status,
+        "name": r.name,
+        "captured_at": r.captured_at,
+        "received_at": r.created_at,
+        "ext_mismatch": d.ext_mismatch,
+        "sources": d.provenance.iter().map(provenance).collect::<Vec<_>>(),
+        "metadata": d.metadata,
+        "tags": tags(r),
+    });
+    if full {
+        v["status_by"] = json!(d.status_by);
+        v["status_at"] = json!(d.status_at);
+        v["tag_details"] = d
+            .tags
+            .iter()
+            .map(|t| {
+                let term = tax.get(&t.term);
+                json!({
+                    "term": t.term, "kind": t.kind, "set_by": t.set_by, "set_at": t.set_at,
+                    "label": term.map(|x| x.en.clone()),
+                    "ref": term.and_then(|x| x.legal_ref.clone()),
+                })
+            })
+            .collect();
+        v["notes"] = json!(d.notes);
+    }
+    v
+}

@@ -1,0 +1,54 @@
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Result};
+
+use crate::store::query::{self, Selection, View};
+
+pub fn run(case: Option<PathBuf>, json: bool, filter: Option<&str>) -> Result<ExitCode> {
+    let case = super::open_case(case)?;
+    let tax = super::taxonomy(&case)?;
+    let me = crate::identity::login_name();
+    let compiled = match filter.map(crate::filter::parse).transpose() {
+        Ok(Some(Some(expr))) => Some(
+            query::filter_where(&expr, &tax)
+                .map_err(|e| anyhow!("filter {}", e.pointer(filter.unwrap_or(""))))?,
+        ),
+        Ok(_) => None,
+        Err(e) => return Err(anyhow!("filter {}", e.pointer(filter.unwrap_or("")))),
+    };
+    let sel = Selection::new(&View::All, &me, compiled);
+    let out = std::io::stdout();
+    let mut out = std::io::BufWriter::new(out.lock());
+    let mut after = None;
+    loop {
+        // Keyset pages keep memory flat on a case of any size.
+        let rows = sel.after(&case.conn, after, 500)?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.id);
+        for row in &rows {
+            let line = if json {
+                let detail = crate::store::items::detail(&case.conn, row.id)?
+                    .ok_or_else(|| anyhow!("item {} vanished", row.id))?;
+                serde_json::to_string(&super::json::item(&detail, &tax, false))?
+            } else {
+                format!(
+                    "{}  {}  {:<6} {:>10}  {:<10} {}  {}",
+                    crate::store::reference(row.id),
+                    &row.sha256[..12],
+                    row.kind,
+                    row.size,
+                    row.status,
+                    crate::text::sanitize(&row.first_source),
+                    crate::text::sanitize(&row.name)
+                )
+            };
+            if writeln!(out, "{line}").is_err() {
+                return Ok(ExitCode::SUCCESS); // reader went away (e.g. `| head`)
+            }
+        }
+    }
+    out.flush().ok();
+    Ok(ExitCode::SUCCESS)
+}

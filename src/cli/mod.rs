@@ -1,0 +1,34 @@
+//! The non-interactive subcommands: one file each, one `run` function each.
+
+pub mod demo;
+pub mod ingest;
+pub mod init;
+pub mod json;
+pub mod list;
+pub mod open;
+pub mod show;
+pub mod tag;
+pub mod terms;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::store::Case;
+
+/// The case named by `--case` or `TRIAGE_CASE`, opened; a clear one-line error otherwise.
+pub fn open_case(case: Option<PathBuf>) -> Result<Case> {
+    let dir = case.context(
+        "no case given: pass --case DIR or set TRIAGE_CASE (create one with `triage init DIR`)",
+    )?;
+    Ok(Case::open(&dir)?)
+}
+
+pub fn taxonomy(case: &Case) -> Result<crate::taxonomy::Taxonomy> {
+    crate::taxonomy::Taxonomy::for_case(&case.root).map_err(anyhow::Error::msg)
+}
+
+pub fn is_terminal(fd: i32) -> bool {
+    // SAFETY: isatty only inspects the descriptor.
+    unsafe { libc::isatty(fd) == 1 }
+}

@@ -1,0 +1,80 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Result};
+
+use crate::store::items;
+use crate::text::sanitize;
+
+pub fn run(case: Option<PathBuf>, key: &str, json: bool) -> Result<ExitCode> {
+    let case = super::open_case(case)?;
+    let tax = super::taxonomy(&case)?;
+    let id = items::find(&case.conn, key).map_err(|e| anyhow!(e))?;
+    let d = items::detail(&case.conn, id)?.ok_or_else(|| anyhow!("{key}: no such item"))?;
+    if json {
+        let mut v = super::json::item(&d, &tax, true);
+        v["history"] = serde_json::to_value(crate::store::audit::for_item(&case.conn, id)?)?;
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let r = &d.row;
+    println!("{}  {}", crate::store::reference(r.id), sanitize(&r.name));
+    println!("  sha256   {}", r.sha256);
+    println!("  size     {} bytes", r.size);
+    println!("  type     {} ({})", r.mime, r.kind);
+    if let Some(m) = &d.ext_mismatch {
+        println!("  MISMATCH {m}");
+    }
+    println!(
+        "  status   {}{}",
+        r.status,
+        d.status_by
+            .as_ref()
+            .map(|b| format!(" by {b} at {}", d.status_at.clone().unwrap_or_default()))
+            .unwrap_or_default()
+    );
+    println!("  received");
+    for p in &d.provenance {
+        println!(
+            "    {} {} by {} (batch {}): {}",
+            p.received_at,
+            sanitize(&p.source),
+            p.received_by,
+            p.batch,
+            sanitize(&String::from_utf8_lossy(&p.path))
+        );
+    }
+    let meta = serde_json::to_value(&d.metadata)?;
+    if let Some(obj) = meta.as_object() {
+        for (section, fields) in obj {
+            println!("  {section}");
+            match fields.as_object() {
+                Some(f) => {
+                    for (k, v) in f {
+                        let text = match v {
+                            serde_json::Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        let first = crate::text::sanitize_multiline(&text);
+                        println!("    {k:<12} {}", first.first().cloned().unwrap_or_default());
+                    }
+                }
+                None => println!("    {}", sanitize(&fields.to_string())),
+            }
+        }
+    }
+    if !d.tags.is_empty() {
+        println!("  tags");
+        for t in &d.tags {
+            let label = tax.get(&t.term).map(|x| x.en.as_str()).unwrap_or("?");
+            println!(
+                "    {:<6} {} ({}) by {} at {}",
+                t.kind, t.term, label, t.set_by, t.set_at
+            );
+        }
+    }
+    for n in &d.notes {
+        println!("  note by {} at {}: {}", n.author, n.at, sanitize(&n.body));
+    }
+    Ok(ExitCode::SUCCESS)
+}

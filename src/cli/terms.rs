@@ -1,0 +1,31 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::taxonomy::Taxonomy;
+
+pub fn run(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
+    let tax = match case {
+        Some(_) => super::taxonomy(&super::open_case(case)?)?,
+        None => Taxonomy::default_set(),
+    };
+    for t in &tax.terms {
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({"id": t.id, "kind": t.kind.as_str(), "en": t.en, "ar": t.ar,
+                    "ref": t.legal_ref, "group": t.group, "aliases": t.aliases})
+            );
+        } else {
+            println!(
+                "{:<6} {:<28} {}  {}",
+                t.kind.as_str(),
+                t.id,
+                t.en,
+                t.legal_ref.as_deref().unwrap_or("")
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,361 @@
+//! Effects: what an update asks the outside world to do (read a window, save a change), and
+//! the outcomes that come back. The runtime is the only console code that touches the case.
+
+use std::sync::Arc;
+
+use crate::store::changes::{self, Edit};
+use crate::store::items::{self, Detail, Row};
+use crate::store::query::{self, Selection, View};
+use crate::store::Case;
+use crate::taxonomy::{Taxonomy, TermKind};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Anchor {
+    Start,
+    End,
+    /// `n` more rows after this id (sliding the window forward).
+    After(i64, usize),
+    /// `n` more rows before this id (sliding the window back).
+    Before(i64, usize),
+    /// Reload the window from `first` (known to be at `offset`), selecting `select` or the
+    /// first row after it.
+    Reload {
+        first: i64,
+        offset: u64,
+        select: i64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Then {
+    /// Reload the window where it is.
+    Stay,
+    /// Move to the next untriaged item of the view.
+    NextUntriaged,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Load(Anchor),
+    SetView(View),
+    SetFilter(Option<String>),
+    Detail(i64),
+    Apply { edit: Edit, then: Then },
+    Undo,
+    RepeatLast { items: Vec<i64> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Select {
+    First,
+    Last,
+    Id(i64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Window {
+        rows: Vec<Row>,
+        offset: u64,
+        select: Select,
+    },
+    Slide {
+        rows: Vec<Row>,
+        forward: bool,
+    },
+    Counts {
+        total: u64,
+        untriaged: u64,
+    },
+    Detail(Option<Box<Detail>>),
+    /// A change committed; `at` is the local wall time of the commit (HH:MM:SS).
+    Saved {
+        summary: String,
+        at: String,
+    },
+    NoChange(String),
+    Recent(TermKind, Vec<String>),
+    Sources(Vec<String>),
+    Filter(Option<String>),
+    FilterError(String),
+    Error(String),
+}
+
+/// Window state the runtime needs to carry out an effect.
+#[derive(Debug, Clone, Copy)]
+pub struct Here {
+    pub page: usize,
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+    pub current: Option<i64>,
+    pub offset: u64,
+}
+
+pub struct Runtime {
+    pub case: Case,
+    tax: Arc<Taxonomy>,
+    reviewer: String,
+    view: View,
+    filter: Option<query::Where>,
+    selection: Selection,
+}
+
+impl Runtime {
+    pub fn new(case: Case, tax: Arc<Taxonomy>, reviewer: String) -> Runtime {
+        let selection = Selection::new(&View::Untriaged, &reviewer, None);
+        Runtime {
+            case,
+            tax,
+            reviewer,
+            view: View::Untriaged,
+            filter: None,
+            selection,
+        }
+    }
+
+    /// What the console needs at start: the first window, counts, recent terms, sources.
+    pub fn start(&mut self, page: usize) -> Vec<Outcome> {
+        let mut out = self.run(&Effect::Load(Anchor::Start), here(page));
+        out.push(self.counts());
+        for kind in [TermKind::Crime, TermKind::Party, TermKind::Flag] {
+            out.push(self.recent(kind));
+        }
+        match items::sources(&self.case.conn) {
+            Ok(s) => out.push(Outcome::Sources(s)),
+            Err(e) => out.push(Outcome::Error(e.to_string())),
+        }
+        out
+    }
+
+    pub fn run(&mut self, effect: &Effect, at: Here) -> Vec<Outcome> {
+        match self.try_run(effect, at) {
+            Ok(v) => v,
+            Err(e) => vec![Outcome::Error(e)],
+        }
+    }
+
+    fn try_run(&mut self, effect: &Effect, at: Here) -> Result<Vec<Outcome>, String> {
+        let e = |e: rusqlite::Error| e.to_string();
+        match effect {
+            Effect::Load(anchor) => Ok(vec![self.load(anchor, at).map_err(e)?]),
+            Effect::SetView(view) => {
+                self.view = view.clone();
+                self.rebuild();
+                Ok(vec![
+                    self.load(&Anchor::Start, at).map_err(e)?,
+                    self.counts(),
+                ])
+            }
+            Effect::SetFilter(text) => {
+                let compiled = match text.as_deref().map(crate::filter::parse) {
+                    None | Some(Ok(None)) => None,
+                    Some(Ok(Some(expr))) => match query::filter_where(&expr, &self.tax) {
+                        Ok(w) => Some(w),
+                        Err(err) => return Ok(vec![Outcome::FilterError(err.to_string())]),
+                    },
+                    Some(Err(err)) => return Ok(vec![Outcome::FilterError(err.to_string())]),
+                };
+                self.filter = compiled;
+                self.rebuild();
+                let shown = text.clone().filter(|t| !t.trim().is_empty());
+                Ok(vec![
+                    Outcome::Filter(shown),
+                    self.load(&Anchor::Start, at).map_err(e)?,
+                    self.counts(),
+                ])
+            }
+            Effect::Detail(id) => Ok(vec![Outcome::Detail(
+                items::detail(&self.case.conn, *id)
+                    .map_err(e)?
+                    .map(Box::new),
+            )]),
+            Effect::Apply { edit, then } => {
+                let applied = changes::apply(&mut self.case, &self.tax, &self.reviewer, edit)
+                    .map_err(|e| format!("not saved: {e}"))?;
+                self.after_change(applied, *then, at, matches!(edit, Edit::Tags { .. }))
+            }
+            Effect::Undo => {
+                let applied = changes::undo(&mut self.case, &self.reviewer)
+                    .map_err(|e| format!("not undone: {e}"))?;
+                self.after_change(applied, Then::Stay, at, true)
+            }
+            Effect::RepeatLast { items } => {
+                let last =
+                    changes::last_decision_tags(&self.case.conn, &self.reviewer).map_err(e)?;
+                let Some((from, tags)) = last.filter(|(_, t)| !t.is_empty()) else {
+                    return Ok(vec![Outcome::NoChange(
+                        "no previous decision with tags to repeat".into(),
+                    )]);
+                };
+                let edit = Edit::Tags {
+                    items: items.clone(),
+                    add: tags,
+                    remove: vec![],
+                };
+                let applied = changes::apply(&mut self.case, &self.tax, &self.reviewer, &edit)
+                    .map_err(|e| format!("not saved: {e}"))?;
+                let mut out = self.after_change(applied, Then::Stay, at, true)?;
+                if let Some(Outcome::Saved { summary, .. }) = out.first_mut() {
+                    *summary = format!("{summary} (as {})", crate::store::reference(from));
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    fn after_change(
+        &mut self,
+        applied: changes::Applied,
+        then: Then,
+        at: Here,
+        tags_changed: bool,
+    ) -> Result<Vec<Outcome>, String> {
+        let e = |e: rusqlite::Error| e.to_string();
+        let mut out = vec![if applied.change_id.is_some() {
+            Outcome::Saved {
+                summary: applied.summary,
+                at: chrono::Local::now().format("%H:%M:%S").to_string(),
+            }
+        } else {
+            Outcome::NoChange(applied.summary)
+        }];
+        let current = at.current.unwrap_or(0);
+        let anchor = match then {
+            Then::NextUntriaged => match self
+                .selection
+                .next_untriaged(&self.case.conn, current)
+                .map_err(e)?
+            {
+                Some(next) if at.last.is_some_and(|l| next <= l) || at.last.is_none() => {
+                    Anchor::Reload {
+                        first: at.first.unwrap_or(next),
+                        offset: at.offset,
+                        select: next,
+                    }
+                }
+                Some(next) => Anchor::Reload {
+                    first: next,
+                    offset: self
+                        .selection
+                        .count_before(&self.case.conn, next)
+                        .map_err(e)?,
+                    select: next,
+                },
+                None => {
+                    out.push(Outcome::NoChange(
+                        "no more untriaged items in this view".into(),
+                    ));
+                    Anchor::Reload {
+                        first: at.first.unwrap_or(current),
+                        offset: at.offset,
+                        select: current,
+                    }
+                }
+            },
+            Then::Stay => Anchor::Reload {
+                first: at.first.unwrap_or(current),
+                offset: at.offset,
+                select: current,
+            },
+        };
+        out.push(self.load(&anchor, at).map_err(e)?);
+        out.push(self.counts());
+        if tags_changed {
+            for kind in [TermKind::Crime, TermKind::Party, TermKind::Flag] {
+                out.push(self.recent(kind));
+            }
+        }
+        Ok(out)
+    }
+
+    fn rebuild(&mut self) {
+        self.selection = Selection::new(&self.view, &self.reviewer, self.filter.clone());
+    }
+
+    fn load(&self, anchor: &Anchor, at: Here) -> rusqlite::Result<Outcome> {
+        let conn = &self.case.conn;
+        let page = at.page.max(1);
+        Ok(match anchor {
+            Anchor::Start => Outcome::Window {
+                rows: self.selection.after(conn, None, page)?,
+                offset: 0,
+                select: Select::First,
+            },
+            Anchor::End => {
+                let rows = self.selection.before(conn, None, page)?;
+                let total = self.selection.count(conn)?;
+                Outcome::Window {
+                    offset: total.saturating_sub(rows.len() as u64),
+                    rows,
+                    select: Select::Last,
+                }
+            }
+            Anchor::After(id, n) => Outcome::Slide {
+                rows: self.selection.after(conn, Some(*id), *n)?,
+                forward: true,
+            },
+            Anchor::Before(id, n) => Outcome::Slide {
+                rows: self.selection.before(conn, Some(*id), *n)?,
+                forward: false,
+            },
+            Anchor::Reload {
+                first,
+                offset,
+                select,
+            } => {
+                let mut rows = self.selection.from(conn, *first, page)?;
+                let mut offset = *offset;
+                // The window must reach the selected item...
+                if rows.last().is_some_and(|r| r.id < *select) {
+                    rows = self.selection.from(conn, *select, page)?;
+                    offset = self.selection.count_before(conn, *select)?;
+                }
+                // ...and stay full near the end of the view.
+                if rows.len() < page {
+                    let first_id = rows.first().map(|r| r.id);
+                    let before = self.selection.before(conn, first_id, page - rows.len())?;
+                    offset = match first_id {
+                        Some(_) => offset.saturating_sub(before.len() as u64),
+                        None => self
+                            .selection
+                            .count(conn)?
+                            .saturating_sub(before.len() as u64),
+                    };
+                    let mut all = before;
+                    all.extend(rows);
+                    rows = all;
+                }
+                Outcome::Window {
+                    rows,
+                    offset,
+                    select: Select::Id(*select),
+                }
+            }
+        })
+    }
+
+    fn counts(&self) -> Outcome {
+        let conn = &self.case.conn;
+        match (self.selection.count(conn), query::untriaged_count(conn)) {
+            (Ok(total), Ok(untriaged)) => Outcome::Counts { total, untriaged },
+            (Err(e), _) | (_, Err(e)) => Outcome::Error(e.to_string()),
+        }
+    }
+
+    fn recent(&self, kind: TermKind) -> Outcome {
+        match changes::recent_terms(&self.case.conn, &self.reviewer, &self.tax, kind, 9) {
+            Ok(ids) => Outcome::Recent(kind, ids),
+            Err(e) => Outcome::Error(e.to_string()),
+        }
+    }
+}
+
+fn here(page: usize) -> Here {
+    Here {
+        page,
+        first: None,
+        last: None,
+        current: None,
+        offset: 0,
+    }
+}

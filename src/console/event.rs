@@ -1,0 +1,45 @@
+//! Everything that wakes the console comes through one channel: terminal input (read on its
+//! own thread) and signals. There is no timer: nothing is drawn unless something happened.
+
+use std::sync::mpsc::{self, Receiver, Sender};
+
+use ratatui::crossterm::event::{self, Event as TermEvent};
+
+pub enum Event {
+    Term(TermEvent),
+    /// SIGTERM, SIGHUP, SIGINT: leave cleanly.
+    Signal(i32),
+    /// Input ended (the terminal or the SSH connection went away).
+    InputClosed,
+}
+
+pub fn channel() -> (Sender<Event>, Receiver<Event>) {
+    mpsc::channel()
+}
+
+pub fn spawn_input(tx: Sender<Event>) {
+    std::thread::spawn(move || loop {
+        match event::read() {
+            Ok(ev) => {
+                if tx.send(Event::Term(ev)).is_err() {
+                    return;
+                }
+            }
+            Err(_) => {
+                let _ = tx.send(Event::InputClosed);
+                return;
+            }
+        }
+    });
+}
+
+pub fn spawn_signals(tx: Sender<Event>) -> std::io::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])?;
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            let _ = tx.send(Event::Signal(sig));
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! The term picker's matching: filter as you type over English and Arabic labels, aliases,
+//! legal references and ids, with Arabic folding; recent terms first when the query is empty.
+
+use super::state::Picker;
+use crate::taxonomy::Taxonomy;
+use crate::text::fold::fold;
+
+pub fn refilter(p: &mut Picker, tax: &Taxonomy, recent: &[String]) {
+    p.matches.clear();
+    p.recent_count = 0;
+    if p.query.trim().is_empty() {
+        for id in recent.iter().take(9) {
+            if let Some(i) = tax
+                .terms
+                .iter()
+                .position(|t| &t.id == id && t.kind == p.kind)
+            {
+                p.matches.push(i);
+            }
+        }
+        p.recent_count = p.matches.len();
+        for (i, t) in tax.terms.iter().enumerate() {
+            if t.kind == p.kind && !p.matches[..p.recent_count].contains(&i) {
+                p.matches.push(i);
+            }
+        }
+    } else {
+        let q = fold(p.query.trim());
+        let mut scored: Vec<(u32, usize)> = tax
+            .terms
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.kind == p.kind)
+            .filter_map(|(i, t)| {
+                let fields = std::iter::once(t.en.as_str())
+                    .chain(std::iter::once(t.ar.as_str()))
+                    .chain(t.aliases.iter().map(String::as_str))
+                    .chain(t.legal_ref.as_deref())
+                    .chain(std::iter::once(t.id.as_str()));
+                fields
+                    .filter_map(|f| score(&fold(f), &q))
+                    .max()
+                    .map(|s| (s, i))
+            })
+            .collect();
+        // Best score first; equal scores keep taxonomy order.
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        p.matches = scored.into_iter().map(|(_, i)| i).collect();
+    }
+    p.cursor = p.cursor.min(p.matches.len().saturating_sub(1));
+    if !p.query.is_empty() {
+        p.cursor = 0;
+    }
+}
+
+/// Higher is better: whole-word prefix > substring > all words' prefixes > subsequence.
+fn score(field: &str, q: &str) -> Option<u32> {
+    if field.starts_with(q) {
+        return Some(400);
+    }
+    if field
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|w| w.starts_with(q))
+    {
+        return Some(300);
+    }
+    if field.contains(q) {
+        return Some(200);
+    }
+    let words: Vec<&str> = q.split_whitespace().collect();
+    if words.len() > 1 && words.iter().all(|w| field.contains(w)) {
+        return Some(150);
+    }
+    let mut chars = field.chars();
+    if q.chars()
+        .filter(|c| !c.is_whitespace())
+        .all(|c| chars.any(|f| f == c))
+    {
+        return Some(100);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::taxonomy::TermKind;
+    use std::collections::BTreeSet;
+
+    fn picker(kind: TermKind, query: &str) -> Picker {
+        Picker {
+            kind,
+            query: query.into(),
+            matches: vec![],
+            recent_count: 0,
+            cursor: 0,
+            checked: BTreeSet::new(),
+            original: BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn matches_english_arabic_and_reference() {
+        let tax = Taxonomy::default_set();
+        for q in ["chem", "كيميا", "sarin", "8(2)(e)(i)"] {
+            let mut p = picker(TermKind::Crime, q);
+            refilter(&mut p, &tax, &[]);
+            assert!(!p.matches.is_empty(), "no match for {q}");
+        }
+        let mut p = picker(TermKind::Crime, "chem");
+        refilter(&mut p, &tax, &[]);
+        assert!(tax.terms[p.matches[0]].en.to_lowercase().contains("chem"));
+    }
+
+    #[test]
+    fn recent_terms_come_first() {
+        let tax = Taxonomy::default_set();
+        let last = tax.of_kind(TermKind::Party).last().unwrap().id.clone();
+        let mut p = picker(TermKind::Party, "");
+        refilter(&mut p, &tax, &[last.clone()]);
+        assert_eq!(p.recent_count, 1);
+        assert_eq!(tax.terms[p.matches[0]].id, last);
+    }
+}

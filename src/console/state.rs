@@ -1,0 +1,164 @@
+//! What the screen shows: a window of rows (never the whole case), the selection, marks, the
+//! open popup. The database stays the truth; this is a view of it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use crate::store::items::{Detail, Row};
+use crate::store::query::View;
+use crate::taxonomy::{Taxonomy, TermKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Queue,
+    Details,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Filter,
+    Note,
+    Escalate,
+}
+
+impl PromptKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            PromptKind::Filter => "filter",
+            PromptKind::Note => "note",
+            PromptKind::Escalate => "escalate: reason",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: String,
+    /// A problem with the input (e.g. a filter error), shown under it.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picker {
+    pub kind: TermKind,
+    pub query: String,
+    /// Indexes into the taxonomy's terms, in display order (recent first when no query).
+    pub matches: Vec<usize>,
+    /// How many of `matches` (from the top) are recent terms with digit accelerators.
+    pub recent_count: usize,
+    pub cursor: usize,
+    pub checked: BTreeSet<String>,
+    pub original: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewMenu {
+    pub views: Vec<View>,
+    pub cursor: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Normal,
+    Picker(Picker),
+    Prompt(Prompt),
+    Views(ViewMenu),
+    Help { scroll: u16 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Saved,
+    Error,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub case_name: String,
+    pub reviewer: String,
+    pub taxonomy: Arc<Taxonomy>,
+    pub view: View,
+    pub filter: Option<String>,
+    /// The visible window of the current view.
+    pub rows: Vec<Row>,
+    /// Position in the view of `rows[0]`.
+    pub offset: u64,
+    pub selected: usize,
+    pub total: u64,
+    pub untriaged: u64,
+    pub detail: Option<Detail>,
+    pub detail_scroll: u16,
+    pub marks: BTreeSet<i64>,
+    pub focus: Pane,
+    pub mode: Mode,
+    /// How many queue rows fit on screen; the window size.
+    pub page: usize,
+    pub width: u16,
+    pub height: u16,
+    pub message: Option<(Level, String)>,
+    pub last_saved: Option<String>,
+    pub recent: HashMap<TermKind, Vec<String>>,
+    pub sources: Vec<String>,
+    pub quit: bool,
+}
+
+impl State {
+    pub fn new(case_name: String, reviewer: String, taxonomy: Arc<Taxonomy>) -> State {
+        State {
+            case_name,
+            reviewer,
+            taxonomy,
+            view: View::Untriaged,
+            filter: None,
+            rows: Vec::new(),
+            offset: 0,
+            selected: 0,
+            total: 0,
+            untriaged: 0,
+            detail: None,
+            detail_scroll: 0,
+            marks: BTreeSet::new(),
+            focus: Pane::Queue,
+            mode: Mode::Normal,
+            page: 20,
+            width: 80,
+            height: 24,
+            message: None,
+            last_saved: None,
+            recent: HashMap::new(),
+            sources: Vec::new(),
+            quit: false,
+        }
+    }
+
+    pub fn current(&self) -> Option<&Row> {
+        self.rows.get(self.selected)
+    }
+
+    pub fn current_id(&self) -> Option<i64> {
+        self.current().map(|r| r.id)
+    }
+
+    /// The items a tagging action applies to: the marked ones, or the current one.
+    pub fn targets(&self) -> Vec<i64> {
+        if self.marks.is_empty() {
+            self.current_id().into_iter().collect()
+        } else {
+            self.marks.iter().copied().collect()
+        }
+    }
+
+    /// Position of the selection in the view (0-based).
+    pub fn position(&self) -> u64 {
+        self.offset + self.selected as u64
+    }
+
+    /// Does the current item carry this term (as far as the loaded detail says)?
+    pub fn current_has(&self, term: &str) -> bool {
+        self.current()
+            .map(|r| r.tags.iter().any(|(_, t)| t == term))
+            .unwrap_or(false)
+    }
+}

@@ -1,0 +1,91 @@
+//! The terminal: raw mode and the alternate screen, restored on quit, panic and signals; and a
+//! frame writer that sends each frame in one write, wrapped in synchronized-output markers.
+
+use std::io::{self, Write};
+
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::terminal::{
+    self, BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen,
+    LeaveAlternateScreen,
+};
+use ratatui::crossterm::{cursor, queue};
+use ratatui::Terminal;
+
+/// Collects a frame; `flush` is a no-op so that ratatui's own flushes do not split a frame.
+/// `commit` sends the whole frame with one write.
+pub struct FrameWriter {
+    buf: Vec<u8>,
+    out: io::Stdout,
+    pub bytes_sent: u64,
+}
+
+impl Write for FrameWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl FrameWriter {
+    pub fn commit(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let mut out = self.out.lock();
+        out.write_all(&self.buf)?;
+        out.flush()?;
+        self.bytes_sent += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+pub type Term = Terminal<CrosstermBackend<FrameWriter>>;
+
+pub fn enter() -> io::Result<Term> {
+    terminal::enable_raw_mode()?;
+    let mut out = io::stdout();
+    // No mouse capture: the terminal's own selection and scrollback keep working.
+    queue!(out, EnterAlternateScreen, cursor::Hide)?;
+    out.flush()?;
+    install_panic_hook();
+    let writer = FrameWriter {
+        buf: Vec::with_capacity(64 * 1024),
+        out: io::stdout(),
+        bytes_sent: 0,
+    };
+    Terminal::new(CrosstermBackend::new(writer))
+}
+
+/// Put the terminal back as it was. Safe to call more than once.
+pub fn restore() {
+    let mut out = io::stdout();
+    let _ = queue!(
+        out,
+        EndSynchronizedUpdate,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
+    let _ = out.flush();
+    let _ = terminal::disable_raw_mode();
+}
+
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        previous(info);
+    }));
+}
+
+/// Draw one frame with `render`, as a single synchronized write.
+pub fn draw(term: &mut Term, render: impl FnOnce(&mut ratatui::Frame)) -> io::Result<()> {
+    queue!(term.backend_mut().writer_mut(), BeginSynchronizedUpdate)?;
+    term.draw(render)?;
+    let w = term.backend_mut().writer_mut();
+    queue!(w, EndSynchronizedUpdate)?;
+    w.commit()
+}

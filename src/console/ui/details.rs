@@ -1,0 +1,296 @@
+//! The details pane: everything known about the selected item. Labels stay in fixed places so
+//! that moving to the next item rewrites only the values that differ.
+
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use ratatui::Frame;
+
+use crate::console::state::{Pane, State};
+use crate::console::theme::Theme;
+use crate::ingest::meta::Metadata;
+use crate::store::items::Detail;
+use crate::text::{bidi, sanitize, sanitize_multiline, width};
+
+const LABEL: usize = 9;
+
+pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
+    let style = if state.focus == Pane::Details {
+        theme.title()
+    } else {
+        theme.dim()
+    };
+    let title = match &state.detail {
+        Some(d) => format!(" {} ", crate::store::reference(d.row.id)),
+        None => " details ".into(),
+    };
+    let block = Block::bordered().title(Span::styled(title, style));
+    let inner = block.inner(area);
+    let lines = match &state.detail {
+        Some(d) => lines(state, d, theme, inner.width as usize),
+        None => vec![Line::styled(" no item selected", theme.dim())],
+    };
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((state.detail_scroll, 0)),
+        area,
+    );
+}
+
+struct Out<'t> {
+    lines: Vec<Line<'static>>,
+    w: usize,
+    theme: &'t Theme,
+}
+
+impl Out<'_> {
+    fn heading(&mut self, text: &str) {
+        self.lines.push(Line::styled(
+            width::truncate(text, self.w),
+            self.theme.heading(),
+        ));
+    }
+
+    /// `label value`, the value sanitised, wrapped under itself, right-to-left text in
+    /// visual order and right-aligned.
+    fn field(&mut self, label: &str, value: &str, style: Style) {
+        let clean = sanitize(value);
+        let avail = self.w.saturating_sub(LABEL).max(1);
+        let rtl = bidi::is_rtl_paragraph(&clean);
+        for (i, part) in width::wrap(&clean, avail).into_iter().enumerate() {
+            let shown = if rtl {
+                let v = bidi::visual(&part);
+                format!("{}{v}", " ".repeat(avail.saturating_sub(width::width(&v))))
+            } else {
+                bidi::visual(&part)
+            };
+            let l = if i == 0 { label } else { "" };
+            self.lines.push(Line::from(vec![
+                Span::styled(width::fit(l, LABEL), self.theme.label()),
+                Span::styled(shown, style),
+            ]));
+        }
+    }
+
+    fn plain(&mut self, label: &str, value: &str) {
+        self.field(label, value, Style::default());
+    }
+
+    /// Several lines of evidence text (an excerpt), each sanitised; RTL lines right-aligned.
+    fn block_text(&mut self, text: &str, max_lines: usize) {
+        let mut n = 0;
+        for line in sanitize_multiline(text) {
+            for part in width::wrap(&line, self.w.saturating_sub(2).max(1)) {
+                if n >= max_lines {
+                    self.lines.push(Line::styled("  …", self.theme.dim()));
+                    return;
+                }
+                let (v, rtl) = bidi::visual_with_direction(&part);
+                let line = Line::raw(format!("  {v}"));
+                self.lines.push(if rtl {
+                    line.alignment(Alignment::Right)
+                } else {
+                    line
+                });
+                n += 1;
+            }
+        }
+    }
+}
+
+fn lines(state: &State, d: &Detail, theme: &Theme, w: usize) -> Vec<Line<'static>> {
+    let mut o = Out {
+        lines: Vec::new(),
+        w,
+        theme,
+    };
+    let r = &d.row;
+    o.plain("name", &r.name);
+    let status = match &d.status_by {
+        Some(by) => format!(
+            "{} by {by} {}",
+            r.status,
+            d.status_at.as_deref().map(short_time).unwrap_or_default()
+        ),
+        None => r.status.clone(),
+    };
+    o.plain("status", &status);
+    // The hash on two fixed lines: it changes with every item, nothing else should move.
+    o.plain("sha256", r.sha256.get(..32).unwrap_or(&r.sha256));
+    o.plain("", r.sha256.get(32..).unwrap_or(""));
+    o.plain(
+        "size",
+        &format!("{} ({} bytes)", human_size(r.size), r.size),
+    );
+    o.plain("type", &r.mime);
+    if let Some(m) = &d.ext_mismatch {
+        o.field("MISMATCH", m, theme.warn());
+    }
+    o.heading(&format!("Received ({})", d.provenance.len()));
+    for p in &d.provenance {
+        o.plain(
+            &p.source,
+            &format!("{} by {}", short_time(&p.received_at), p.received_by),
+        );
+        o.plain("", &String::from_utf8_lossy(&p.path));
+    }
+    metadata(&mut o, &d.metadata);
+    tags(&mut o, state, d);
+    if !d.notes.is_empty() {
+        o.heading("Notes");
+        for n in &d.notes {
+            o.plain(&n.author, &format!("{} {}", short_time(&n.at), n.body));
+        }
+    }
+    o.lines
+}
+
+fn metadata(o: &mut Out, m: &Metadata) {
+    if let Some(i) = &m.image {
+        o.heading("Image");
+        o.plain("pixels", &format!("{}×{} {}", i.width, i.height, i.format));
+    }
+    if let Some(e) = &m.exif {
+        let camera = [e.make.as_deref(), e.model.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !camera.is_empty() {
+            o.plain("camera", &camera);
+        }
+        if let Some(t) = &e.captured_at {
+            o.plain("taken", t);
+        }
+        if let Some(g) = &e.gps {
+            let alt = g.alt.map(|a| format!("  alt {a} m")).unwrap_or_default();
+            o.plain("gps", &format!("{:.6}, {:.6}{alt}", g.lat, g.lon));
+        }
+        if let Some(s) = &e.software {
+            o.plain("software", s);
+        }
+        if let Some(t) = &e.modified_at {
+            o.plain("modified", t);
+        }
+        if let Some(or) = e.orientation.filter(|o| *o != 1) {
+            o.plain("rotate", &format!("EXIF orientation {or}"));
+        }
+    }
+    if let Some(p) = &m.pdf {
+        o.heading("PDF");
+        let fields = [
+            ("title", &p.title),
+            ("author", &p.author),
+            ("created", &p.created),
+            ("modified", &p.modified),
+            ("creator", &p.creator),
+            ("producer", &p.producer),
+        ];
+        if let Some(n) = p.pages {
+            o.plain("pages", &n.to_string());
+        }
+        for (label, v) in fields {
+            if let Some(v) = v {
+                o.plain(label, v);
+            }
+        }
+    }
+    if let Some(e) = &m.email {
+        o.heading("E-mail");
+        if let Some(v) = &e.from {
+            o.plain("from", v);
+        }
+        if !e.to.is_empty() {
+            o.plain("to", &e.to.join(", "));
+        }
+        if let Some(v) = &e.date {
+            o.plain("date", v);
+        }
+        if let Some(v) = &e.subject {
+            o.plain("subject", v);
+        }
+        if let Some(v) = &e.message_id {
+            o.plain("msg-id", v);
+        }
+        if !e.attachments.is_empty() {
+            o.plain("attached", &e.attachments.join(", "));
+        }
+    }
+    if let Some(v) = &m.video {
+        o.heading("Video");
+        if let (Some(w), Some(h)) = (v.width, v.height) {
+            o.plain("frame", &format!("{w}×{h}"));
+        }
+        if let Some(d) = v.duration_s {
+            o.plain("duration", &format!("{d:.1} s"));
+        }
+        if let Some(c) = &v.created_at {
+            o.plain("created", c);
+        }
+    }
+    if let Some(t) = &m.text {
+        o.heading(&format!(
+            "Text ({}{}, {} lines)",
+            t.encoding,
+            if t.bom { ", BOM" } else { "" },
+            t.lines
+        ));
+        o.block_text(&t.excerpt, 12);
+    }
+    for w in &m.warnings {
+        o.field("warning", w, o.theme.warn());
+    }
+}
+
+fn tags(o: &mut Out, state: &State, d: &Detail) {
+    o.heading("Tags");
+    if d.tags.is_empty() {
+        o.lines.push(Line::styled("  none yet", o.theme.dim()));
+        return;
+    }
+    for t in &d.tags {
+        let term = state.taxonomy.get(&t.term);
+        let label = term.map(|x| x.en.as_str()).unwrap_or(&t.term);
+        let reference = term
+            .and_then(|x| x.legal_ref.as_deref())
+            .map(|r| format!(" · {r}"))
+            .unwrap_or_default();
+        let style = if t.kind == "flag" {
+            o.theme.flag()
+        } else {
+            Style::default()
+        };
+        o.field(
+            &t.kind,
+            &format!(
+                "{label}{reference} — {} {}",
+                t.set_by,
+                short_time(&t.set_at)
+            ),
+            style,
+        );
+    }
+}
+
+/// `2026-11-27T22:45:05.123456Z` → `2026-11-27 22:45`.
+fn short_time(t: &str) -> String {
+    match (t.get(..10), t.get(11..16)) {
+        (Some(d), Some(h)) => format!("{d} {h}"),
+        _ => t.to_string(),
+    }
+}
+
+fn human_size(n: u64) -> String {
+    let n = n as f64;
+    if n >= 1e9 {
+        format!("{:.1} GB", n / 1e9)
+    } else if n >= 1e6 {
+        format!("{:.1} MB", n / 1e6)
+    } else if n >= 1e3 {
+        format!("{:.1} kB", n / 1e3)
+    } else {
+        format!("{n} B")
+    }
+}

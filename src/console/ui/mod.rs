@@ -1,0 +1,75 @@
+//! Rendering: a pure function of the state. Never touches the case or the disk.
+
+mod details;
+mod help;
+mod picker;
+mod queue;
+mod statusbar;
+mod views;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::Frame;
+
+use super::keymap::Keymap;
+use super::state::{Mode, State};
+use super::theme::Theme;
+
+pub struct Areas {
+    pub queue: Rect,
+    pub details: Rect,
+    pub status: Rect,
+    pub message: Rect,
+}
+
+pub fn areas(area: Rect) -> Areas {
+    let [main, status, message] = Layout::vertical([
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let left = if area.width >= 100 { 55 } else { 50 };
+    let [queue, details] = Layout::horizontal([
+        Constraint::Percentage(left),
+        Constraint::Percentage(100 - left),
+    ])
+    .areas(main);
+    Areas {
+        queue,
+        details,
+        status,
+        message,
+    }
+}
+
+/// How many queue rows fit in a terminal of this size: the window the console loads.
+pub fn page_size(width: u16, height: u16) -> usize {
+    let a = areas(Rect::new(0, 0, width, height));
+    a.queue.height.saturating_sub(2).max(1) as usize
+}
+
+pub fn render(state: &State, keymap: &Keymap, theme: &Theme, f: &mut Frame) {
+    let a = areas(f.area());
+    queue::render(state, theme, f, a.queue);
+    details::render(state, theme, f, a.details);
+    statusbar::render_status(state, theme, f, a.status);
+    statusbar::render_message(state, keymap, theme, f, a.message);
+    match &state.mode {
+        Mode::Picker(p) => picker::render(state, p, theme, f),
+        Mode::Views(m) => views::render(m, theme, f),
+        Mode::Help { scroll } => help::render(keymap, *scroll, theme, f),
+        Mode::Normal | Mode::Prompt(_) => {}
+    }
+}
+
+/// A rectangle of at most `w`×`h` centred in `area`.
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width.saturating_sub(2)).max(10.min(area.width));
+    let h = h.min(area.height.saturating_sub(2)).max(3.min(area.height));
+    Rect::new(
+        area.x + (area.width.saturating_sub(w)) / 2,
+        area.y + (area.height.saturating_sub(h)) / 2,
+        w,
+        h,
+    )
+}

@@ -1,0 +1,74 @@
+//! The term picker popup.
+
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::Frame;
+
+use crate::console::state::{Picker, State};
+use crate::console::theme::Theme;
+use crate::text::{bidi, width};
+
+pub fn render(state: &State, p: &Picker, theme: &Theme, f: &mut Frame) {
+    let area = super::centered(f.area(), 76, 22);
+    f.render_widget(Clear, area);
+    let n_targets = state.targets().len();
+    let title = format!(
+        " {} for {} — type to filter · Space toggle · Enter apply · Esc cancel ",
+        p.kind.plural(),
+        if n_targets == 1 {
+            crate::store::reference(state.current_id().unwrap_or(0))
+        } else {
+            format!("{n_targets} marked items")
+        }
+    );
+    let block = Block::bordered().title(Span::styled(title, theme.title()));
+    let inner = block.inner(area);
+    let w = inner.width as usize;
+    let mut lines = vec![Line::from(vec![
+        Span::styled("> ", theme.label()),
+        Span::raw(p.query.clone()),
+        Span::styled("█", theme.dim()),
+        Span::styled(
+            if p.query.is_empty() && p.recent_count > 0 {
+                "   digits: recent terms"
+            } else {
+                ""
+            },
+            theme.dim(),
+        ),
+    ])];
+    let rows = inner.height.saturating_sub(1) as usize;
+    let start = p.cursor.saturating_sub(rows.saturating_sub(1));
+    for (pos, &i) in p.matches.iter().enumerate().skip(start).take(rows) {
+        let t = &state.taxonomy.terms[i];
+        let key = if p.query.is_empty() && pos < p.recent_count {
+            format!("{}", pos + 1)
+        } else {
+            " ".into()
+        };
+        let check = if p.checked.contains(&t.id) {
+            "[x]"
+        } else {
+            "[ ]"
+        };
+        let reference = t.legal_ref.as_deref().unwrap_or("");
+        let ar = bidi::visual(&t.ar);
+        let left = format!("{key} {check} {}", t.en);
+        let right = format!("{ar}  {reference}");
+        let lw = width::width(&left).min(w);
+        let text = format!(
+            "{left} {}",
+            width::truncate(&right, w.saturating_sub(lw + 1))
+        );
+        let style = if pos == p.cursor {
+            theme.selected()
+        } else {
+            Default::default()
+        };
+        lines.push(Line::styled(width::fit(&text, w), style));
+    }
+    if p.matches.is_empty() {
+        lines.push(Line::styled("  no term matches", theme.dim()));
+    }
+    f.render_widget(Paragraph::new(lines).block(block), area);
+}

@@ -1,0 +1,97 @@
+//! The status bar (case, view, position, untriaged left, reviewer, last save) and the message
+//! line below it (the prompt, a message, or a hint of the main keys).
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::console::action::Action;
+use crate::console::keymap::Keymap;
+use crate::console::state::{Level, Mode, State};
+use crate::console::theme::Theme;
+use crate::text::{sanitize, width};
+
+pub fn render_status(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
+    let pos = if state.rows.is_empty() {
+        format!("0/{}", group(state.total))
+    } else {
+        format!("{}/{}", group(state.position() + 1), group(state.total))
+    };
+    let mut parts = vec![
+        sanitize(&state.case_name),
+        state.view.label(),
+        pos,
+        format!("{} untriaged", group(state.untriaged)),
+        state.reviewer.clone(),
+    ];
+    if !state.marks.is_empty() {
+        parts.insert(3, format!("{} marked", state.marks.len()));
+    }
+    if let Some(s) = &state.last_saved {
+        parts.push(format!("saved {s}"));
+    }
+    let text = format!(" {}", parts.join(" │ "));
+    f.render_widget(
+        Paragraph::new(width::fit(&text, area.width as usize)).style(theme.status_bar()),
+        area,
+    );
+}
+
+pub fn render_message(state: &State, keymap: &Keymap, theme: &Theme, f: &mut Frame, area: Rect) {
+    let w = area.width as usize;
+    let line = match &state.mode {
+        Mode::Prompt(p) => {
+            let mut spans = vec![
+                Span::styled(format!("{}: ", p.kind.label()), theme.title()),
+                Span::raw(sanitize(&p.input)),
+                Span::styled("█", theme.dim()),
+            ];
+            if let Some(e) = &p.error {
+                spans.push(Span::styled(format!("  {}", sanitize(e)), theme.warn()));
+            }
+            Line::from(spans)
+        }
+        _ => match &state.message {
+            Some((level, text)) => {
+                let style = match level {
+                    Level::Error => theme.warn(),
+                    Level::Saved => theme.ok(),
+                    Level::Info => Default::default(),
+                };
+                Line::styled(width::truncate(&format!(" {}", sanitize(text)), w), style)
+            }
+            None => Line::styled(width::truncate(&hint(keymap), w), theme.dim()),
+        },
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+fn hint(k: &Keymap) -> String {
+    let first = |a: Action| k.keys_for(a).split(' ').next().unwrap_or("").to_string();
+    format!(
+        " {} help  {} crime  {} party  {} flag  1-9 flags  {} done  {} escalate  {} undo  {} filter  {} views",
+        first(Action::Help),
+        first(Action::PickCrime),
+        first(Action::PickParty),
+        first(Action::PickFlag),
+        first(Action::MarkTriaged),
+        first(Action::Escalate),
+        first(Action::Undo),
+        first(Action::Filter),
+        first(Action::Views),
+    )
+}
+
+/// 1234567 → 1,234,567
+fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,588 @@
+//! Key → action → state change. Pure: no I/O. What must touch the case comes back as effects,
+//! and their outcomes come in through `apply`.
+
+use std::collections::BTreeSet;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Action;
+use super::effect::{Anchor, Effect, Outcome, Select, Then};
+use super::keymap::Keymap;
+use super::picker;
+use super::state::{Level, Mode, Pane, Picker, Prompt, PromptKind, State, ViewMenu};
+use crate::store::changes::Edit;
+use crate::store::query::View;
+use crate::taxonomy::TermKind;
+
+/// A key press in whatever mode the console is in.
+pub fn key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
+    if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
+        state.quit = true;
+        return vec![];
+    }
+    match &state.mode {
+        Mode::Normal => match keymap.action(&ev) {
+            Some(a) => update(state, a),
+            None => vec![],
+        },
+        Mode::Picker(_) => picker_key(state, ev),
+        Mode::Prompt(_) => prompt_key(state, ev),
+        Mode::Views(_) => views_key(state, ev),
+        Mode::Help { .. } => help_key(state, keymap, ev),
+    }
+}
+
+pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
+    if state.focus == Pane::Details {
+        match action {
+            Action::Down => {
+                state.detail_scroll = state.detail_scroll.saturating_add(1);
+                return vec![];
+            }
+            Action::Up => {
+                state.detail_scroll = state.detail_scroll.saturating_sub(1);
+                return vec![];
+            }
+            Action::PageDown => {
+                state.detail_scroll = state.detail_scroll.saturating_add(state.page as u16);
+                return vec![];
+            }
+            Action::PageUp => {
+                state.detail_scroll = state.detail_scroll.saturating_sub(state.page as u16);
+                return vec![];
+            }
+            _ => {}
+        }
+    }
+    match action {
+        Action::Down => move_by(state, 1),
+        Action::Up => move_by(state, -1),
+        Action::PageDown => page(state, true),
+        Action::PageUp => page(state, false),
+        Action::Top => vec![Effect::Load(Anchor::Start)],
+        Action::Bottom => vec![Effect::Load(Anchor::End)],
+        Action::SwitchPane => {
+            state.focus = match state.focus {
+                Pane::Queue => Pane::Details,
+                Pane::Details => Pane::Queue,
+            };
+            vec![]
+        }
+        Action::Quit => {
+            state.quit = true;
+            vec![]
+        }
+        Action::PickCrime => open_picker(state, TermKind::Crime),
+        Action::PickParty => open_picker(state, TermKind::Party),
+        Action::PickFlag => open_picker(state, TermKind::Flag),
+        Action::ToggleFlag(n) => {
+            let flags = state.taxonomy.flags();
+            let Some(flag) = flags.get(n as usize - 1) else {
+                return vec![];
+            };
+            let id = flag.id.clone();
+            toggle(state, id)
+        }
+        Action::RepeatLast => {
+            let items = state.targets();
+            if items.is_empty() {
+                return vec![];
+            }
+            vec![Effect::RepeatLast { items }]
+        }
+        Action::MarkTriaged => {
+            let items = state.targets();
+            if items.is_empty() {
+                return vec![];
+            }
+            state.marks.clear();
+            vec![Effect::Apply {
+                edit: Edit::Status {
+                    items,
+                    to: "triaged".into(),
+                    reason: None,
+                },
+                then: Then::NextUntriaged,
+            }]
+        }
+        Action::Escalate => open_prompt(state, PromptKind::Escalate),
+        Action::Note => open_prompt(state, PromptKind::Note),
+        Action::Filter => {
+            let input = state.filter.clone().unwrap_or_default();
+            state.mode = Mode::Prompt(Prompt {
+                kind: PromptKind::Filter,
+                input,
+                error: None,
+            });
+            vec![]
+        }
+        Action::Undo => vec![Effect::Undo],
+        Action::ToggleMark => {
+            if let Some(id) = state.current_id() {
+                if !state.marks.remove(&id) {
+                    state.marks.insert(id);
+                }
+                state.message = Some((Level::Info, format!("{} marked", state.marks.len())));
+                return move_by(state, 1);
+            }
+            vec![]
+        }
+        Action::ClearMarks => {
+            let mut effects = vec![];
+            if !state.marks.is_empty() {
+                state.marks.clear();
+                state.message = Some((Level::Info, "marks cleared".into()));
+            } else if state.filter.is_some() {
+                effects.push(Effect::SetFilter(None));
+            }
+            effects
+        }
+        Action::Views => {
+            let mut views = vec![
+                View::Untriaged,
+                View::All,
+                View::Mine,
+                View::Flagged,
+                View::Escalated,
+            ];
+            views.extend(state.sources.iter().cloned().map(View::Source));
+            let cursor = views.iter().position(|v| *v == state.view).unwrap_or(0);
+            state.mode = Mode::Views(ViewMenu { views, cursor });
+            vec![]
+        }
+        Action::Help => {
+            state.mode = Mode::Help { scroll: 0 };
+            vec![]
+        }
+        Action::Redraw => vec![],
+    }
+}
+
+fn move_by(state: &mut State, delta: i64) -> Vec<Effect> {
+    if state.rows.is_empty() {
+        return vec![];
+    }
+    let target = state.selected as i64 + delta;
+    if target >= 0 && (target as usize) < state.rows.len() {
+        state.selected = target as usize;
+        return select_changed(state);
+    }
+    if delta > 0 {
+        let last = state.rows[state.rows.len() - 1].id;
+        vec![Effect::Load(Anchor::After(last, delta as usize))]
+    } else {
+        vec![Effect::Load(Anchor::Before(
+            state.rows[0].id,
+            (-delta) as usize,
+        ))]
+    }
+}
+
+fn page(state: &mut State, down: bool) -> Vec<Effect> {
+    let (Some(first), Some(last)) = (state.rows.first(), state.rows.last()) else {
+        return vec![];
+    };
+    if down {
+        vec![Effect::Load(Anchor::After(last.id, state.page))]
+    } else {
+        vec![Effect::Load(Anchor::Before(first.id, state.page))]
+    }
+}
+
+fn select_changed(state: &mut State) -> Vec<Effect> {
+    state.detail_scroll = 0;
+    match state.current_id() {
+        Some(id) => vec![Effect::Detail(id)],
+        None => {
+            state.detail = None;
+            vec![]
+        }
+    }
+}
+
+fn toggle(state: &mut State, term: String) -> Vec<Effect> {
+    let items = state.targets();
+    if items.is_empty() {
+        return vec![];
+    }
+    let on = state.current_has(&term);
+    let edit = if on {
+        Edit::Tags {
+            items,
+            add: vec![],
+            remove: vec![term],
+        }
+    } else {
+        Edit::Tags {
+            items,
+            add: vec![term],
+            remove: vec![],
+        }
+    };
+    vec![Effect::Apply {
+        edit,
+        then: Then::Stay,
+    }]
+}
+
+fn open_picker(state: &mut State, kind: TermKind) -> Vec<Effect> {
+    if state.targets().is_empty() {
+        state.message = Some((Level::Info, "no item to tag".into()));
+        return vec![];
+    }
+    let original: BTreeSet<String> = if state.marks.is_empty() {
+        state
+            .current()
+            .map(|r| {
+                r.tags
+                    .iter()
+                    .filter(|(k, _)| k == kind.as_str())
+                    .map(|(_, t)| t.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        BTreeSet::new()
+    };
+    let mut p = Picker {
+        kind,
+        query: String::new(),
+        matches: vec![],
+        recent_count: 0,
+        cursor: 0,
+        checked: original.clone(),
+        original,
+    };
+    picker::refilter(
+        &mut p,
+        &state.taxonomy,
+        state.recent.get(&kind).map(Vec::as_slice).unwrap_or(&[]),
+    );
+    state.mode = Mode::Picker(p);
+    vec![]
+}
+
+fn picker_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
+    let Mode::Picker(p) = &mut state.mode else {
+        return vec![];
+    };
+    let recent = state.recent.get(&p.kind).cloned().unwrap_or_default();
+    match ev.code {
+        KeyCode::Esc => {
+            state.mode = Mode::Normal;
+            vec![]
+        }
+        KeyCode::Down => {
+            p.cursor = (p.cursor + 1).min(p.matches.len().saturating_sub(1));
+            vec![]
+        }
+        KeyCode::Up => {
+            p.cursor = p.cursor.saturating_sub(1);
+            vec![]
+        }
+        KeyCode::Char('n') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+            p.cursor = (p.cursor + 1).min(p.matches.len().saturating_sub(1));
+            vec![]
+        }
+        KeyCode::Char('p') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+            p.cursor = p.cursor.saturating_sub(1);
+            vec![]
+        }
+        KeyCode::Char(' ') => {
+            if let Some(&i) = p.matches.get(p.cursor) {
+                let id = state.taxonomy.terms[i].id.clone();
+                if !p.checked.remove(&id) {
+                    p.checked.insert(id);
+                }
+                p.cursor = (p.cursor + 1).min(p.matches.len().saturating_sub(1));
+            }
+            vec![]
+        }
+        // With an empty query, a digit applies that recent term at once.
+        KeyCode::Char(d @ '1'..='9') if p.query.is_empty() => {
+            let n = d as usize - '1' as usize;
+            let Some(term) = recent.get(n).cloned() else {
+                return vec![];
+            };
+            state.mode = Mode::Normal;
+            toggle(state, term)
+        }
+        KeyCode::Enter => {
+            let (add, remove): (Vec<String>, Vec<String>) = if p.checked != p.original {
+                (
+                    p.checked.difference(&p.original).cloned().collect(),
+                    p.original.difference(&p.checked).cloned().collect(),
+                )
+            } else if let Some(&i) = p.matches.get(p.cursor) {
+                let id = state.taxonomy.terms[i].id.clone();
+                if p.original.contains(&id) {
+                    (vec![], vec![id])
+                } else {
+                    (vec![id], vec![])
+                }
+            } else {
+                (vec![], vec![])
+            };
+            state.mode = Mode::Normal;
+            let items = state.targets();
+            if items.is_empty() || (add.is_empty() && remove.is_empty()) {
+                return vec![];
+            }
+            vec![Effect::Apply {
+                edit: Edit::Tags { items, add, remove },
+                then: Then::Stay,
+            }]
+        }
+        KeyCode::Backspace => {
+            p.query.pop();
+            picker::refilter(p, &state.taxonomy, &recent);
+            vec![]
+        }
+        KeyCode::Char('u') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+            p.query.clear();
+            picker::refilter(p, &state.taxonomy, &recent);
+            vec![]
+        }
+        KeyCode::Char(c) if !ev.modifiers.contains(KeyModifiers::CONTROL) => {
+            p.query.push(c);
+            picker::refilter(p, &state.taxonomy, &recent);
+            vec![]
+        }
+        _ => vec![],
+    }
+}
+
+fn open_prompt(state: &mut State, kind: PromptKind) -> Vec<Effect> {
+    if state.current().is_none() {
+        return vec![];
+    }
+    state.mode = Mode::Prompt(Prompt {
+        kind,
+        input: String::new(),
+        error: None,
+    });
+    vec![]
+}
+
+fn prompt_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
+    let Mode::Prompt(p) = &mut state.mode else {
+        return vec![];
+    };
+    match ev.code {
+        KeyCode::Esc => {
+            state.mode = Mode::Normal;
+            vec![]
+        }
+        KeyCode::Backspace => {
+            p.input.pop();
+            p.error = None;
+            vec![]
+        }
+        KeyCode::Char('u') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+            p.input.clear();
+            vec![]
+        }
+        KeyCode::Char(c) if !ev.modifiers.contains(KeyModifiers::CONTROL) => {
+            p.input.push(c);
+            p.error = None;
+            vec![]
+        }
+        KeyCode::Enter => {
+            let input = p.input.trim().to_string();
+            let kind = p.kind;
+            match kind {
+                // The prompt stays open until the filter is known to be valid.
+                PromptKind::Filter => {
+                    vec![Effect::SetFilter(Some(input).filter(|s| !s.is_empty()))]
+                }
+                PromptKind::Note | PromptKind::Escalate if input.is_empty() => {
+                    p.error = Some("type some text, or Esc to cancel".into());
+                    vec![]
+                }
+                PromptKind::Note => {
+                    state.mode = Mode::Normal;
+                    let Some(item) = state.current_id() else {
+                        return vec![];
+                    };
+                    vec![Effect::Apply {
+                        edit: Edit::Note { item, body: input },
+                        then: Then::Stay,
+                    }]
+                }
+                PromptKind::Escalate => {
+                    state.mode = Mode::Normal;
+                    let items = state.targets();
+                    state.marks.clear();
+                    vec![Effect::Apply {
+                        edit: Edit::Status {
+                            items,
+                            to: "escalated".into(),
+                            reason: Some(input),
+                        },
+                        then: Then::NextUntriaged,
+                    }]
+                }
+            }
+        }
+        _ => vec![],
+    }
+}
+
+fn views_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
+    let Mode::Views(m) = &mut state.mode else {
+        return vec![];
+    };
+    match ev.code {
+        KeyCode::Esc | KeyCode::Char('q') => {
+            state.mode = Mode::Normal;
+            vec![]
+        }
+        KeyCode::Down | KeyCode::Char('j') => {
+            m.cursor = (m.cursor + 1).min(m.views.len().saturating_sub(1));
+            vec![]
+        }
+        KeyCode::Up | KeyCode::Char('k') => {
+            m.cursor = m.cursor.saturating_sub(1);
+            vec![]
+        }
+        KeyCode::Char(d @ '1'..='9') => {
+            let i = d as usize - '1' as usize;
+            if i < m.views.len() {
+                m.cursor = i;
+                return choose_view(state);
+            }
+            vec![]
+        }
+        KeyCode::Enter => choose_view(state),
+        _ => vec![],
+    }
+}
+
+fn choose_view(state: &mut State) -> Vec<Effect> {
+    let Mode::Views(m) = &state.mode else {
+        return vec![];
+    };
+    let Some(view) = m.views.get(m.cursor).cloned() else {
+        return vec![];
+    };
+    state.mode = Mode::Normal;
+    state.view = view.clone();
+    state.marks.clear();
+    vec![Effect::SetView(view)]
+}
+
+fn help_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
+    let Mode::Help { scroll } = &mut state.mode else {
+        return vec![];
+    };
+    match keymap.action(&ev) {
+        Some(Action::Down) => *scroll = scroll.saturating_add(1),
+        Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+        Some(Action::PageDown) => *scroll = scroll.saturating_add(10),
+        Some(Action::PageUp) => *scroll = scroll.saturating_sub(10),
+        _ => state.mode = Mode::Normal,
+    }
+    vec![]
+}
+
+/// An outcome from the runtime changes the state.
+pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
+    match outcome {
+        Outcome::Window {
+            rows,
+            offset,
+            select,
+        } => {
+            state.rows = rows;
+            state.offset = offset;
+            state.selected = match select {
+                Select::First => 0,
+                Select::Last => state.rows.len().saturating_sub(1),
+                Select::Id(id) => state
+                    .rows
+                    .iter()
+                    .position(|r| r.id >= id)
+                    .unwrap_or(state.rows.len().saturating_sub(1)),
+            };
+            select_changed(state)
+        }
+        Outcome::Slide { rows, forward } => {
+            if rows.is_empty() {
+                return vec![];
+            }
+            let n = rows.len();
+            if forward {
+                state.rows.extend(rows);
+                let excess = state.rows.len().saturating_sub(state.page);
+                state.rows.drain(..excess);
+                state.offset += excess as u64;
+                state.selected = if n >= state.page {
+                    state.selected.min(state.rows.len() - 1)
+                } else {
+                    (state.selected + n)
+                        .saturating_sub(excess)
+                        .min(state.rows.len() - 1)
+                };
+            } else {
+                let mut all = rows;
+                all.append(&mut state.rows);
+                all.truncate(state.page.max(n));
+                state.rows = all;
+                state.offset = state.offset.saturating_sub(n as u64);
+                state.selected = if n >= state.page { state.selected } else { 0 };
+            }
+            select_changed(state)
+        }
+        Outcome::Counts { total, untriaged } => {
+            state.total = total;
+            state.untriaged = untriaged;
+            vec![]
+        }
+        Outcome::Detail(d) => {
+            state.detail = d.map(|b| *b);
+            vec![]
+        }
+        Outcome::Saved { summary, at } => {
+            state.last_saved = Some(format!("{at} {summary}"));
+            state.message = Some((Level::Saved, format!("saved: {summary}")));
+            vec![]
+        }
+        Outcome::NoChange(msg) => {
+            state.message = Some((Level::Info, msg));
+            vec![]
+        }
+        Outcome::Recent(kind, ids) => {
+            state.recent.insert(kind, ids);
+            vec![]
+        }
+        Outcome::Sources(s) => {
+            state.sources = s;
+            vec![]
+        }
+        Outcome::Filter(f) => {
+            state.filter = f;
+            if matches!(
+                state.mode,
+                Mode::Prompt(Prompt {
+                    kind: PromptKind::Filter,
+                    ..
+                })
+            ) {
+                state.mode = Mode::Normal;
+            }
+            vec![]
+        }
+        Outcome::FilterError(e) => {
+            if let Mode::Prompt(p) = &mut state.mode {
+                p.error = Some(e);
+            } else {
+                state.message = Some((Level::Error, e));
+            }
+            vec![]
+        }
+        Outcome::Error(e) => {
+            state.message = Some((Level::Error, e));
+            vec![]
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Read a file once: hash it while copying it into a temporary file of the object store, and
+//! keep its head (or all of it, when small) in memory for the metadata extractors.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+
+use super::walk::FileJob;
+use crate::store::ObjectStore;
+
+/// Files up to this size are kept whole in memory for metadata; larger ones keep their head
+/// and are parsed from the stored copy. Two workers: at most 2 × this much held at once.
+pub const WHOLE_LIMIT: usize = 16 << 20;
+const HEAD_LIMIT: usize = 1 << 20;
+const CHUNK: usize = 256 << 10;
+
+pub struct Copied {
+    pub sha256: String,
+    pub size: u64,
+    pub mtime: Option<String>,
+    pub temp: PathBuf,
+    /// The whole file when `complete`, otherwise its first bytes.
+    pub bytes: Vec<u8>,
+    pub complete: bool,
+    pub received_at: String,
+}
+
+pub enum CopyError {
+    /// Not something to take in (e.g. it turned into a FIFO between the walk and the open).
+    Skip(String),
+    Fail(String),
+}
+
+pub fn copy_in(
+    store: &ObjectStore,
+    job: &FileJob,
+    worker: usize,
+    n: u64,
+) -> Result<Copied, CopyError> {
+    // O_NONBLOCK: if the file was swapped for a FIFO since the walk, open must not hang.
+    // O_NOFOLLOW: a plain file must not have become a link to somewhere else.
+    let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
+    if !job.follow_link {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(&job.open_path)
+        .map_err(|e| CopyError::Fail(format!("cannot open: {e}")))?;
+    let before = file
+        .metadata()
+        .map_err(|e| CopyError::Fail(format!("cannot stat: {e}")))?;
+    if !before.file_type().is_file() {
+        return Err(CopyError::Skip(
+            "not a regular file when opened: not read".into(),
+        ));
+    }
+    let (temp, mut out) = store
+        .temp_file(worker, n)
+        .map_err(|e| CopyError::Fail(format!("cannot create a temporary file in the case: {e}")))?;
+    let result = copy_and_hash(&mut file, &mut out, before.len());
+    let fail = |msg: String| {
+        let _ = std::fs::remove_file(&temp);
+        CopyError::Fail(msg)
+    };
+    let (sha256, total, bytes, complete) = match result {
+        Ok(v) => v,
+        Err(Step::Read(e)) => return Err(fail(format!("read error: {e}"))),
+        Err(Step::Write(e)) => return Err(fail(format!("cannot write into the case: {e}"))),
+    };
+    let after = match file.metadata() {
+        Ok(m) => m,
+        Err(e) => return Err(fail(format!("cannot stat after reading: {e}"))),
+    };
+    if after.len() != before.len()
+        || total != before.len()
+        || after.mtime() != before.mtime()
+        || after.mtime_nsec() != before.mtime_nsec()
+    {
+        return Err(fail(
+            "file changed while it was being read (size or modification time differ); nothing stored"
+                .into(),
+        ));
+    }
+    let mtime = before.modified().ok().map(crate::clock::from_system_time);
+    Ok(Copied {
+        sha256,
+        size: total,
+        mtime,
+        temp,
+        bytes,
+        complete,
+        received_at: crate::clock::now(),
+    })
+}
+
+enum Step {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+fn copy_and_hash(
+    src: &mut File,
+    dst: &mut File,
+    expected: u64,
+) -> Result<(String, u64, Vec<u8>, bool), Step> {
+    let keep_whole = expected as usize <= WHOLE_LIMIT;
+    let mut kept: Vec<u8> = Vec::with_capacity(if keep_whole {
+        expected as usize
+    } else {
+        HEAD_LIMIT
+    });
+    let mut hasher = Sha256::new();
+    let mut total: u64 = 0;
+    let mut chunk = vec![0u8; CHUNK];
+    let mut complete = true;
+    loop {
+        let n = match src.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                return Err(Step::Read(io::Error::other("file would block")))
+            }
+            Err(e) => return Err(Step::Read(e)),
+        };
+        let data = &chunk[..n];
+        hasher.update(data);
+        dst.write_all(data).map_err(Step::Write)?;
+        total += n as u64;
+        let limit = if keep_whole { WHOLE_LIMIT } else { HEAD_LIMIT };
+        if kept.len() < limit {
+            let take = (limit - kept.len()).min(n);
+            kept.extend_from_slice(&data[..take]);
+            if take < n {
+                complete = false;
+            }
+        } else {
+            complete = false;
+        }
+    }
+    Ok((hex::encode(hasher.finalize()), total, kept, complete))
+}

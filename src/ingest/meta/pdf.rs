@@ -1,0 +1,148 @@
+//! PDF: the document information dictionary and the page count, with lopdf.
+
+use lopdf::{Document, Object};
+
+use super::{Content, Metadata, PdfInfo};
+
+/// Larger PDFs are not parsed at ingest: lopdf holds the whole document in memory.
+const PARSE_LIMIT: u64 = 256 << 20;
+
+pub fn extract(content: &Content, m: &mut Metadata) {
+    let doc = if content.complete {
+        Document::load_mem(content.bytes)
+    } else {
+        match std::fs::metadata(content.stored) {
+            Ok(meta) if meta.len() > PARSE_LIMIT => {
+                m.warnings.push(format!(
+                    "PDF: {} MB, larger than the {} MB parsed at ingest; info not read",
+                    meta.len() >> 20,
+                    PARSE_LIMIT >> 20
+                ));
+                return;
+            }
+            _ => Document::load(content.stored),
+        }
+    };
+    let doc = match doc {
+        Ok(d) => d,
+        Err(e) => {
+            m.warnings.push(format!("PDF: {e}"));
+            return;
+        }
+    };
+    let mut info = PdfInfo {
+        pages: u32::try_from(doc.get_pages().len()).ok(),
+        ..PdfInfo::default()
+    };
+    if let Some(dict) = info_dict(&doc) {
+        let text = |key: &[u8]| {
+            dict.get(key)
+                .ok()
+                .and_then(|o| resolve(&doc, o))
+                .and_then(|o| match o {
+                    Object::String(bytes, _) => Some(decode_text_string(bytes)),
+                    Object::Name(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+                    _ => None,
+                })
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        info.title = text(b"Title");
+        info.author = text(b"Author");
+        info.creator = text(b"Creator");
+        info.producer = text(b"Producer");
+        info.created = text(b"CreationDate").map(|d| pdf_date(&d).unwrap_or(d));
+        info.modified = text(b"ModDate").map(|d| pdf_date(&d).unwrap_or(d));
+    }
+    m.pdf = Some(info);
+}
+
+fn resolve<'a>(doc: &'a Document, o: &'a Object) -> Option<&'a Object> {
+    match o {
+        Object::Reference(id) => doc.get_object(*id).ok(),
+        other => Some(other),
+    }
+}
+
+fn info_dict(doc: &Document) -> Option<&lopdf::Dictionary> {
+    let o = doc.trailer.get(b"Info").ok()?;
+    resolve(doc, o)?.as_dict().ok()
+}
+
+/// PDF text strings are UTF-16BE with a BOM, UTF-8 with a BOM (PDF 2.0), or PDFDocEncoding,
+/// which matches Latin-1 for the printable range.
+fn decode_text_string(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(&[0xfe, 0xff]) {
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        return String::from_utf16_lossy(&units);
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xef, 0xbb, 0xbf]) {
+        return String::from_utf8_lossy(rest).into_owned();
+    }
+    bytes.iter().map(|&b| b as char).collect()
+}
+
+/// `D:20130821024500+03'00'` → `2013-08-21T02:45:00+03:00`. Partial dates keep what they have.
+fn pdf_date(s: &str) -> Option<String> {
+    let s = s.strip_prefix("D:").unwrap_or(s);
+    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+    if digits.len() < 4 {
+        return None;
+    }
+    let part = |a: usize, b: usize, default: &str| digits.get(a..b).unwrap_or(default).to_string();
+    let mut out = format!(
+        "{}-{}-{}T{}:{}:{}",
+        part(0, 4, "0000"),
+        part(4, 6, "01"),
+        part(6, 8, "01"),
+        part(8, 10, "00"),
+        part(10, 12, "00"),
+        part(12, 14, "00")
+    );
+    let rest = &s[digits.len()..];
+    match rest.chars().next() {
+        Some('Z') => out.push('Z'),
+        Some(sign @ ('+' | '-')) => {
+            let tz: String = rest[1..].chars().filter(|c| c.is_ascii_digit()).collect();
+            if tz.len() >= 2 {
+                let mm = tz.get(2..4).unwrap_or("00");
+                out.push_str(&format!("{sign}{}:{mm}", &tz[..2]));
+            }
+        }
+        _ => {}
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(
+            pdf_date("D:20130821024500+03'00'").as_deref(),
+            Some("2013-08-21T02:45:00+03:00")
+        );
+        assert_eq!(
+            pdf_date("D:20130821").as_deref(),
+            Some("2013-08-21T00:00:00")
+        );
+        assert_eq!(
+            pdf_date("D:2013082102Z").as_deref(),
+            Some("2013-08-21T02:00:00Z")
+        );
+    }
+
+    #[test]
+    fn utf16_titles() {
+        let mut b = vec![0xfe, 0xff];
+        for u in "تقرير".encode_utf16() {
+            b.extend_from_slice(&u.to_be_bytes());
+        }
+        assert_eq!(decode_text_string(&b), "تقرير");
+    }
+}

@@ -1,0 +1,369 @@
+//! Ingest: walk the roots, read each file once (hash while copying into the object store),
+//! describe it, and record it. Readers run on every core; one writer commits in batches, each
+//! after the batch's objects are durable.
+
+pub mod copy;
+pub mod detect;
+pub mod meta;
+mod progress;
+pub mod walk;
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::store::audit::Chain;
+use crate::store::ingest_rows::{self, ReceivedFile, Recorded};
+use crate::store::{Case, ObjectStore};
+use walk::{FileJob, Found, Roots};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Skipped,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Skipped => "skipped",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub path: Vec<u8>,
+    pub outcome: Outcome,
+    pub reason: String,
+}
+
+pub struct Options {
+    pub source: String,
+    pub roots: Vec<PathBuf>,
+    pub actor: String,
+    pub progress: bool,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub batch: i64,
+    pub new: u64,
+    pub duplicates: u64,
+    /// Files recorded before with the same content, source and path (a rerun).
+    pub unchanged: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    pub files: u64,
+    pub bytes: u64,
+    pub seconds: f64,
+    pub problems: Vec<ProblemReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProblemReport {
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_b64: Option<String>,
+    pub outcome: Outcome,
+    pub reason: String,
+}
+
+/// A file read, stored in a temporary object and described, waiting for its batch.
+struct Prepared {
+    sha256: String,
+    size: u64,
+    mtime: Option<String>,
+    received_at: String,
+    temp: PathBuf,
+    mime: String,
+    kind: detect::Kind,
+    ext_mismatch: Option<String>,
+    metadata_json: String,
+    captured_at: Option<String>,
+    name: String,
+    path: Vec<u8>,
+}
+
+enum Ready {
+    File(Box<Prepared>),
+    Problem(Problem),
+}
+
+const BATCH_FILES: usize = 2000;
+const BATCH_BYTES: u64 = 256 << 20;
+const BATCH_AGE: Duration = Duration::from_secs(2);
+
+pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
+    let started = Instant::now();
+    case.objects.clean_temp()?;
+    let roots_text: Vec<String> = opts.roots.iter().map(|p| p.display().to_string()).collect();
+    let batch_id = case.write(|tx| {
+        let mut chain = Chain::load(tx)?;
+        ingest_rows::begin_batch(tx, &mut chain, &opts.source, &opts.actor, &roots_text)
+    })?;
+    let mut summary = Summary {
+        batch: batch_id,
+        ..Summary::default()
+    };
+    let walked = Counters::default();
+    let store = case.objects.clone();
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let roots = Roots::new(&opts.roots);
+    let mut progress = progress::Progress::new(opts.progress);
+
+    let result = std::thread::scope(|s| {
+        let (job_tx, job_rx) = mpsc::sync_channel::<FileJob>(256);
+        // Shared by the workers; when they all stop, the walker's sends fail and it stops too.
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let (ready_tx, ready_rx) = mpsc::sync_channel::<Ready>(256);
+        let walker_ready = ready_tx.clone();
+        let walked = &walked;
+        s.spawn(move || {
+            roots.walk(&mut |found| match found {
+                Found::File(job) => {
+                    walked.files.fetch_add(1, Ordering::Relaxed);
+                    walked.bytes.fetch_add(job.size, Ordering::Relaxed);
+                    job_tx.send(job).is_ok()
+                }
+                Found::Problem(p) => walker_ready.send(Ready::Problem(p)).is_ok(),
+            });
+        });
+        for w in 0..workers {
+            let ready_tx = ready_tx.clone();
+            let job_rx = Arc::clone(&job_rx);
+            let store = &store;
+            s.spawn(move || worker(w, store, &job_rx, ready_tx));
+        }
+        drop(ready_tx);
+        drop(job_rx);
+        let mut writer = Writer {
+            case,
+            batch_id,
+            actor: &opts.actor,
+            source: &opts.source,
+            pending: Vec::new(),
+            problems: Vec::new(),
+            pending_bytes: 0,
+            since: Instant::now(),
+        };
+        writer.run(&ready_rx, &mut summary, &mut progress, walked)
+    });
+    progress.finish();
+    result?;
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+#[derive(Default)]
+struct Counters {
+    files: AtomicU64,
+    bytes: AtomicU64,
+}
+
+fn worker(w: usize, store: &ObjectStore, jobs: &Mutex<Receiver<FileJob>>, out: SyncSender<Ready>) {
+    let mut n = 0u64;
+    loop {
+        let job = match jobs.lock() {
+            Ok(rx) => match rx.recv() {
+                Ok(j) => j,
+                Err(_) => return,
+            },
+            Err(_) => return,
+        };
+        n += 1;
+        let ready = match prepare(store, &job, w, n) {
+            Ok(p) => Ready::File(Box::new(p)),
+            Err(p) => Ready::Problem(p),
+        };
+        if out.send(ready).is_err() {
+            return;
+        }
+    }
+}
+
+fn prepare(store: &ObjectStore, job: &FileJob, w: usize, n: u64) -> Result<Prepared, Problem> {
+    let path = job.path.as_os_str().as_bytes().to_vec();
+    let copied = copy::copy_in(store, job, w, n).map_err(|e| match e {
+        copy::CopyError::Skip(reason) => Problem {
+            path: path.clone(),
+            outcome: Outcome::Skipped,
+            reason,
+        },
+        copy::CopyError::Fail(reason) => Problem {
+            path: path.clone(),
+            outcome: Outcome::Failed,
+            reason,
+        },
+    })?;
+    let name = crate::text::file_name(&path);
+    let detected = detect::detect(&copied.bytes);
+    let content = meta::Content {
+        bytes: &copied.bytes,
+        complete: copied.complete,
+        stored: &copied.temp,
+    };
+    let metadata = meta::extract(detected.kind, &detected.mime, &content);
+    Ok(Prepared {
+        metadata_json: serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".into()),
+        captured_at: metadata.captured_at(),
+        ext_mismatch: detect::extension_mismatch(&name, &detected.mime),
+        sha256: copied.sha256,
+        size: copied.size,
+        mtime: copied.mtime,
+        received_at: copied.received_at,
+        temp: copied.temp,
+        mime: detected.mime,
+        kind: detected.kind,
+        name,
+        path,
+    })
+}
+
+struct Writer<'a> {
+    case: &'a mut Case,
+    batch_id: i64,
+    actor: &'a str,
+    source: &'a str,
+    pending: Vec<Prepared>,
+    problems: Vec<Problem>,
+    pending_bytes: u64,
+    since: Instant,
+}
+
+impl Writer<'_> {
+    fn run(
+        &mut self,
+        rx: &Receiver<Ready>,
+        summary: &mut Summary,
+        progress: &mut progress::Progress,
+        walked: &Counters,
+    ) -> crate::store::Result<()> {
+        loop {
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(Ready::File(p)) => {
+                    summary.files += 1;
+                    summary.bytes += p.size;
+                    self.pending_bytes += p.size;
+                    self.pending.push(*p);
+                }
+                Ok(Ready::Problem(p)) => self.problems.push(p),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if self.pending.len() >= BATCH_FILES
+                || self.pending_bytes >= BATCH_BYTES
+                || self.since.elapsed() >= BATCH_AGE
+            {
+                self.flush(summary)?;
+            }
+            progress.update(
+                summary.files + summary.skipped + summary.failed,
+                summary.bytes,
+                walked.files.load(Ordering::Relaxed),
+                walked.bytes.load(Ordering::Relaxed),
+            );
+        }
+        self.flush(summary)
+    }
+
+    /// Make the batch's objects durable, move them into place, then commit their rows.
+    fn flush(&mut self, summary: &mut Summary) -> crate::store::Result<()> {
+        self.since = Instant::now();
+        if self.pending.is_empty() && self.problems.is_empty() {
+            return Ok(());
+        }
+        let store = self.case.objects.clone();
+        let mut files = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        if !files.is_empty() {
+            store.sync()?;
+            let mut installed = Vec::with_capacity(files.len());
+            for f in files.drain(..) {
+                match store.install(&f.temp, &f.sha256) {
+                    Ok(_) => installed.push(f),
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&f.temp);
+                        self.problems.push(Problem {
+                            path: f.path.clone(),
+                            outcome: Outcome::Failed,
+                            reason: format!("could not store the object: {e}"),
+                        });
+                    }
+                }
+            }
+            files = installed;
+            store.sync()?;
+        }
+        let problems = std::mem::take(&mut self.problems);
+        let (batch_id, actor, source) = (self.batch_id, self.actor, self.source);
+        let outcomes = self.case.write(|tx| {
+            let mut chain = Chain::load(tx)?;
+            let mut out = Vec::with_capacity(files.len());
+            for f in &files {
+                out.push(ingest_rows::record_file(
+                    tx,
+                    &mut chain,
+                    batch_id,
+                    actor,
+                    &ReceivedFile {
+                        sha256: &f.sha256,
+                        size: f.size,
+                        mime: &f.mime,
+                        kind: f.kind.as_str(),
+                        ext_mismatch: f.ext_mismatch.as_deref(),
+                        metadata_json: &f.metadata_json,
+                        captured_at: f.captured_at.as_deref(),
+                        name: &f.name,
+                        source,
+                        path: &f.path,
+                        mtime: f.mtime.as_deref(),
+                        received_at: &f.received_at,
+                    },
+                )?);
+            }
+            for p in &problems {
+                ingest_rows::record_problem(
+                    tx,
+                    &mut chain,
+                    batch_id,
+                    actor,
+                    &p.path,
+                    p.outcome.as_str(),
+                    &p.reason,
+                )?;
+            }
+            Ok(out)
+        })?;
+        for o in outcomes {
+            match o {
+                Recorded::New(_) => summary.new += 1,
+                Recorded::Duplicate(_) => summary.duplicates += 1,
+                Recorded::Unchanged(_) => summary.unchanged += 1,
+            }
+        }
+        for p in problems {
+            match p.outcome {
+                Outcome::Skipped => summary.skipped += 1,
+                Outcome::Failed => summary.failed += 1,
+            }
+            let text = std::str::from_utf8(&p.path);
+            summary.problems.push(ProblemReport {
+                path: String::from_utf8_lossy(&p.path).into_owned(),
+                path_b64: text.is_err().then(|| crate::text::b64(&p.path)),
+                outcome: p.outcome,
+                reason: p.reason,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,12 @@
+//! triage: a keyboard-driven console for triaging evidence intake.
+
+pub mod cli;
+pub mod clock;
+pub mod console;
+pub mod demo;
+pub mod filter;
+pub mod identity;
+pub mod ingest;
+pub mod store;
+pub mod taxonomy;
+pub mod text;

@@ -1,0 +1,491 @@
+//! A reviewer's changes: tags, status, notes, and undo. Each change is one short transaction
+//! that writes the new state, the change record (what undo needs) and one audit entry per
+//! effect, with the old and the new value.
+
+use rusqlite::{OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::audit::{Chain, Event};
+use super::{Case, CaseError};
+use crate::taxonomy::{Taxonomy, TermKind};
+
+/// What a reviewer asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    Tags {
+        items: Vec<i64>,
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+    Status {
+        items: Vec<i64>,
+        to: String,
+        reason: Option<String>,
+    },
+    Note {
+        item: i64,
+        body: String,
+    },
+}
+
+/// One effect of a change, enough to reverse it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    Tag {
+        item: i64,
+        term: String,
+        kind: String,
+        on: bool,
+    },
+    Status {
+        item: i64,
+        from: String,
+        to: String,
+    },
+    Note {
+        item: i64,
+        note: i64,
+        retract: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    pub change_id: Option<i64>,
+    pub summary: String,
+    pub ops: Vec<Op>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Case(#[from] CaseError),
+}
+
+impl From<rusqlite::Error> for ChangeError {
+    fn from(e: rusqlite::Error) -> Self {
+        ChangeError::Case(CaseError::Sql(e))
+    }
+}
+
+pub const STATUSES: &[&str] = &["untriaged", "triaged", "escalated"];
+
+/// Apply an edit for `actor`; returns what actually changed (tagging an item that already
+/// carries the tag is not a change, and an edit with no effect records nothing).
+pub fn apply(
+    case: &mut Case,
+    tax: &Taxonomy,
+    actor: &str,
+    edit: &Edit,
+) -> Result<Applied, ChangeError> {
+    validate(tax, edit)?;
+    let summary = describe(tax, edit);
+    Ok(case.write(|tx| {
+        let mut chain = Chain::load(tx)?;
+        let ops = plan(tx, tax, edit)?;
+        if ops.is_empty() {
+            return Ok(Applied {
+                change_id: None,
+                summary: format!("{summary} (no change)"),
+                ops,
+            });
+        }
+        let change_id = record_change(tx, actor, &summary, &ops, None)?;
+        if let Edit::Status {
+            reason: Some(r), ..
+        } = edit
+        {
+            perform_all(tx, &mut chain, actor, change_id, &ops, Some(r))?;
+        } else {
+            perform_all(tx, &mut chain, actor, change_id, &ops, None)?;
+        }
+        if let Edit::Tags { add, .. } = edit {
+            touch_recent(tx, actor, add)?;
+        }
+        Ok(Applied {
+            change_id: Some(change_id),
+            summary: summary.clone(),
+            ops,
+        })
+    })?)
+}
+
+/// Reverse the actor's most recent change that is not undone yet. The reversal is a new
+/// change; nothing is deleted.
+pub fn undo(case: &mut Case, actor: &str) -> Result<Applied, ChangeError> {
+    Ok(case.write(|tx| {
+        let last: Option<(i64, String, String)> = tx
+            .query_row(
+                "SELECT id, summary, ops FROM changes
+                 WHERE actor = ?1 AND undone_by IS NULL AND undoes IS NULL
+                 ORDER BY id DESC LIMIT 1",
+                [actor],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((id, summary, ops_json)) = last else {
+            return Ok(Applied {
+                change_id: None,
+                summary: "nothing to undo".into(),
+                ops: vec![],
+            });
+        };
+        let ops: Vec<Op> = serde_json::from_str(&ops_json).unwrap_or_default();
+        let mut inverse = Vec::new();
+        for op in ops.iter().rev() {
+            if let Some(inv) = invert(tx, op)? {
+                inverse.push(inv);
+            }
+        }
+        let undo_summary = format!("undo: {summary}");
+        let mut chain = Chain::load(tx)?;
+        let undo_id = record_change(tx, actor, &undo_summary, &inverse, Some(id))?;
+        tx.execute(
+            "UPDATE changes SET undone_by = ?1 WHERE id = ?2",
+            (undo_id, id),
+        )?;
+        chain.append(
+            tx,
+            &Event {
+                actor,
+                item_id: None,
+                event: "undo",
+                details: json!({ "undoes": id, "summary": summary }),
+                change_id: Some(undo_id),
+            },
+        )?;
+        perform_all(tx, &mut chain, actor, undo_id, &inverse, None)?;
+        Ok(Applied {
+            change_id: Some(undo_id),
+            summary: undo_summary.clone(),
+            ops: inverse,
+        })
+    })?)
+}
+
+fn validate(tax: &Taxonomy, edit: &Edit) -> Result<(), ChangeError> {
+    match edit {
+        Edit::Tags { items, add, remove } => {
+            if items.is_empty() {
+                return Err(ChangeError::Invalid("no item to tag".into()));
+            }
+            for t in add.iter().chain(remove) {
+                if tax.get(t).is_none() {
+                    return Err(ChangeError::Invalid(format!(
+                        "unknown term {t:?}; `triage terms` lists them"
+                    )));
+                }
+            }
+        }
+        Edit::Status { to, .. } => {
+            if !STATUSES.contains(&to.as_str()) {
+                return Err(ChangeError::Invalid(format!(
+                    "unknown status {to:?}; expected untriaged, triaged or escalated"
+                )));
+            }
+        }
+        Edit::Note { body, .. } => {
+            if body.trim().is_empty() {
+                return Err(ChangeError::Invalid("an empty note is not saved".into()));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn describe(tax: &Taxonomy, edit: &Edit) -> String {
+    let label = |id: &String| {
+        tax.get(id)
+            .map(|t| t.en.clone())
+            .unwrap_or_else(|| id.clone())
+    };
+    let n = |items: &Vec<i64>| {
+        if items.len() == 1 {
+            super::reference(items[0])
+        } else {
+            format!("{} items", items.len())
+        }
+    };
+    match edit {
+        Edit::Tags { items, add, remove } => {
+            let mut parts: Vec<String> = add.iter().map(|t| format!("+{}", label(t))).collect();
+            parts.extend(remove.iter().map(|t| format!("-{}", label(t))));
+            format!("{} {}", n(items), parts.join(" "))
+        }
+        Edit::Status { items, to, .. } => format!("{} {to}", n(items)),
+        Edit::Note { item, .. } => format!("{} note", super::reference(*item)),
+    }
+}
+
+/// The effects an edit would have on the current state.
+fn plan(tx: &Transaction, tax: &Taxonomy, edit: &Edit) -> rusqlite::Result<Vec<Op>> {
+    let mut ops = Vec::new();
+    match edit {
+        Edit::Tags { items, add, remove } => {
+            for &item in items {
+                require_item(tx, item)?;
+                for (terms, on) in [(add, true), (remove, false)] {
+                    for term in terms {
+                        if has_tag(tx, item, term)? != on {
+                            let kind = tax.get(term).map(|t| t.kind).unwrap_or(TermKind::Crime);
+                            ops.push(Op::Tag {
+                                item,
+                                term: term.clone(),
+                                kind: kind.as_str().into(),
+                                on,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Edit::Status { items, to, .. } => {
+            for &item in items {
+                let from: String =
+                    tx.query_row("SELECT status FROM items WHERE id = ?1", [item], |r| {
+                        r.get(0)
+                    })?;
+                if &from != to {
+                    ops.push(Op::Status {
+                        item,
+                        from,
+                        to: to.clone(),
+                    });
+                }
+            }
+        }
+        Edit::Note { item, body } => {
+            require_item(tx, *item)?;
+            tx.execute(
+                "INSERT INTO notes(item_id, author, created_at, body, retracted)
+                 VALUES (?1, '', '', ?2, 1)",
+                (item, body),
+            )?;
+            // Inserted retracted and published by perform(), so the audit sees the text.
+            ops.push(Op::Note {
+                item: *item,
+                note: tx.last_insert_rowid(),
+                retract: false,
+            });
+        }
+    }
+    Ok(ops)
+}
+
+fn require_item(tx: &Transaction, item: i64) -> rusqlite::Result<()> {
+    tx.query_row("SELECT id FROM items WHERE id = ?1", [item], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|_| ())
+}
+
+fn has_tag(tx: &Transaction, item: i64, term: &str) -> rusqlite::Result<bool> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM tags WHERE item_id = ?1 AND term_id = ?2")?
+        .query_row((item, term), |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+fn invert(tx: &Transaction, op: &Op) -> rusqlite::Result<Option<Op>> {
+    Ok(match op {
+        Op::Tag {
+            item,
+            term,
+            kind,
+            on,
+        } => (has_tag(tx, *item, term)? == *on).then(|| Op::Tag {
+            item: *item,
+            term: term.clone(),
+            kind: kind.clone(),
+            on: !on,
+        }),
+        Op::Status { item, from, to } => {
+            let now: String =
+                tx.query_row("SELECT status FROM items WHERE id = ?1", [item], |r| {
+                    r.get(0)
+                })?;
+            (now == *to).then(|| Op::Status {
+                item: *item,
+                from: to.clone(),
+                to: from.clone(),
+            })
+        }
+        Op::Note {
+            item,
+            note,
+            retract,
+        } => Some(Op::Note {
+            item: *item,
+            note: *note,
+            retract: !retract,
+        }),
+    })
+}
+
+fn record_change(
+    tx: &Transaction,
+    actor: &str,
+    summary: &str,
+    ops: &[Op],
+    undoes: Option<i64>,
+) -> rusqlite::Result<i64> {
+    tx.execute(
+        "INSERT INTO changes(actor, at, summary, ops, undoes) VALUES (?1, ?2, ?3, ?4, ?5)",
+        (
+            actor,
+            crate::clock::now(),
+            summary,
+            serde_json::to_string(ops).unwrap_or_else(|_| "[]".into()),
+            undoes,
+        ),
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn perform_all(
+    tx: &Transaction,
+    chain: &mut Chain,
+    actor: &str,
+    change_id: i64,
+    ops: &[Op],
+    reason: Option<&String>,
+) -> rusqlite::Result<()> {
+    let now = crate::clock::now();
+    for op in ops {
+        let (item, event, details) = match op {
+            Op::Tag {
+                item,
+                term,
+                kind,
+                on,
+            } => {
+                if *on {
+                    tx.prepare_cached(
+                        "INSERT INTO tags(item_id, term_id, kind, set_by, set_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute((item, term, kind, actor, &now))?;
+                } else {
+                    tx.prepare_cached("DELETE FROM tags WHERE item_id = ?1 AND term_id = ?2")?
+                        .execute((item, term))?;
+                }
+                (
+                    *item,
+                    if *on { "tag.add" } else { "tag.remove" },
+                    json!({ "term": term, "kind": kind, "old": !on, "new": on }),
+                )
+            }
+            Op::Status { item, from, to } => {
+                tx.prepare_cached(
+                    "UPDATE items SET status = ?1, status_by = ?2, status_at = ?3 WHERE id = ?4",
+                )?
+                .execute((to, actor, &now, item))?;
+                let mut d = json!({ "old": from, "new": to });
+                if let Some(r) = reason {
+                    d["reason"] = json!(r);
+                }
+                (*item, "status.set", d)
+            }
+            Op::Note {
+                item,
+                note,
+                retract,
+            } => {
+                if *retract {
+                    tx.execute("UPDATE notes SET retracted = 1 WHERE id = ?1", [note])?;
+                } else {
+                    tx.execute(
+                        "UPDATE notes SET retracted = 0,
+                         author = CASE author WHEN '' THEN ?2 ELSE author END,
+                         created_at = CASE created_at WHEN '' THEN ?3 ELSE created_at END
+                         WHERE id = ?1",
+                        (note, actor, &now),
+                    )?;
+                }
+                let body: String =
+                    tx.query_row("SELECT body FROM notes WHERE id = ?1", [note], |r| r.get(0))?;
+                (
+                    *item,
+                    if *retract { "note.retract" } else { "note.add" },
+                    json!({ "note": note, "body": body }),
+                )
+            }
+        };
+        chain.append(
+            tx,
+            &Event {
+                actor,
+                item_id: Some(item),
+                event,
+                details,
+                change_id: Some(change_id),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Remember the terms a reviewer used, for the pickers' "recent" list.
+fn touch_recent(tx: &Transaction, actor: &str, terms: &[String]) -> rusqlite::Result<()> {
+    let base: i64 = tx.query_row(
+        "SELECT coalesce(max(used_at), 0) FROM recent_terms WHERE actor = ?1",
+        [actor],
+        |r| r.get(0),
+    )?;
+    for (i, t) in terms.iter().enumerate() {
+        tx.prepare_cached(
+            "INSERT INTO recent_terms(actor, term_id, used_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(actor, term_id) DO UPDATE SET used_at = excluded.used_at",
+        )?
+        .execute((actor, t, base + 1 + i as i64))?;
+    }
+    Ok(())
+}
+
+/// The actor's most recently used terms of a kind, newest first.
+pub fn recent_terms(
+    conn: &rusqlite::Connection,
+    actor: &str,
+    tax: &Taxonomy,
+    kind: TermKind,
+    n: usize,
+) -> rusqlite::Result<Vec<String>> {
+    let mut st = conn.prepare_cached(
+        "SELECT term_id FROM recent_terms WHERE actor = ?1 ORDER BY used_at DESC",
+    )?;
+    let ids: Vec<String> = st
+        .query_map([actor], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(ids
+        .into_iter()
+        .filter(|id| tax.get(id).map(|t| t.kind) == Some(kind))
+        .take(n)
+        .collect())
+}
+
+/// The tags of the actor's most recent decision (the last item they marked triaged or
+/// escalated), for `.` — "the same again".
+pub fn last_decision_tags(
+    conn: &rusqlite::Connection,
+    actor: &str,
+) -> rusqlite::Result<Option<(i64, Vec<String>)>> {
+    let item: Option<i64> = conn
+        .query_row(
+            "SELECT item_id FROM audit WHERE actor = ?1 AND event = 'status.set'
+             AND json_extract(details, '$.new') IN ('triaged', 'escalated')
+             ORDER BY seq DESC LIMIT 1",
+            [actor],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(item) = item else { return Ok(None) };
+    let tags = conn
+        .prepare_cached("SELECT term_id FROM tags WHERE item_id = ?1 ORDER BY set_at")?
+        .query_map([item], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(Some((item, tags)))
+}

@@ -1,0 +1,170 @@
+//! The rows an ingest writes: a batch, items, provenance records and problems, each with its
+//! audit entry in the same transaction.
+
+use rusqlite::{OptionalExtension, Transaction};
+use serde_json::json;
+
+use super::audit::{Chain, Event};
+
+/// One received file, hashed, stored and described, ready to be recorded.
+pub struct ReceivedFile<'a> {
+    pub sha256: &'a str,
+    pub size: u64,
+    pub mime: &'a str,
+    pub kind: &'a str,
+    pub ext_mismatch: Option<&'a str>,
+    pub metadata_json: &'a str,
+    pub captured_at: Option<&'a str>,
+    pub name: &'a str,
+    pub source: &'a str,
+    pub path: &'a [u8],
+    pub mtime: Option<&'a str>,
+    pub received_at: &'a str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new item was created.
+    New(i64),
+    /// The content was already in the case; a new provenance record was added.
+    Duplicate(i64),
+    /// This very file (same content, source and path) was recorded before, e.g. by an
+    /// ingest that was interrupted and is being rerun.
+    Unchanged(i64),
+}
+
+pub fn begin_batch(
+    tx: &Transaction,
+    chain: &mut Chain,
+    source: &str,
+    actor: &str,
+    roots: &[String],
+) -> rusqlite::Result<i64> {
+    let now = crate::clock::now();
+    let roots_json = serde_json::to_string(roots).unwrap_or_else(|_| "[]".into());
+    tx.execute(
+        "INSERT INTO batches(source, actor, started_at, roots) VALUES (?1, ?2, ?3, ?4)",
+        (source, actor, &now, &roots_json),
+    )?;
+    let id = tx.last_insert_rowid();
+    chain.append(
+        tx,
+        &Event::case(
+            actor,
+            "ingest.batch",
+            json!({ "batch": id, "source": source, "roots": roots }),
+        ),
+    )?;
+    Ok(id)
+}
+
+pub fn record_file(
+    tx: &Transaction,
+    chain: &mut Chain,
+    batch_id: i64,
+    actor: &str,
+    f: &ReceivedFile,
+) -> rusqlite::Result<Recorded> {
+    let existing: Option<i64> = tx
+        .prepare_cached("SELECT id FROM items WHERE sha256 = ?1")?
+        .query_row([f.sha256], |r| r.get(0))
+        .optional()?;
+    let (item_id, is_new) = match existing {
+        Some(id) => (id, false),
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO items(sha256, size, mime, kind, ext_mismatch, metadata, captured_at,
+                                   name, first_source, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(rusqlite::params![
+                f.sha256,
+                f.size as i64,
+                f.mime,
+                f.kind,
+                f.ext_mismatch,
+                f.metadata_json,
+                f.captured_at,
+                f.name,
+                f.source,
+                f.received_at
+            ])?;
+            (tx.last_insert_rowid(), true)
+        }
+    };
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO provenance(item_id, source, path, size, mtime, received_at,
+                                              received_by, batch_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(rusqlite::params![
+            item_id,
+            f.source,
+            f.path,
+            f.size as i64,
+            f.mtime,
+            f.received_at,
+            actor,
+            batch_id
+        ])?;
+    if inserted == 0 {
+        return Ok(Recorded::Unchanged(item_id));
+    }
+    let path = crate::text::path_for_json(f.path);
+    chain.append(
+        tx,
+        &Event::item(
+            actor,
+            item_id,
+            if is_new {
+                "ingest.new"
+            } else {
+                "ingest.duplicate"
+            },
+            json!({
+                "batch": batch_id,
+                "source": f.source,
+                "path": path,
+                "sha256": f.sha256,
+                "size": f.size,
+            }),
+        ),
+    )?;
+    Ok(if is_new {
+        Recorded::New(item_id)
+    } else {
+        Recorded::Duplicate(item_id)
+    })
+}
+
+pub fn record_problem(
+    tx: &Transaction,
+    chain: &mut Chain,
+    batch_id: i64,
+    actor: &str,
+    path: &[u8],
+    outcome: &str,
+    reason: &str,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO ingest_problems(batch_id, path, outcome, reason, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(rusqlite::params![
+        batch_id,
+        path,
+        outcome,
+        reason,
+        crate::clock::now()
+    ])?;
+    chain.append(
+        tx,
+        &Event::case(
+            actor,
+            "ingest.problem",
+            json!({ "batch": batch_id, "path": crate::text::path_for_json(path),
+                    "outcome": outcome, "reason": reason }),
+        ),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,232 @@
+//! Reading items: rows for lists and the queue, and everything known about one item.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::ingest::meta::Metadata;
+
+/// One item as a line in a list or the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub id: i64,
+    pub sha256: String,
+    pub size: u64,
+    pub mime: String,
+    pub kind: String,
+    pub status: String,
+    pub name: String,
+    pub first_source: String,
+    pub captured_at: Option<String>,
+    pub created_at: String,
+    /// Term ids of the item's tags, in taxonomy kind order (crimes, parties, flags).
+    pub tags: Vec<(String, String)>,
+}
+
+pub const ROW_COLUMNS: &str =
+    "items.id, items.sha256, items.size, items.mime, items.kind, items.status, items.name,
+     items.first_source, items.captured_at, items.created_at";
+
+pub fn row_from(r: &rusqlite::Row) -> rusqlite::Result<Row> {
+    Ok(Row {
+        id: r.get(0)?,
+        sha256: r.get(1)?,
+        size: r.get::<_, i64>(2)? as u64,
+        mime: r.get(3)?,
+        kind: r.get(4)?,
+        status: r.get(5)?,
+        name: r.get(6)?,
+        first_source: r.get(7)?,
+        captured_at: r.get(8)?,
+        created_at: r.get(9)?,
+        tags: Vec::new(),
+    })
+}
+
+/// Fill in the tags of a set of rows with one query.
+pub fn attach_tags(conn: &Connection, rows: &mut [Row]) -> rusqlite::Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+    let sql = format!(
+        "SELECT item_id, term_id, kind FROM tags WHERE item_id IN ({}) ORDER BY item_id,
+         CASE kind WHEN 'crime' THEN 0 WHEN 'party' THEN 1 ELSE 2 END, set_at",
+        ids.join(",")
+    );
+    let mut st = conn.prepare(&sql)?;
+    let mut by_item: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+    let mut q = st.query([])?;
+    while let Some(r) = q.next()? {
+        by_item
+            .entry(r.get(0)?)
+            .or_default()
+            .push((r.get(2)?, r.get(1)?));
+    }
+    for row in rows {
+        row.tags = by_item.remove(&row.id).unwrap_or_default();
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Provenance {
+    pub source: String,
+    #[serde(skip)]
+    pub path: Vec<u8>,
+    pub size: u64,
+    pub mtime: Option<String>,
+    pub received_at: String,
+    pub received_by: String,
+    pub batch: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Tag {
+    pub term: String,
+    pub kind: String,
+    pub set_by: String,
+    pub set_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Note {
+    pub id: i64,
+    pub author: String,
+    pub at: String,
+    pub body: String,
+}
+
+/// Everything known about one item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detail {
+    pub row: Row,
+    pub ext_mismatch: Option<String>,
+    pub metadata: Metadata,
+    pub status_by: Option<String>,
+    pub status_at: Option<String>,
+    pub provenance: Vec<Provenance>,
+    pub tags: Vec<Tag>,
+    pub notes: Vec<Note>,
+}
+
+pub fn detail(conn: &Connection, id: i64) -> rusqlite::Result<Option<Detail>> {
+    let sql = format!(
+        "SELECT {ROW_COLUMNS}, items.ext_mismatch, items.metadata, items.status_by, items.status_at
+         FROM items WHERE items.id = ?1"
+    );
+    let head = conn
+        .prepare_cached(&sql)?
+        .query_row([id], |r| {
+            let row = row_from(r)?;
+            let meta: String = r.get(11)?;
+            Ok((row, r.get(10)?, meta, r.get(12)?, r.get(13)?))
+        })
+        .optional()?;
+    let Some((row, ext_mismatch, meta, status_by, status_at)) = head else {
+        return Ok(None);
+    };
+    let metadata = serde_json::from_str(&meta).unwrap_or_default();
+    let provenance = conn
+        .prepare_cached(
+            "SELECT source, path, size, mtime, received_at, received_by, batch_id
+             FROM provenance WHERE item_id = ?1 ORDER BY id",
+        )?
+        .query_map([id], |r| {
+            Ok(Provenance {
+                source: r.get(0)?,
+                path: r.get(1)?,
+                size: r.get::<_, i64>(2)? as u64,
+                mtime: r.get(3)?,
+                received_at: r.get(4)?,
+                received_by: r.get(5)?,
+                batch: r.get(6)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let tags = conn
+        .prepare_cached(
+            "SELECT term_id, kind, set_by, set_at FROM tags WHERE item_id = ?1
+             ORDER BY CASE kind WHEN 'crime' THEN 0 WHEN 'party' THEN 1 ELSE 2 END, set_at",
+        )?
+        .query_map([id], |r| {
+            Ok(Tag {
+                term: r.get(0)?,
+                kind: r.get(1)?,
+                set_by: r.get(2)?,
+                set_at: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let notes = conn
+        .prepare_cached(
+            "SELECT id, author, created_at, body FROM notes WHERE item_id = ?1 AND retracted = 0
+             ORDER BY id",
+        )?
+        .query_map([id], |r| {
+            Ok(Note {
+                id: r.get(0)?,
+                author: r.get(1)?,
+                at: r.get(2)?,
+                body: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut rows = [row];
+    attach_tags(conn, &mut rows)?;
+    let [row] = rows;
+    Ok(Some(Detail {
+        row,
+        ext_mismatch,
+        metadata,
+        status_by,
+        status_at,
+        provenance,
+        tags,
+        notes,
+    }))
+}
+
+/// Find an item by reference (`T-000123`) or by a prefix of its SHA-256 (at least 6 hex digits).
+pub fn find(conn: &Connection, key: &str) -> Result<i64, String> {
+    if let Some(id) = super::parse_reference(key) {
+        let found: Option<i64> = conn
+            .query_row("SELECT id FROM items WHERE id = ?1", [id], |r| r.get(0))
+            .optional()
+            .map_err(|e| e.to_string())?;
+        if let Some(id) = found {
+            return Ok(id);
+        }
+        if key.len() < 6 || key.starts_with(['T', 't']) {
+            return Err(format!("{key}: no such item"));
+        }
+    }
+    let hexkey = key.to_ascii_lowercase();
+    if hexkey.len() < 6 || !hexkey.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "{key}: not an item reference (T-000123) or a SHA-256 prefix of 6+ hex digits"
+        ));
+    }
+    let mut st = conn
+        .prepare("SELECT id FROM items WHERE sha256 >= ?1 AND sha256 < ?2 LIMIT 2")
+        .map_err(|e| e.to_string())?;
+    let upper = format!("{hexkey}g");
+    let ids: Vec<i64> = st
+        .query_map([&hexkey, &upper], |r| r.get(0))
+        .and_then(|rows| rows.collect())
+        .map_err(|e| e.to_string())?;
+    match ids.as_slice() {
+        [id] => Ok(*id),
+        [] => Err(format!("{key}: no item has that hash")),
+        _ => Err(format!(
+            "{key}: several items share that prefix; give more digits"
+        )),
+    }
+}
+
+pub fn sources(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    conn.prepare_cached("SELECT DISTINCT source FROM provenance ORDER BY source")?
+        .query_map([], |r| r.get(0))?
+        .collect()
+}

@@ -1,0 +1,215 @@
+//! The case: its folder, its database and its object store. The only module that speaks SQL.
+
+pub mod audit;
+pub mod changes;
+pub mod ingest_rows;
+pub mod items;
+pub mod objects;
+pub mod query;
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+pub use objects::ObjectStore;
+
+pub const DB_FILE: &str = "case.db";
+const MARKER: &str = "TRIAGE-CASE";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("{0}: no such folder; create a case with `triage init {0}`")]
+    Missing(String),
+    #[error("{0}: not a triage case (no {DB_FILE}); create one with `triage init DIR`")]
+    NotACase(String),
+    #[error("{0}: already holds files; `triage init` wants a new or empty folder")]
+    NotEmpty(String),
+    #[error("{0}: case was written by a newer triage (schema {1}, this build knows {2})")]
+    TooNew(String, usize, usize),
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, CaseError>;
+
+pub fn io_err(path: &Path, source: std::io::Error) -> CaseError {
+    CaseError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+pub struct Case {
+    pub root: PathBuf,
+    pub conn: Connection,
+    pub objects: ObjectStore,
+}
+
+impl Case {
+    /// Make a new case folder: database, object store, the creator recorded as admin.
+    pub fn init(dir: &Path, actor: &str) -> Result<Case> {
+        if dir.exists() {
+            let mut entries = std::fs::read_dir(dir).map_err(|e| io_err(dir, e))?;
+            if entries.next().is_some() {
+                return Err(CaseError::NotEmpty(dir.display().to_string()));
+            }
+        }
+        std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        ObjectStore::create(dir)?;
+        std::fs::write(
+            dir.join(MARKER),
+            "This folder is a triage case. Do not edit by hand.\n",
+        )
+        .map_err(|e| io_err(dir, e))?;
+        let mut case = Self::connect(dir)?;
+        schema::migrate(&mut case.conn)?;
+        let now = crate::clock::now();
+        let case_id = new_case_id();
+        case.write(|tx| {
+            tx.execute(
+                "INSERT INTO case_info(key, value) VALUES ('case_id', ?1), ('created_at', ?2), ('created_by', ?3)",
+                (&case_id, &now, actor),
+            )?;
+            let mut chain = audit::Chain::load(tx)?;
+            chain.append(
+                tx,
+                &audit::Event::case(actor, "case.init", serde_json::json!({ "case_id": case_id })),
+            )?;
+            Ok(())
+        })?;
+        Ok(case)
+    }
+
+    pub fn open(dir: &Path) -> Result<Case> {
+        if !dir.is_dir() {
+            return Err(CaseError::Missing(dir.display().to_string()));
+        }
+        if !dir.join(DB_FILE).is_file() {
+            return Err(CaseError::NotACase(dir.display().to_string()));
+        }
+        let mut case = Self::connect(dir)?;
+        let v = schema::version(&case.conn)?;
+        if v > schema::CURRENT_VERSION {
+            return Err(CaseError::TooNew(
+                dir.display().to_string(),
+                v,
+                schema::CURRENT_VERSION,
+            ));
+        }
+        schema::migrate(&mut case.conn)?;
+        Ok(case)
+    }
+
+    fn connect(dir: &Path) -> Result<Case> {
+        let conn = Connection::open_with_flags(
+            dir.join(DB_FILE),
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        // A long busy timeout: another reviewer's write lasts milliseconds, and "database is
+        // locked" must never reach a user.
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a commit the screen reports as saved survives a power cut, not only a crash.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.set_prepared_statement_cache_capacity(64);
+        query::register_functions(&conn)?;
+        Ok(Case {
+            root: dir.to_path_buf(),
+            conn,
+            objects: ObjectStore::new(dir),
+        })
+    }
+
+    /// Run `f` in one short write transaction (taken IMMEDIATE so the busy handler applies),
+    /// retrying the whole transaction if the lock could not be had.
+    pub fn write<T>(
+        &mut self,
+        mut f: impl FnMut(&rusqlite::Transaction) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let mut attempts = 0;
+        loop {
+            let result = (|| {
+                let tx = self
+                    .conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let v = f(&tx)?;
+                tx.commit()?;
+                Ok(v)
+            })();
+            match result {
+                Err(rusqlite::Error::SqliteFailure(e, _)) if is_busy(e.code) && attempts < 20 => {
+                    attempts += 1;
+                    std::thread::sleep(Duration::from_millis(50 * attempts));
+                }
+                other => return other.map_err(CaseError::from),
+            }
+        }
+    }
+
+    pub fn info(&self, key: &str) -> Result<Option<String>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM case_info WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn name(&self) -> String {
+        self.root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.root.display().to_string())
+    }
+}
+
+fn is_busy(code: rusqlite::ErrorCode) -> bool {
+    matches!(
+        code,
+        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+    )
+}
+
+fn new_case_id() -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(crate::clock::now().as_bytes());
+    h.update(std::process::id().to_le_bytes());
+    let mut rnd = [0u8; 16];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        let _ = f.read_exact(&mut rnd);
+    }
+    h.update(rnd);
+    let d = hex::encode(h.finalize());
+    format!("case-{}", &d[..16])
+}
+
+/// The display reference of an item id: `T-000123`.
+pub fn reference(id: i64) -> String {
+    format!("T-{id:06}")
+}
+
+/// Parse `T-000123`, `t-123` or `123` into an item id.
+pub fn parse_reference(s: &str) -> Option<i64> {
+    let t = s.trim();
+    let digits = t
+        .strip_prefix("T-")
+        .or_else(|| t.strip_prefix("t-"))
+        .unwrap_or(t);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}

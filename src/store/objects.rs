@@ -1,0 +1,124 @@
+//! Content-addressed store of originals: `objects/<2 hex>/<sha256>`, written once, read-only.
+//! New objects are written under `tmp/`, made durable, then renamed into place.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use super::{io_err, Result};
+
+#[derive(Debug, Clone)]
+pub struct ObjectStore {
+    objects: PathBuf,
+    tmp: PathBuf,
+}
+
+impl ObjectStore {
+    pub fn new(case_root: &Path) -> ObjectStore {
+        ObjectStore {
+            objects: case_root.join("objects"),
+            tmp: case_root.join("tmp"),
+        }
+    }
+
+    pub fn create(case_root: &Path) -> Result<()> {
+        let s = ObjectStore::new(case_root);
+        for d in [&s.objects, &s.tmp] {
+            fs::create_dir_all(d).map_err(|e| io_err(d, e))?;
+        }
+        Ok(())
+    }
+
+    pub fn path_of(&self, sha256: &str) -> PathBuf {
+        let prefix = sha256.get(..2).unwrap_or("00");
+        self.objects.join(prefix).join(sha256)
+    }
+
+    pub fn contains(&self, sha256: &str) -> bool {
+        self.path_of(sha256).is_file()
+    }
+
+    /// A new temporary file in the store's own filesystem (so the rename is atomic).
+    pub fn temp_file(&self, worker: usize, n: u64) -> io::Result<(PathBuf, File)> {
+        let path = self
+            .tmp
+            .join(format!("in-{}-{worker}-{n}", std::process::id()));
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        Ok((path, f))
+    }
+
+    /// Remove temporary files left by a process that was killed: they never became objects.
+    pub fn clean_temp(&self) -> Result<usize> {
+        let mut n = 0;
+        let rd = match fs::read_dir(&self.tmp) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(&self.tmp).map_err(|e| io_err(&self.tmp, e))?;
+                return Ok(0);
+            }
+            Err(e) => return Err(io_err(&self.tmp, e)),
+        };
+        for entry in rd.flatten() {
+            if fs::remove_file(entry.path()).is_ok() {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Move a written, synced temporary file into place as object `sha256`. If the object
+    /// exists already (same content), the temporary copy is dropped and the object left alone.
+    pub fn install(&self, temp: &Path, sha256: &str) -> Result<bool> {
+        let dest = self.path_of(sha256);
+        if dest.is_file() {
+            let _ = fs::remove_file(temp);
+            return Ok(false);
+        }
+        if let Some(dir) = dest.parent() {
+            fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        }
+        fs::set_permissions(temp, fs::Permissions::from_mode(0o444))
+            .map_err(|e| io_err(temp, e))?;
+        fs::rename(temp, &dest).map_err(|e| io_err(&dest, e))?;
+        Ok(true)
+    }
+
+    /// Flush everything written to the store's filesystem: one syncfs per batch instead of
+    /// one fsync per file.
+    pub fn sync(&self) -> Result<()> {
+        let dir = File::open(&self.objects).map_err(|e| io_err(&self.objects, e))?;
+        use std::os::fd::AsRawFd;
+        // SAFETY: syncfs only reads the descriptor we own.
+        let rc = unsafe { libc::syncfs(dir.as_raw_fd()) };
+        if rc != 0 {
+            return Err(io_err(&self.objects, io::Error::last_os_error()));
+        }
+        Ok(())
+    }
+
+    /// Store bytes already in memory (used by import and the demo): hash, write, sync, rename.
+    pub fn put_bytes(&self, bytes: &[u8]) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let sha = hex::encode(Sha256::digest(bytes));
+        if self.contains(&sha) {
+            return Ok(sha);
+        }
+        let (tmp, mut f) = self
+            .temp_file(usize::MAX, 0)
+            .map_err(|e| io_err(&self.tmp, e))?;
+        f.write_all(bytes).map_err(|e| io_err(&tmp, e))?;
+        f.sync_all().map_err(|e| io_err(&tmp, e))?;
+        drop(f);
+        self.install(&tmp, &sha)?;
+        self.sync()?;
+        Ok(sha)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.objects
+    }
+}

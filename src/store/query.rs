@@ -1,0 +1,356 @@
+//! Views and filters as SQL: the queue's views, the filter language compiled to a WHERE clause,
+//! and keyset-paged windows over the result (the console never loads all rows).
+
+use rusqlite::types::Value;
+use rusqlite::Connection;
+
+use super::items::{self, Row, ROW_COLUMNS};
+use crate::filter::{Expr, Field, ParseError};
+use crate::taxonomy::{Taxonomy, TermKind};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum View {
+    Untriaged,
+    All,
+    Mine,
+    Flagged,
+    Escalated,
+    Source(String),
+}
+
+impl View {
+    pub fn label(&self) -> String {
+        match self {
+            View::Untriaged => "untriaged".into(),
+            View::All => "all".into(),
+            View::Mine => "mine".into(),
+            View::Flagged => "flagged".into(),
+            View::Escalated => "escalated".into(),
+            View::Source(s) => format!("source {s}"),
+        }
+    }
+}
+
+/// A WHERE clause with its parameters.
+#[derive(Debug, Clone, Default)]
+pub struct Where {
+    pub sql: String,
+    pub params: Vec<Value>,
+}
+
+impl Where {
+    fn and(mut self, other: Where) -> Where {
+        if other.sql.is_empty() {
+            return self;
+        }
+        if self.sql.is_empty() {
+            return other;
+        }
+        self.sql = format!("({}) AND ({})", self.sql, other.sql);
+        self.params.extend(other.params);
+        self
+    }
+}
+
+pub fn view_where(view: &View, me: &str) -> Where {
+    let (sql, params): (&str, Vec<Value>) = match view {
+        View::All => ("", vec![]),
+        View::Untriaged => ("items.status = 'untriaged'", vec![]),
+        View::Escalated => ("items.status = 'escalated'", vec![]),
+        View::Flagged => (
+            "items.id IN (SELECT item_id FROM tags WHERE kind = 'flag')",
+            vec![],
+        ),
+        View::Mine => (
+            "(items.status_by = ? OR items.id IN (SELECT item_id FROM tags WHERE set_by = ?))",
+            vec![Value::Text(me.into()), Value::Text(me.into())],
+        ),
+        View::Source(s) => (
+            "items.id IN (SELECT item_id FROM provenance WHERE source = ?)",
+            vec![Value::Text(s.clone())],
+        ),
+    };
+    Where {
+        sql: sql.into(),
+        params,
+    }
+}
+
+/// Compile a parsed filter. Term names are resolved against the taxonomy here, so that a
+/// misspelt crime is an error at its position, not an empty result.
+pub fn filter_where(expr: &Expr, tax: &Taxonomy) -> Result<Where, ParseError> {
+    let mut w = Where::default();
+    w.sql = compile(expr, tax, &mut w.params)?;
+    Ok(w)
+}
+
+fn compile(expr: &Expr, tax: &Taxonomy, params: &mut Vec<Value>) -> Result<String, ParseError> {
+    Ok(match expr {
+        Expr::And(parts) | Expr::Or(parts) => {
+            let joiner = if matches!(expr, Expr::And(_)) {
+                " AND "
+            } else {
+                " OR "
+            };
+            let mut sqls = Vec::new();
+            for p in parts {
+                sqls.push(format!("({})", compile(p, tax, params)?));
+            }
+            sqls.join(joiner)
+        }
+        Expr::Not(inner) => format!("NOT ({})", compile(inner, tax, params)?),
+        Expr::Text(word) => {
+            let folded = crate::text::fold::fold(word);
+            for _ in 0..4 {
+                params.push(Value::Text(folded.clone()));
+            }
+            "instr(tfold(items.name), ?) > 0 OR instr(tfold(items.metadata), ?) > 0
+             OR items.id IN (SELECT item_id FROM provenance WHERE instr(tfold(source), ?) > 0)
+             OR items.id IN (SELECT item_id FROM notes WHERE retracted = 0 AND instr(tfold(body), ?) > 0)"
+                .into()
+        }
+        Expr::Field { field, value, pos } => compile_field(*field, value, *pos, tax, params)?,
+    })
+}
+
+fn compile_field(
+    field: Field,
+    value: &str,
+    pos: usize,
+    tax: &Taxonomy,
+    params: &mut Vec<Value>,
+) -> Result<String, ParseError> {
+    let err = |message: String| ParseError { pos, message };
+    Ok(match field {
+        Field::Status => {
+            let v = value.to_ascii_lowercase();
+            if !["untriaged", "triaged", "escalated"].contains(&v.as_str()) {
+                return Err(err(format!(
+                    "unknown status `{value}`; expected untriaged, triaged or escalated"
+                )));
+            }
+            params.push(Value::Text(v));
+            "items.status = ?".into()
+        }
+        Field::Type => {
+            let v = value.to_ascii_lowercase();
+            if !["image", "video", "pdf", "email", "text", "other"].contains(&v.as_str()) {
+                return Err(err(format!(
+                    "unknown type `{value}`; expected image, video, pdf, email, text or other"
+                )));
+            }
+            params.push(Value::Text(v));
+            "items.kind = ?".into()
+        }
+        Field::Source => {
+            params.push(Value::Text(crate::text::fold::fold(value)));
+            "items.id IN (SELECT item_id FROM provenance WHERE instr(tfold(source), ?) = 1)".into()
+        }
+        Field::By => {
+            params.push(Value::Text(value.into()));
+            params.push(Value::Text(value.into()));
+            "items.status_by = ? OR items.id IN (SELECT item_id FROM tags WHERE set_by = ?)".into()
+        }
+        Field::Crime | Field::Party | Field::Flag => {
+            let kind = match field {
+                Field::Crime => TermKind::Crime,
+                Field::Party => TermKind::Party,
+                _ => TermKind::Flag,
+            };
+            let terms = tax.resolve(Some(kind), value);
+            if terms.is_empty() {
+                return Err(err(format!(
+                    "no {} matches `{value}` (give a term id or the start of its English or Arabic label)",
+                    kind.as_str()
+                )));
+            }
+            let marks = vec!["?"; terms.len()].join(",");
+            for t in terms {
+                params.push(Value::Text(t.id.clone()));
+            }
+            format!("items.id IN (SELECT item_id FROM tags WHERE term_id IN ({marks}))")
+        }
+        Field::Captured | Field::Received => {
+            let column = if field == Field::Captured {
+                "items.captured_at"
+            } else {
+                "items.created_at"
+            };
+            let (from, to) = value.split_once("..").unwrap_or((value, value));
+            let mut parts = Vec::new();
+            if !from.is_empty() {
+                check_date(from).map_err(err)?;
+                params.push(Value::Text(from.into()));
+                parts.push(format!("{column} >= ?"));
+            }
+            if !to.is_empty() {
+                check_date(to).map_err(err)?;
+                // Inclusive end: everything that starts with the end date sorts below its successor.
+                params.push(Value::Text(format!("{to}\u{ffff}")));
+                parts.push(format!("{column} < ?"));
+            }
+            if parts.is_empty() {
+                return Err(err(
+                    "expected a date range like 2013-08-01..2013-08-31".into()
+                ));
+            }
+            parts.join(" AND ")
+        }
+    })
+}
+
+fn check_date(s: &str) -> Result<(), String> {
+    let ok = s.len() >= 4
+        && s.len() <= 10
+        && s.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+        && s.as_bytes()[..4].iter().all(u8::is_ascii_digit);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{s}` is not a date; expected YYYY, YYYY-MM or YYYY-MM-DD"
+        ))
+    }
+}
+
+/// A view narrowed by an optional filter: the set the queue pages over.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub filter: Where,
+}
+
+impl Selection {
+    pub fn new(view: &View, me: &str, filter: Option<Where>) -> Selection {
+        let w = view_where(view, me);
+        Selection {
+            filter: match filter {
+                Some(f) => w.and(f),
+                None => w,
+            },
+        }
+    }
+
+    fn clause(&self, extra: &str) -> String {
+        match (self.filter.sql.is_empty(), extra.is_empty()) {
+            (true, true) => String::new(),
+            (true, false) => format!("WHERE {extra}"),
+            (false, true) => format!("WHERE ({})", self.filter.sql),
+            (false, false) => format!("WHERE ({}) AND {extra}", self.filter.sql),
+        }
+    }
+
+    fn run(&self, conn: &Connection, sql: &str, extra: &[Value]) -> rusqlite::Result<Vec<Row>> {
+        let mut params = self.filter.params.clone();
+        params.extend_from_slice(extra);
+        let mut st = conn.prepare_cached(sql)?;
+        let mut rows = st
+            .query_map(rusqlite::params_from_iter(params), items::row_from)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        items::attach_tags(conn, &mut rows)?;
+        Ok(rows)
+    }
+
+    /// Up to `n` rows with id > `after` (or from the start), ascending.
+    pub fn after(
+        &self,
+        conn: &Connection,
+        after: Option<i64>,
+        n: usize,
+    ) -> rusqlite::Result<Vec<Row>> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM items {} ORDER BY items.id LIMIT {n}",
+            self.clause(if after.is_some() { "items.id > ?" } else { "" })
+        );
+        self.run(
+            conn,
+            &sql,
+            &after.map(Value::Integer).into_iter().collect::<Vec<_>>(),
+        )
+    }
+
+    /// Up to `n` rows with id >= `from`, ascending.
+    pub fn from(&self, conn: &Connection, from: i64, n: usize) -> rusqlite::Result<Vec<Row>> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM items {} ORDER BY items.id LIMIT {n}",
+            self.clause("items.id >= ?")
+        );
+        self.run(conn, &sql, &[Value::Integer(from)])
+    }
+
+    /// Up to `n` rows with id < `before` (or from the end), returned ascending.
+    pub fn before(
+        &self,
+        conn: &Connection,
+        before: Option<i64>,
+        n: usize,
+    ) -> rusqlite::Result<Vec<Row>> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM items {} ORDER BY items.id DESC LIMIT {n}",
+            self.clause(if before.is_some() { "items.id < ?" } else { "" })
+        );
+        let mut rows = self.run(
+            conn,
+            &sql,
+            &before.map(Value::Integer).into_iter().collect::<Vec<_>>(),
+        )?;
+        rows.reverse();
+        Ok(rows)
+    }
+
+    pub fn count(&self, conn: &Connection) -> rusqlite::Result<u64> {
+        self.count_where(conn, "", &[])
+    }
+
+    /// How many rows come before `id`: the position of a window that starts there.
+    pub fn count_before(&self, conn: &Connection, id: i64) -> rusqlite::Result<u64> {
+        self.count_where(conn, "items.id < ?", &[Value::Integer(id)])
+    }
+
+    fn count_where(
+        &self,
+        conn: &Connection,
+        extra: &str,
+        values: &[Value],
+    ) -> rusqlite::Result<u64> {
+        let sql = format!("SELECT count(*) FROM items {}", self.clause(extra));
+        let mut params = self.filter.params.clone();
+        params.extend_from_slice(values);
+        conn.prepare_cached(&sql)?
+            .query_row(rusqlite::params_from_iter(params), |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+    }
+
+    /// The first untriaged item after `id` in this selection.
+    pub fn next_untriaged(&self, conn: &Connection, id: i64) -> rusqlite::Result<Option<i64>> {
+        use rusqlite::OptionalExtension;
+        let sql = format!(
+            "SELECT items.id FROM items {} ORDER BY items.id LIMIT 1",
+            self.clause("items.id > ? AND items.status = 'untriaged'")
+        );
+        let mut params = self.filter.params.clone();
+        params.push(Value::Integer(id));
+        conn.prepare_cached(&sql)?
+            .query_row(rusqlite::params_from_iter(params), |r| r.get(0))
+            .optional()
+    }
+}
+
+/// Register `tfold(text)`, the matching fold, on a connection.
+pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "tfold",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let s: Option<String> = ctx.get(0)?;
+            Ok(s.map(|s| crate::text::fold::fold(&s)))
+        },
+    )
+}
+
+pub fn untriaged_count(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.prepare_cached("SELECT count(*) FROM items WHERE status = 'untriaged'")?
+        .query_row([], |r| r.get::<_, i64>(0))
+        .map(|n| n as u64)
+}

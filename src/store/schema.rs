@@ -1,0 +1,147 @@
+//! Schema and forward migrations, versioned with `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+/// Each entry migrates from version `index` to `index + 1`; never edit a shipped one.
+const MIGRATIONS: &[&str] = &[V1];
+
+const V1: &str = r#"
+CREATE TABLE case_info (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- AUTOINCREMENT so that a reference (T-000123) is never reused, even after a rollback.
+CREATE TABLE items (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    sha256       TEXT NOT NULL UNIQUE,
+    size         INTEGER NOT NULL,
+    mime         TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    ext_mismatch TEXT,
+    metadata     TEXT NOT NULL,
+    captured_at  TEXT,
+    name         TEXT NOT NULL,
+    first_source TEXT NOT NULL,
+    status       TEXT NOT NULL DEFAULT 'untriaged',
+    status_by    TEXT,
+    status_at    TEXT,
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX items_status ON items(status, id);
+CREATE INDEX items_kind ON items(kind, id);
+
+CREATE TABLE batches (
+    id         INTEGER PRIMARY KEY,
+    source     TEXT NOT NULL,
+    actor      TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    roots      TEXT NOT NULL
+);
+
+-- One row per received file. The path is kept as raw bytes: names need not be UTF-8.
+CREATE TABLE provenance (
+    id          INTEGER PRIMARY KEY,
+    item_id     INTEGER NOT NULL REFERENCES items(id),
+    source      TEXT NOT NULL,
+    path        BLOB NOT NULL,
+    size        INTEGER NOT NULL,
+    mtime       TEXT,
+    received_at TEXT NOT NULL,
+    received_by TEXT NOT NULL,
+    batch_id    INTEGER NOT NULL REFERENCES batches(id),
+    UNIQUE(item_id, source, path)
+);
+CREATE INDEX provenance_source ON provenance(source, item_id);
+
+CREATE TABLE ingest_problems (
+    id       INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL REFERENCES batches(id),
+    path     BLOB NOT NULL,
+    outcome  TEXT NOT NULL CHECK (outcome IN ('skipped', 'failed')),
+    reason   TEXT NOT NULL,
+    at       TEXT NOT NULL
+);
+
+CREATE TABLE tags (
+    item_id INTEGER NOT NULL REFERENCES items(id),
+    term_id TEXT NOT NULL,
+    kind    TEXT NOT NULL CHECK (kind IN ('crime', 'party', 'flag')),
+    set_by  TEXT NOT NULL,
+    set_at  TEXT NOT NULL,
+    PRIMARY KEY (item_id, term_id)
+) WITHOUT ROWID;
+CREATE INDEX tags_term ON tags(term_id, item_id);
+CREATE INDEX tags_by ON tags(set_by, item_id);
+
+CREATE TABLE notes (
+    id         INTEGER PRIMARY KEY,
+    item_id    INTEGER NOT NULL REFERENCES items(id),
+    author     TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    retracted  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX notes_item ON notes(item_id);
+
+-- A reviewer's change: the unit that undo reverses. `ops` holds what was done, as JSON.
+CREATE TABLE changes (
+    id        INTEGER PRIMARY KEY,
+    actor     TEXT NOT NULL,
+    at        TEXT NOT NULL,
+    summary   TEXT NOT NULL,
+    ops       TEXT NOT NULL,
+    undoes    INTEGER REFERENCES changes(id),
+    undone_by INTEGER REFERENCES changes(id)
+);
+CREATE INDEX changes_actor ON changes(actor, id);
+
+-- Append-only, hash-chained event log.
+CREATE TABLE audit (
+    seq       INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    item_id   INTEGER,
+    event     TEXT NOT NULL,
+    details   TEXT NOT NULL,
+    change_id INTEGER,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+);
+CREATE INDEX audit_item ON audit(item_id, seq);
+CREATE INDEX audit_actor ON audit(actor, seq);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+-- The terms a reviewer used, most recent first, for the pickers' accelerators.
+CREATE TABLE recent_terms (
+    actor   TEXT NOT NULL,
+    term_id TEXT NOT NULL,
+    used_at INTEGER NOT NULL,
+    PRIMARY KEY (actor, term_id)
+) WITHOUT ROWID;
+"#;
+
+pub const CURRENT_VERSION: usize = MIGRATIONS.len();
+
+/// Bring the database up to the current version, one migration per transaction.
+/// The version is read inside the write transaction, so two processes opening an old case at
+/// the same moment cannot both run a migration.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let v = version(&tx)?;
+        let Some(sql) = MIGRATIONS.get(v) else {
+            return Ok(());
+        };
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (v + 1) as i64)?;
+        tx.commit()?;
+    }
+}
+
+pub fn version(conn: &Connection) -> rusqlite::Result<usize> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize)
+}
