@@ -68,7 +68,10 @@ impl Out<'_> {
             };
             let l = if i == 0 { label } else { "" };
             self.lines.push(Line::from(vec![
-                Span::styled(width::fit(l, LABEL), self.theme.label()),
+                Span::styled(
+                    format!("{} ", width::fit(l, LABEL - 1)),
+                    self.theme.label(),
+                ),
                 Span::styled(shown, style),
             ]));
         }
