@@ -164,10 +164,8 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
         terminal::draw(&mut term, |f| {
             ui::render(&console.state, &console.keymap, &opts.theme, f)
         })?;
-        loop {
-            // Block for one event, then take everything already queued: a burst of keys
-            // draws once.
-            let Ok(first) = rx.recv() else { break };
+        // Block for one event, then take everything already queued: a burst of keys draws once.
+        while let Ok(first) = rx.recv() {
             let mut redraw_all = false;
             for ev in std::iter::once(first).chain(rx.try_iter()) {
                 match ev {

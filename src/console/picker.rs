@@ -19,8 +19,14 @@ pub fn refilter(p: &mut Picker, tax: &Taxonomy, recent: &[String]) {
             }
         }
         p.recent_count = p.matches.len();
+        // Then the terms the item already carries, so they can be seen and unticked.
         for (i, t) in tax.terms.iter().enumerate() {
-            if t.kind == p.kind && !p.matches[..p.recent_count].contains(&i) {
+            if t.kind == p.kind && p.original.contains(&t.id) && !p.matches.contains(&i) {
+                p.matches.push(i);
+            }
+        }
+        for (i, t) in tax.terms.iter().enumerate() {
+            if t.kind == p.kind && !p.matches.contains(&i) {
                 p.matches.push(i);
             }
         }
@@ -117,7 +123,7 @@ mod tests {
         let tax = Taxonomy::default_set();
         let last = tax.of_kind(TermKind::Party).last().unwrap().id.clone();
         let mut p = picker(TermKind::Party, "");
-        refilter(&mut p, &tax, &[last.clone()]);
+        refilter(&mut p, &tax, std::slice::from_ref(&last));
         assert_eq!(p.recent_count, 1);
         assert_eq!(tax.terms[p.matches[0]].id, last);
     }

@@ -68,10 +68,7 @@ impl Out<'_> {
             };
             let l = if i == 0 { label } else { "" };
             self.lines.push(Line::from(vec![
-                Span::styled(
-                    format!("{} ", width::fit(l, LABEL - 1)),
-                    self.theme.label(),
-                ),
+                Span::styled(format!("{} ", width::fit(l, LABEL - 1)), self.theme.label()),
                 Span::styled(shown, style),
             ]));
         }
@@ -134,10 +131,15 @@ fn lines(state: &State, d: &Detail, theme: &Theme, w: usize) -> Vec<Line<'static
     o.heading(&format!("Received ({})", d.provenance.len()));
     for p in &d.provenance {
         o.plain(
-            &p.source,
-            &format!("{} by {}", short_time(&p.received_at), p.received_by),
+            "from",
+            &format!(
+                "{} · {} by {}",
+                p.source,
+                short_time(&p.received_at),
+                p.received_by
+            ),
         );
-        o.plain("", &String::from_utf8_lossy(&p.path));
+        o.plain("path", &String::from_utf8_lossy(&p.path));
     }
     metadata(&mut o, &d.metadata);
     tags(&mut o, state, d);

@@ -1,0 +1,265 @@
+//! Update logic: key → action → state change and effects, without a terminal or a case.
+
+use std::sync::Arc;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use triage::console::effect::{Anchor, Effect, Outcome, Select, Then};
+use triage::console::keymap::Keymap;
+use triage::console::state::{Mode, Pane, State};
+use triage::console::update::{apply, key};
+use triage::store::changes::Edit;
+use triage::store::items::Row;
+use triage::taxonomy::Taxonomy;
+
+fn row(id: i64) -> Row {
+    Row {
+        id,
+        sha256: "ab".repeat(32),
+        size: 1,
+        mime: "text/plain".into(),
+        kind: "text".into(),
+        status: "untriaged".into(),
+        name: format!("file-{id}.txt"),
+        first_source: "A".into(),
+        captured_at: None,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        tags: vec![],
+    }
+}
+
+fn state(n: i64, page: usize) -> State {
+    let mut s = State::new(
+        "c".into(),
+        "alice".into(),
+        Arc::new(Taxonomy::default_set()),
+    );
+    s.page = page;
+    s.rows = (1..=n.min(page as i64)).map(row).collect();
+    s.total = n as u64;
+    s
+}
+
+fn k(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn press(s: &mut State, keys: &str) -> Vec<Effect> {
+    let km = Keymap::defaults();
+    let mut all = vec![];
+    for c in keys.chars() {
+        all.extend(key(s, &km, k(c)));
+    }
+    all
+}
+
+#[test]
+fn j_moves_within_the_window_and_asks_for_details() {
+    let mut s = state(10, 5);
+    assert_eq!(press(&mut s, "j"), vec![Effect::Detail(2)]);
+    assert_eq!(s.selected, 1);
+    press(&mut s, "jjj");
+    assert_eq!(s.selected, 4);
+    // At the bottom of the window, j asks for the next row instead.
+    assert_eq!(press(&mut s, "j"), vec![Effect::Load(Anchor::After(5, 1))]);
+    let fx = apply(
+        &mut s,
+        Outcome::Slide {
+            rows: vec![row(6)],
+            forward: true,
+        },
+    );
+    assert_eq!(fx, vec![Effect::Detail(6)]);
+    assert_eq!(s.rows.first().map(|r| r.id), Some(2));
+    assert_eq!(s.offset, 1);
+    assert_eq!(s.position(), 5);
+    assert_eq!(s.current_id(), Some(6));
+}
+
+#[test]
+fn k_at_top_slides_back() {
+    let mut s = state(10, 5);
+    s.rows = (3..=7).map(row).collect();
+    s.offset = 2;
+    assert_eq!(press(&mut s, "k"), vec![Effect::Load(Anchor::Before(3, 1))]);
+    apply(
+        &mut s,
+        Outcome::Slide {
+            rows: vec![row(2)],
+            forward: false,
+        },
+    );
+    assert_eq!(s.current_id(), Some(2));
+    assert_eq!(s.offset, 1);
+    assert_eq!(s.rows.len(), 5);
+}
+
+#[test]
+fn g_and_shift_g_load_the_ends() {
+    let mut s = state(10, 5);
+    assert_eq!(press(&mut s, "G"), vec![Effect::Load(Anchor::End)]);
+    assert_eq!(press(&mut s, "g"), vec![Effect::Load(Anchor::Start)]);
+    apply(
+        &mut s,
+        Outcome::Window {
+            rows: (6..=10).map(row).collect(),
+            offset: 5,
+            select: Select::Last,
+        },
+    );
+    assert_eq!(s.current_id(), Some(10));
+    assert_eq!(s.position(), 9);
+}
+
+#[test]
+fn x_marks_triaged_and_moves_on() {
+    let mut s = state(3, 5);
+    assert_eq!(
+        press(&mut s, "x"),
+        vec![Effect::Apply {
+            edit: Edit::Status {
+                items: vec![1],
+                to: "triaged".into(),
+                reason: None
+            },
+            then: Then::NextUntriaged
+        }]
+    );
+}
+
+#[test]
+fn digit_toggles_the_flag_in_taxonomy_order() {
+    let mut s = state(3, 5);
+    let fx = press(&mut s, "3");
+    assert_eq!(
+        fx,
+        vec![Effect::Apply {
+            edit: Edit::Tags {
+                items: vec![1],
+                add: vec!["children".into()],
+                remove: vec![]
+            },
+            then: Then::Stay
+        }]
+    );
+    s.rows[0].tags.push(("flag".into(), "children".into()));
+    let fx = press(&mut s, "3");
+    assert!(
+        matches!(&fx[0], Effect::Apply { edit: Edit::Tags { remove, .. }, .. } if remove == &vec!["children".to_string()])
+    );
+}
+
+#[test]
+fn marks_make_tagging_apply_to_all() {
+    let mut s = state(5, 5);
+    press(&mut s, "vvv");
+    assert_eq!(s.marks.len(), 3);
+    assert_eq!(s.current_id(), Some(4));
+    let fx = press(&mut s, "1");
+    assert_eq!(
+        fx,
+        vec![Effect::Apply {
+            edit: Edit::Tags {
+                items: vec![1, 2, 3],
+                add: vec!["graphic".into()],
+                remove: vec![]
+            },
+            then: Then::Stay
+        }]
+    );
+}
+
+#[test]
+fn picker_filters_as_you_type_and_enter_applies() {
+    let mut s = state(3, 5);
+    press(&mut s, "c");
+    assert!(matches!(s.mode, Mode::Picker(_)));
+    press(&mut s, "barrel");
+    let fx = key(&mut s, &Keymap::defaults(), KeyEvent::from(KeyCode::Enter));
+    assert_eq!(s.mode, Mode::Normal);
+    match &fx[..] {
+        [Effect::Apply {
+            edit: Edit::Tags { items, add, remove },
+            ..
+        }] => {
+            assert_eq!(items, &vec![1]);
+            assert!(add[0].starts_with("syr-barrel"), "{add:?}");
+            assert!(remove.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn picker_space_toggles_several_and_digits_use_recent_terms() {
+    let mut s = state(3, 5);
+    s.recent.insert(
+        triage::taxonomy::TermKind::Party,
+        vec!["hts".into(), "gov-forces".into()],
+    );
+    press(&mut s, "p");
+    // Digit 2 with an empty query applies the second recent term at once.
+    let fx = press(&mut s, "2");
+    assert_eq!(s.mode, Mode::Normal);
+    assert!(
+        matches!(&fx[0], Effect::Apply { edit: Edit::Tags { add, .. }, .. } if add == &vec!["gov-forces".to_string()])
+    );
+    press(&mut s, "p");
+    press(&mut s, "  "); // toggles the first two listed (the recent ones)
+    let fx = key(&mut s, &Keymap::defaults(), KeyEvent::from(KeyCode::Enter));
+    assert!(matches!(&fx[0], Effect::Apply { edit: Edit::Tags { add, .. }, .. } if add.len() == 2));
+}
+
+#[test]
+fn esc_cancels_a_picker_without_effects() {
+    let mut s = state(3, 5);
+    press(&mut s, "fgra");
+    let fx = key(&mut s, &Keymap::defaults(), KeyEvent::from(KeyCode::Esc));
+    assert!(fx.is_empty());
+    assert_eq!(s.mode, Mode::Normal);
+}
+
+#[test]
+fn filter_prompt_stays_open_on_error() {
+    let mut s = state(3, 5);
+    press(&mut s, "/");
+    press(&mut s, "colour:red");
+    let fx = key(&mut s, &Keymap::defaults(), KeyEvent::from(KeyCode::Enter));
+    assert_eq!(fx, vec![Effect::SetFilter(Some("colour:red".into()))]);
+    apply(
+        &mut s,
+        Outcome::FilterError("at 1: unknown field `colour:`".into()),
+    );
+    assert!(matches!(&s.mode, Mode::Prompt(p) if p.error.is_some()));
+}
+
+#[test]
+fn escalate_needs_a_reason() {
+    let mut s = state(3, 5);
+    press(&mut s, "e");
+    let fx = key(&mut s, &Keymap::defaults(), KeyEvent::from(KeyCode::Enter));
+    assert!(fx.is_empty());
+    press(&mut s, "faces visible");
+    let fx = key(&mut s, &Keymap::defaults(), KeyEvent::from(KeyCode::Enter));
+    assert!(
+        matches!(&fx[0], Effect::Apply { edit: Edit::Status { to, reason: Some(r), .. }, then: Then::NextUntriaged } if to == "escalated" && r == "faces visible")
+    );
+}
+
+#[test]
+fn tab_switches_pane_and_j_scrolls_details() {
+    let mut s = state(3, 5);
+    let km = Keymap::defaults();
+    key(&mut s, &km, KeyEvent::from(KeyCode::Tab));
+    assert_eq!(s.focus, Pane::Details);
+    assert!(press(&mut s, "jj").is_empty());
+    assert_eq!(s.detail_scroll, 2);
+    assert_eq!(s.selected, 0);
+}
+
+#[test]
+fn q_quits() {
+    let mut s = state(3, 5);
+    press(&mut s, "q");
+    assert!(s.quit);
+}
