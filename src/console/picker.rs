@@ -38,15 +38,18 @@ pub fn refilter(p: &mut Picker, tax: &Taxonomy, recent: &[String]) {
             .enumerate()
             .filter(|(_, t)| t.kind == p.kind)
             .filter_map(|(i, t)| {
-                let fields = std::iter::once(t.en.as_str())
-                    .chain(std::iter::once(t.ar.as_str()))
-                    .chain(t.aliases.iter().map(String::as_str))
+                // A match in a label counts more than one in an alias, reference or id.
+                let labels = [t.en.as_str(), t.ar.as_str()]
+                    .into_iter()
+                    .filter_map(|f| score(&fold(f), &q).map(|s| s + 50));
+                let others = t
+                    .aliases
+                    .iter()
+                    .map(String::as_str)
                     .chain(t.legal_ref.as_deref())
-                    .chain(std::iter::once(t.id.as_str()));
-                fields
-                    .filter_map(|f| score(&fold(f), &q))
-                    .max()
-                    .map(|s| (s, i))
+                    .chain(std::iter::once(t.id.as_str()))
+                    .filter_map(|f| score(&fold(f), &q));
+                labels.chain(others).max().map(|s| (s, i))
             })
             .collect();
         // Best score first; equal scores keep taxonomy order.
@@ -115,7 +118,7 @@ mod tests {
         }
         let mut p = picker(TermKind::Crime, "chem");
         refilter(&mut p, &tax, &[]);
-        assert!(tax.terms[p.matches[0]].en.to_lowercase().contains("chem"));
+        assert_eq!(tax.terms[p.matches[0]].id, "syr-chemical-weapons");
     }
 
     #[test]

@@ -205,7 +205,19 @@ fn toggle(state: &mut State, term: String) -> Vec<Effect> {
     if items.is_empty() {
         return vec![];
     }
-    let on = state.current_has(&term);
+    // With marks, remove only when every marked item carries the term (as far as the window
+    // shows); otherwise add it to all. Without marks, the current item decides.
+    let on = if state.marks.is_empty() {
+        state.current_has(&term)
+    } else {
+        state.marks.iter().all(|id| {
+            state
+                .rows
+                .iter()
+                .find(|r| r.id == *id)
+                .is_some_and(|r| r.tags.iter().any(|(_, t)| *t == term))
+        })
+    };
     let edit = if on {
         Edit::Tags {
             items,

@@ -8,6 +8,7 @@ pub mod meta;
 mod progress;
 pub mod walk;
 
+use std::collections::BTreeMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -97,6 +98,9 @@ enum Ready {
     Problem(Problem),
 }
 
+/// A result with its place in walk order.
+struct Numbered(u64, Ready);
+
 const BATCH_FILES: usize = 2000;
 const BATCH_BYTES: u64 = 256 << 20;
 const BATCH_AGE: Duration = Duration::from_secs(2);
@@ -125,17 +129,24 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
         let (job_tx, job_rx) = mpsc::sync_channel::<FileJob>(256);
         // Shared by the workers; when they all stop, the walker's sends fail and it stops too.
         let job_rx = Arc::new(Mutex::new(job_rx));
-        let (ready_tx, ready_rx) = mpsc::sync_channel::<Ready>(256);
+        let (ready_tx, ready_rx) = mpsc::sync_channel::<Numbered>(256);
         let walker_ready = ready_tx.clone();
         let walked = &walked;
         s.spawn(move || {
-            roots.walk(&mut |found| match found {
-                Found::File(job) => {
-                    walked.files.fetch_add(1, Ordering::Relaxed);
-                    walked.bytes.fetch_add(job.size, Ordering::Relaxed);
-                    job_tx.send(job).is_ok()
+            let mut seq = 0u64;
+            roots.walk(&mut |found| {
+                seq += 1;
+                match found {
+                    Found::File(mut job) => {
+                        job.seq = seq - 1;
+                        walked.files.fetch_add(1, Ordering::Relaxed);
+                        walked.bytes.fetch_add(job.size, Ordering::Relaxed);
+                        job_tx.send(job).is_ok()
+                    }
+                    Found::Problem(p) => walker_ready
+                        .send(Numbered(seq - 1, Ready::Problem(p)))
+                        .is_ok(),
                 }
-                Found::Problem(p) => walker_ready.send(Ready::Problem(p)).is_ok(),
             });
         });
         for w in 0..workers {
@@ -170,7 +181,12 @@ struct Counters {
     bytes: AtomicU64,
 }
 
-fn worker(w: usize, store: &ObjectStore, jobs: &Mutex<Receiver<FileJob>>, out: SyncSender<Ready>) {
+fn worker(
+    w: usize,
+    store: &ObjectStore,
+    jobs: &Mutex<Receiver<FileJob>>,
+    out: SyncSender<Numbered>,
+) {
     let mut n = 0u64;
     loop {
         let job = match jobs.lock() {
@@ -185,7 +201,7 @@ fn worker(w: usize, store: &ObjectStore, jobs: &Mutex<Receiver<FileJob>>, out: S
             Ok(p) => Ready::File(Box::new(p)),
             Err(p) => Ready::Problem(p),
         };
-        if out.send(ready).is_err() {
+        if out.send(Numbered(job.seq, ready)).is_err() {
             return;
         }
     }
@@ -243,22 +259,26 @@ struct Writer<'a> {
 impl Writer<'_> {
     fn run(
         &mut self,
-        rx: &Receiver<Ready>,
+        rx: &Receiver<Numbered>,
         summary: &mut Summary,
         progress: &mut progress::Progress,
         walked: &Counters,
     ) -> crate::store::Result<()> {
+        // Workers finish out of order; results are taken in walk order, so the same folder
+        // always gives the same references.
+        let mut waiting: BTreeMap<u64, Ready> = BTreeMap::new();
+        let mut next = 0u64;
         loop {
             match rx.recv_timeout(Duration::from_millis(200)) {
-                Ok(Ready::File(p)) => {
-                    summary.files += 1;
-                    summary.bytes += p.size;
-                    self.pending_bytes += p.size;
-                    self.pending.push(*p);
+                Ok(Numbered(seq, ready)) => {
+                    waiting.insert(seq, ready);
                 }
-                Ok(Ready::Problem(p)) => self.problems.push(p),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
+            }
+            while let Some(ready) = waiting.remove(&next) {
+                next += 1;
+                self.take(ready, summary);
             }
             if self.pending.len() >= BATCH_FILES
                 || self.pending_bytes >= BATCH_BYTES
@@ -273,7 +293,23 @@ impl Writer<'_> {
                 walked.bytes.load(Ordering::Relaxed),
             );
         }
+        // Anything still waiting (a number never came: its worker stopped) goes in order.
+        for (_, ready) in std::mem::take(&mut waiting) {
+            self.take(ready, summary);
+        }
         self.flush(summary)
+    }
+
+    fn take(&mut self, ready: Ready, summary: &mut Summary) {
+        match ready {
+            Ready::File(p) => {
+                summary.files += 1;
+                summary.bytes += p.size;
+                self.pending_bytes += p.size;
+                self.pending.push(*p);
+            }
+            Ready::Problem(p) => self.problems.push(p),
+        }
     }
 
     /// Make the batch's objects durable, move them into place, then commit their rows.

@@ -11,6 +11,8 @@ use super::{Outcome, Problem};
 
 /// A regular file to take in.
 pub struct FileJob {
+    /// Position in walk order: items are recorded in this order, so references are stable.
+    pub seq: u64,
     /// The path as found under the root, kept for provenance.
     pub path: PathBuf,
     /// What to open: the path itself, or the resolved target of an in-root symbolic link.
@@ -116,6 +118,7 @@ impl Roots {
         }
         if ft.is_file() {
             return emit(Found::File(FileJob {
+                seq: 0,
                 path: path.to_path_buf(),
                 open_path: path.to_path_buf(),
                 size: meta.len(),
@@ -160,6 +163,7 @@ impl Roots {
         }
         match fs::metadata(&target) {
             Ok(m) if m.is_file() => Found::File(FileJob {
+                seq: 0,
                 path: path.to_path_buf(),
                 open_path: target,
                 size: m.len(),

@@ -40,6 +40,7 @@ pub fn begin_batch(
     actor: &str,
     roots: &[String],
 ) -> rusqlite::Result<i64> {
+    super::sources::ensure(tx, chain, actor, source)?;
     let now = crate::clock::now();
     let roots_json = serde_json::to_string(roots).unwrap_or_else(|_| "[]".into());
     tx.execute(

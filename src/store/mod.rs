@@ -7,6 +7,7 @@ pub mod items;
 pub mod objects;
 pub mod query;
 pub mod schema;
+pub mod sources;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

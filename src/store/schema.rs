@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Each entry migrates from version `index` to `index + 1`; never edit a shipped one.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 const V1: &str = r#"
 CREATE TABLE case_info (
@@ -122,6 +122,19 @@ CREATE TABLE recent_terms (
     used_at INTEGER NOT NULL,
     PRIMARY KEY (actor, term_id)
 ) WITHOUT ROWID;
+"#;
+
+/// Providers become first-class: kind, contact and use conditions.
+const V2: &str = r#"
+CREATE TABLE sources (
+    name       TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL DEFAULT 'other',
+    contact    TEXT,
+    conditions TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL
+);
+INSERT INTO sources(name, created_at)
+    SELECT source, min(received_at) FROM provenance GROUP BY source;
 "#;
 
 pub const CURRENT_VERSION: usize = MIGRATIONS.len();

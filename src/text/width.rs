@@ -46,12 +46,13 @@ pub fn wrap(s: &str, cells: usize) -> Vec<String> {
     let mut w = 0;
     for word in s.split_inclusive(' ') {
         let ww = width(word);
-        if w + ww > cells && !line.is_empty() {
+        // The trailing space may hang past the edge.
+        if w + width(word.trim_end()) > cells && !line.is_empty() {
             lines.push(line.trim_end().to_string());
             line.clear();
             w = 0;
         }
-        if ww > cells {
+        if width(word.trim_end()) > cells {
             // A word longer than the line: break it by characters.
             for c in word.chars() {
                 let cw = UnicodeWidthChar::width(c).unwrap_or(0);
