@@ -11,7 +11,7 @@ use triage::console::state::{Mode, State};
 use triage::console::theme::Theme;
 use triage::console::ui;
 use triage::ingest::meta::{Exif, Gps, Metadata, TextInfo};
-use triage::store::items::{Detail, Provenance, Row, Tag};
+use triage::store::items::{Detail, Provenance, Row};
 use triage::taxonomy::Taxonomy;
 
 fn row(id: i64, name: &str, kind: &str) -> Row {
