@@ -17,6 +17,38 @@ struct Args {
 }
 
 #[derive(Subcommand)]
+enum SourceCmd {
+    /// Add a provider.
+    Add {
+        name: String,
+        /// cso, individual, open-source, other-body or other.
+        #[arg(long, default_value = "other")]
+        kind: String,
+        #[arg(long)]
+        contact: Option<String>,
+        /// Use conditions, e.g. share-with-courts identity-confidential.
+        #[arg(long, num_args = 1..)]
+        conditions: Vec<String>,
+    },
+    /// Change a provider's kind, contact or conditions.
+    Set {
+        name: String,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        contact: Option<String>,
+        /// Replaces the provider's conditions (give none to clear: --conditions).
+        #[arg(long, num_args = 0..)]
+        conditions: Option<Vec<String>>,
+    },
+    /// List providers with their conditions and item counts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Create a new case in DIR.
     Init { dir: PathBuf },
@@ -64,6 +96,56 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show the audit log of the case, or of one item.
+    Log {
+        /// Reference (T-000123) or SHA-256 prefix; the whole case when absent.
+        item: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the head of the audit chain as a short text to keep elsewhere.
+    Seal {
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check every original and the whole audit chain; exit 0 only when everything holds.
+    Verify {
+        /// Check sizes and the chain only (no re-hashing).
+        #[arg(long)]
+        quick: bool,
+        #[arg(long)]
+        json: bool,
+        /// A seal written by `triage seal`: prove the log up to it is unchanged.
+        #[arg(long)]
+        against: Option<PathBuf>,
+    },
+    /// Manage providers and their use conditions.
+    Source {
+        #[command(subcommand)]
+        action: SourceCmd,
+    },
+    /// Export items as a BagIt bag (RFC 8493) for disclosure.
+    Export {
+        /// Which items (filter language, as in `list --filter`).
+        #[arg(long)]
+        filter: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        purpose: Option<String>,
+        /// The recipient is a court or prosecutor (allows `share-with-courts` items).
+        #[arg(long)]
+        court: bool,
+        /// Export items whose conditions forbid it, for this recorded reason (leads only).
+        #[arg(long)]
+        override_reason: Option<String>,
+    },
+    /// Import a bag exported by another case, validating every hash first.
+    Import {
+        bag: PathBuf,
+        #[arg(long)]
+        source: String,
+    },
     /// Open the review console.
     Open {
         /// Colour depth: mono, 16, 256 or true (NO_COLOR forces mono).
@@ -103,6 +185,49 @@ fn main() -> ExitCode {
             reason,
         }) => cli::tag::run(args.case, &item, add, remove, status, reason),
         Some(Command::Terms { json }) => cli::terms::run(args.case, json),
+        Some(Command::Log { item, json }) => cli::log::run(args.case, item.as_deref(), json),
+        Some(Command::Seal { out }) => cli::seal::run(args.case, out),
+        Some(Command::Verify {
+            quick,
+            json,
+            against,
+        }) => cli::verify::run(args.case, quick, json, against),
+        Some(Command::Source { action }) => match action {
+            SourceCmd::Add {
+                name,
+                kind,
+                contact,
+                conditions,
+            } => cli::source::add(args.case, &name, &kind, contact.as_deref(), conditions),
+            SourceCmd::Set {
+                name,
+                kind,
+                contact,
+                conditions,
+            } => cli::source::set(
+                args.case,
+                &name,
+                kind.as_deref(),
+                contact.as_deref(),
+                conditions,
+            ),
+            SourceCmd::List { json } => cli::source::list(args.case, json),
+        },
+        Some(Command::Export {
+            filter,
+            out,
+            purpose,
+            court,
+            override_reason,
+        }) => cli::export::run(
+            args.case,
+            &filter,
+            &out,
+            purpose.as_deref(),
+            court,
+            override_reason.as_deref(),
+        ),
+        Some(Command::Import { bag, source }) => cli::import::run(args.case, &bag, &source),
         Some(Command::Open { colors }) => cli::open::run(args.case, colors.as_deref()),
         Some(Command::Demo {
             dir,

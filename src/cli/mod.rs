@@ -1,14 +1,20 @@
 //! The non-interactive subcommands: one file each, one `run` function each.
 
 pub mod demo;
+pub mod export;
+pub mod import;
 pub mod ingest;
 pub mod init;
 pub mod json;
 pub mod list;
+pub mod log;
 pub mod open;
+pub mod seal;
 pub mod show;
+pub mod source;
 pub mod tag;
 pub mod terms;
+pub mod verify;
 
 use std::path::PathBuf;
 

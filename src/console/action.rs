@@ -25,6 +25,7 @@ pub enum Action {
     Filter,
     Views,
     Help,
+    History,
     Redraw,
 }
 
@@ -77,6 +78,7 @@ impl Action {
                 "choose a view (untriaged, all, mine, ...)",
             ),
             (Action::Help, "help", "this help"),
+            (Action::History, "history", "the item's history (audit log)"),
             (Action::Redraw, "redraw", "redraw the whole screen"),
         ];
         for (n, name) in FLAG_NAMES.iter().enumerate() {

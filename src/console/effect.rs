@@ -43,6 +43,7 @@ pub enum Effect {
     Apply { edit: Edit, then: Then },
     Undo,
     RepeatLast { items: Vec<i64> },
+    History(i64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +79,7 @@ pub enum Outcome {
     Sources(Vec<String>),
     Filter(Option<String>),
     FilterError(String),
+    History(Vec<crate::store::audit::Entry>),
     Error(String),
 }
 
@@ -164,6 +166,9 @@ impl Runtime {
                     self.counts(),
                 ])
             }
+            Effect::History(id) => Ok(vec![Outcome::History(
+                crate::store::audit::for_item(&self.case.conn, *id).map_err(e)?,
+            )]),
             Effect::Detail(id) => Ok(vec![Outcome::Detail(
                 items::detail(&self.case.conn, *id)
                     .map_err(e)?

@@ -126,6 +126,7 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("views", &["w"]),
     ("help", &["?", "F1"]),
     ("redraw", &["C-l"]),
+    ("history", &["H"]),
     ("toggle-flag-1", &["1"]),
     ("toggle-flag-2", &["2"]),
     ("toggle-flag-3", &["3"]),

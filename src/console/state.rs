@@ -64,7 +64,13 @@ pub enum Mode {
     Picker(Picker),
     Prompt(Prompt),
     Views(ViewMenu),
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
+    History {
+        entries: Vec<crate::store::audit::Entry>,
+        scroll: u16,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

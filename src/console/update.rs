@@ -28,7 +28,7 @@ pub fn key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
         Mode::Picker(_) => picker_key(state, ev),
         Mode::Prompt(_) => prompt_key(state, ev),
         Mode::Views(_) => views_key(state, ev),
-        Mode::Help { .. } => help_key(state, keymap, ev),
+        Mode::Help { .. } | Mode::History { .. } => help_key(state, keymap, ev),
     }
 }
 
@@ -154,6 +154,11 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.mode = Mode::Help { scroll: 0 };
             vec![]
         }
+        Action::History => state
+            .current_id()
+            .map(Effect::History)
+            .into_iter()
+            .collect(),
         Action::Redraw => vec![],
     }
 }
@@ -484,7 +489,7 @@ fn choose_view(state: &mut State) -> Vec<Effect> {
 }
 
 fn help_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
-    let Mode::Help { scroll } = &mut state.mode else {
+    let (Mode::Help { scroll } | Mode::History { scroll, .. }) = &mut state.mode else {
         return vec![];
     };
     match keymap.action(&ev) {
@@ -590,6 +595,10 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             } else {
                 state.message = Some((Level::Error, e));
             }
+            vec![]
+        }
+        Outcome::History(entries) => {
+            state.mode = Mode::History { entries, scroll: 0 };
             vec![]
         }
         Outcome::Error(e) => {

@@ -112,7 +112,7 @@ pub fn entry_hash(
 }
 
 /// One audit entry as read back.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Entry {
     pub seq: i64,
     pub at: String,
@@ -125,11 +125,22 @@ pub struct Entry {
 }
 
 pub fn for_item(conn: &rusqlite::Connection, item_id: i64) -> rusqlite::Result<Vec<Entry>> {
-    let mut st = conn.prepare_cached(
-        "SELECT seq, at, actor, item_id, event, details, change_id, hash FROM audit
-         WHERE item_id = ?1 ORDER BY seq",
-    )?;
-    let rows = st.query_map([item_id], |r| {
+    query(conn, "WHERE item_id = ?1", [item_id])
+}
+
+pub fn all(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<Entry>> {
+    query(conn, "", [])
+}
+
+fn query<P: rusqlite::Params>(
+    conn: &rusqlite::Connection,
+    filter: &str,
+    params: P,
+) -> rusqlite::Result<Vec<Entry>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT seq, at, actor, item_id, event, details, change_id, hash FROM audit {filter} ORDER BY seq"
+    ))?;
+    let rows = st.query_map(params, |r| {
         let details: String = r.get(5)?;
         Ok(Entry {
             seq: r.get(0)?,

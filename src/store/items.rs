@@ -109,6 +109,8 @@ pub struct Detail {
     pub provenance: Vec<Provenance>,
     pub tags: Vec<Tag>,
     pub notes: Vec<Note>,
+    /// The use conditions of every provider that sent it (strictest first).
+    pub conditions: Vec<String>,
 }
 
 pub fn detail(conn: &Connection, id: i64) -> rusqlite::Result<Option<Detail>> {
@@ -185,6 +187,7 @@ pub fn detail(conn: &Connection, id: i64) -> rusqlite::Result<Option<Detail>> {
         provenance,
         tags,
         notes,
+        conditions: super::sources::item_conditions(conn, id)?,
     }))
 }
 

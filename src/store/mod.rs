@@ -8,6 +8,7 @@ pub mod objects;
 pub mod query;
 pub mod schema;
 pub mod sources;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

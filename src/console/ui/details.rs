@@ -128,6 +128,9 @@ fn lines(state: &State, d: &Detail, theme: &Theme, w: usize) -> Vec<Line<'static
     if let Some(m) = &d.ext_mismatch {
         o.field("MISMATCH", m, theme.warn());
     }
+    if !d.conditions.is_empty() {
+        o.field("use", &d.conditions.join(", "), theme.warn());
+    }
     o.heading(&format!("Received ({})", d.provenance.len()));
     for p in &d.provenance {
         o.plain(

@@ -2,6 +2,7 @@
 
 mod details;
 mod help;
+mod history;
 mod picker;
 mod queue;
 mod statusbar;
@@ -58,6 +59,7 @@ pub fn render(state: &State, keymap: &Keymap, theme: &Theme, f: &mut Frame) {
         Mode::Picker(p) => picker::render(state, p, theme, f),
         Mode::Views(m) => views::render(m, theme, f),
         Mode::Help { scroll } => help::render(keymap, *scroll, theme, f),
+        Mode::History { entries, scroll } => history::render(state, entries, *scroll, theme, f),
         Mode::Normal | Mode::Prompt(_) => {}
     }
 }

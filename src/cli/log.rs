@@ -1,0 +1,42 @@
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Result};
+
+use crate::store::{audit, items};
+use crate::text::sanitize;
+
+pub fn run(case: Option<PathBuf>, item: Option<&str>, json: bool) -> Result<ExitCode> {
+    let case = super::open_case(case)?;
+    let entries = match item {
+        Some(key) => {
+            let id = items::find(&case.conn, key).map_err(|e| anyhow!(e))?;
+            audit::for_item(&case.conn, id)?
+        }
+        None => audit::all(&case.conn)?,
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for e in entries {
+        let line = if json {
+            serde_json::to_string(&e)?
+        } else {
+            format!(
+                "#{:<6} {} {:<10} {:<9} {:<16} {}",
+                e.seq,
+                e.at,
+                sanitize(&e.actor),
+                e.item_id
+                    .map(crate::store::reference)
+                    .unwrap_or_else(|| "-".into()),
+                e.event,
+                sanitize(&e.details.to_string())
+            )
+        };
+        if writeln!(out, "{line}").is_err() {
+            break;
+        }
+    }
+    let _ = out.flush();
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,114 @@
+//! A seal: the chain head as a short text a supervisor keeps elsewhere. Later, `verify
+//! --against SEAL` proves the log up to that entry is unchanged.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Context, Result};
+use rusqlite::OptionalExtension;
+
+use crate::store::verify::{self, Problem};
+use crate::store::Case;
+
+pub struct Seal {
+    pub case_id: String,
+    pub entry: i64,
+    pub hash: String,
+    pub time: String,
+}
+
+impl Seal {
+    pub fn text(&self) -> String {
+        format!(
+            "triage audit seal\ncase: {}\nentry: {}\nhash: {}\ntime: {}\n",
+            self.case_id, self.entry, self.hash, self.time
+        )
+    }
+
+    pub fn read(path: &Path) -> Result<Seal> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+                .map(|v| v.trim().to_string())
+                .ok_or_else(|| anyhow!("{}: not a seal (no `{name}:` line)", path.display()))
+        };
+        Ok(Seal {
+            case_id: field("case")?,
+            entry: field("entry")?
+                .parse()
+                .map_err(|_| anyhow!("{}: `entry:` is not a number", path.display()))?,
+            hash: field("hash")?,
+            time: field("time")?,
+        })
+    }
+}
+
+pub fn run(case: Option<PathBuf>, out: Option<PathBuf>) -> Result<ExitCode> {
+    let case = super::open_case(case)?;
+    let (seq, hash): (i64, String) = case
+        .conn
+        .query_row(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .context("the audit log is empty")?;
+    let seal = Seal {
+        case_id: case.info("case_id")?.unwrap_or_default(),
+        entry: seq,
+        hash,
+        time: crate::clock::now(),
+    };
+    match out {
+        Some(p) => {
+            std::fs::write(&p, seal.text()).with_context(|| format!("{}", p.display()))?;
+            eprintln!("seal written to {}", p.display());
+        }
+        None => print!("{}", seal.text()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Does the case's log still hold what the seal saw?
+pub fn check(case: &Case, seal: &Seal) -> Result<Vec<Problem>> {
+    let mut problems = Vec::new();
+    let case_id = case.info("case_id")?.unwrap_or_default();
+    if case_id != seal.case_id {
+        problems.push(Problem {
+            what: "seal".into(),
+            problem: format!("is for case {}, this is {case_id}", seal.case_id),
+        });
+    }
+    let stored: Option<String> = case
+        .conn
+        .query_row("SELECT hash FROM audit WHERE seq = ?1", [seal.entry], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    match stored {
+        None => problems.push(Problem {
+            what: format!("audit #{}", seal.entry),
+            problem: "the sealed entry is gone".into(),
+        }),
+        Some(h) if h != seal.hash => problems.push(Problem {
+            what: format!("audit #{}", seal.entry),
+            problem: format!(
+                "hash {} differs from the seal's {}: the history up to the seal was rewritten",
+                &h[..16.min(h.len())],
+                &seal.hash[..16.min(seal.hash.len())]
+            ),
+        }),
+        Some(_) => {
+            let (report, _) = verify::check_chain(&case.conn, Some(seal.entry))?;
+            if report.head_hash != seal.hash {
+                problems.push(Problem {
+                    what: format!("audit #{}", seal.entry),
+                    problem: "the chain up to the seal does not recompute to the sealed hash"
+                        .into(),
+                });
+            }
+        }
+    }
+    Ok(problems)
+}

@@ -1,0 +1,79 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use crate::store::audit::{Chain, Event};
+use crate::store::verify;
+
+pub fn run(
+    case: Option<PathBuf>,
+    quick: bool,
+    json: bool,
+    against: Option<PathBuf>,
+) -> Result<ExitCode> {
+    let mut case = super::open_case(case)?;
+    let started = std::time::Instant::now();
+    let seal = match &against {
+        Some(path) => Some(super::seal::Seal::read(path)?),
+        None => None,
+    };
+    let (chain, mut problems) = verify::check_chain(&case.conn, None)?;
+    if let Some(seal) = &seal {
+        problems.extend(super::seal::check(&case, seal)?);
+    }
+    problems.extend(verify::check_items(&case.conn, &case.objects, quick)?);
+    let stray = verify::stray_objects(&case.conn, &case.objects)?;
+    let items: i64 = case
+        .conn
+        .query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
+    let ok = problems.is_empty();
+    let seconds = started.elapsed().as_secs_f64();
+    // The verification itself is part of the record.
+    let actor = crate::identity::login_name();
+    let summary = json!({
+        "ok": ok, "quick": quick, "items": items, "chain_entries": chain.entries,
+        "problems": problems.len(), "stray_objects": stray.len(),
+        "against": seal.as_ref().map(|s| json!({"entry": s.entry, "hash": s.hash})),
+    });
+    case.write(|tx| {
+        let mut c = Chain::load(tx)?;
+        c.append(tx, &Event::case(&actor, "verify", summary.clone()))?;
+        Ok(())
+    })
+    .context("recording the verification")?;
+    if json {
+        println!(
+            "{}",
+            json!({
+                "ok": ok, "quick": quick, "items": items, "seconds": seconds,
+                "chain": chain, "problems": problems, "stray_objects": stray,
+            })
+        );
+    } else {
+        for p in &problems {
+            println!("PROBLEM {}: {}", p.what, p.problem);
+        }
+        for p in &stray {
+            println!("note    {}: {}", p.what, p.problem);
+        }
+        println!(
+            "{}: {items} items{}, audit chain of {} entries (head #{} {}){} in {seconds:.1} s",
+            if ok { "OK" } else { "FAILED" },
+            if quick { " (sizes only)" } else { " re-hashed" },
+            chain.entries,
+            chain.head_seq,
+            &chain.head_hash[..16.min(chain.head_hash.len())],
+            match &chain.first_broken {
+                Some(s) => format!(", first broken entry #{s}"),
+                None => String::new(),
+            },
+        );
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,219 @@
+//! Verification: every original against its name and its row, every item against its ingest
+//! event, and the audit chain entry by entry.
+
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use rusqlite::Connection;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::audit::{entry_hash, GENESIS};
+use super::objects::ObjectStore;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Problem {
+    /// `T-000123`, or `audit #42`, or an object path.
+    pub what: String,
+    pub problem: String,
+}
+
+/// The result of walking the audit chain.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ChainReport {
+    pub entries: u64,
+    pub head_seq: i64,
+    pub head_hash: String,
+    /// The first entry whose stored or recomputed hash does not hold.
+    pub first_broken: Option<i64>,
+}
+
+/// Recompute every hash of the chain (up to `upto` when given).
+pub fn check_chain(
+    conn: &Connection,
+    upto: Option<i64>,
+) -> rusqlite::Result<(ChainReport, Vec<Problem>)> {
+    let mut st = conn.prepare(
+        "SELECT seq, at, actor, item_id, event, details, change_id, prev_hash, hash
+         FROM audit WHERE seq <= ?1 ORDER BY seq",
+    )?;
+    let mut rows = st.query([upto.unwrap_or(i64::MAX)])?;
+    let mut report = ChainReport {
+        head_hash: GENESIS.to_string(),
+        ..ChainReport::default()
+    };
+    let mut problems = Vec::new();
+    let mut prev = GENESIS.to_string();
+    let mut expected_seq = 1i64;
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let stored_prev: String = r.get(7)?;
+        let stored: String = r.get(8)?;
+        let computed = entry_hash(
+            &prev,
+            seq,
+            &r.get::<_, String>(1)?,
+            &r.get::<_, String>(2)?,
+            r.get(3)?,
+            &r.get::<_, String>(4)?,
+            &r.get::<_, String>(5)?,
+            r.get(6)?,
+        );
+        let mut fault = None;
+        if seq != expected_seq {
+            fault = Some(format!("entries {expected_seq}..{} are missing", seq - 1));
+        } else if stored_prev != prev {
+            fault = Some("does not link to the entry before it".to_string());
+        } else if computed != stored {
+            fault = Some("its content does not match its hash (altered)".to_string());
+        }
+        if let Some(f) = fault {
+            if report.first_broken.is_none() {
+                report.first_broken = Some(seq);
+            }
+            problems.push(Problem {
+                what: format!("audit #{seq}"),
+                problem: f,
+            });
+            // Later entries are checked against what is stored, so one change is reported once.
+        }
+        prev = stored;
+        expected_seq = seq + 1;
+        report.entries += 1;
+        report.head_seq = seq;
+        report.head_hash = prev.clone();
+    }
+    Ok((report, problems))
+}
+
+/// Items without their object, or without the event that recorded their arrival.
+pub fn check_items(
+    conn: &Connection,
+    store: &ObjectStore,
+    quick: bool,
+) -> rusqlite::Result<Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut st = conn.prepare(
+        "SELECT i.id FROM items i WHERE NOT EXISTS (SELECT 1 FROM audit a WHERE a.item_id = i.id
+         AND a.event IN ('ingest.new', 'import.new'))",
+    )?;
+    for id in st.query_map([], |r| r.get::<_, i64>(0))? {
+        problems.push(Problem {
+            what: super::reference(id?),
+            problem: "has no ingest event in the audit log".into(),
+        });
+    }
+    let mut st = conn.prepare("SELECT id, sha256, size FROM items ORDER BY id")?;
+    let items: Vec<(i64, String, i64)> = st
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    problems.extend(check_objects(store, &items, quick));
+    Ok(problems)
+}
+
+/// Re-hash (or, quick, stat) every object on all cores.
+fn check_objects(store: &ObjectStore, items: &[(i64, String, i64)], quick: bool) -> Vec<Problem> {
+    let next = AtomicU64::new(0);
+    let done = AtomicU64::new(0);
+    let found = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let progress = crate::cli::is_terminal(2) && items.len() > 100;
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                let mut buf = vec![0u8; 1 << 20];
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    let Some((id, sha, size)) = items.get(i) else {
+                        break;
+                    };
+                    if let Some(p) = check_object(store, sha, *size, quick, &mut buf) {
+                        if let Ok(mut f) = found.lock() {
+                            f.push((*id, p));
+                        }
+                    }
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if progress && n % 500 == 0 {
+                        eprint!("\r\x1b[Kverifying {n}/{}", items.len());
+                    }
+                }
+            });
+        }
+    });
+    if progress {
+        eprint!("\r\x1b[K");
+    }
+    let mut found = found.into_inner().unwrap_or_default();
+    found.sort_by_key(|(id, _)| *id);
+    found
+        .into_iter()
+        .map(|(id, problem)| Problem {
+            what: super::reference(id),
+            problem,
+        })
+        .collect()
+}
+
+fn check_object(
+    store: &ObjectStore,
+    sha: &str,
+    size: i64,
+    quick: bool,
+    buf: &mut [u8],
+) -> Option<String> {
+    let path = store.path_of(sha);
+    let meta = match std::fs::metadata(&path) {
+        Ok(m) => m,
+        Err(e) => return Some(format!("object {sha} is missing ({e})")),
+    };
+    if meta.len() != size as u64 {
+        return Some(format!(
+            "object {sha} has {} bytes, the record says {size}",
+            meta.len()
+        ));
+    }
+    if quick {
+        return None;
+    }
+    let mut f = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) => return Some(format!("object {sha} cannot be read ({e})")),
+    };
+    let mut h = Sha256::new();
+    loop {
+        match f.read(buf) {
+            Ok(0) => break,
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) => return Some(format!("object {sha} cannot be read ({e})")),
+        }
+    }
+    let actual = hex::encode(h.finalize());
+    (actual != sha).then(|| format!("object content has SHA-256 {actual}, not {sha} (altered)"))
+}
+
+/// Files in the object store that no item names (left by an interrupted ingest, or planted).
+pub fn stray_objects(conn: &Connection, store: &ObjectStore) -> rusqlite::Result<Vec<Problem>> {
+    let mut out = Vec::new();
+    let Ok(dirs) = std::fs::read_dir(store.root()) else {
+        return Ok(out);
+    };
+    let mut st = conn.prepare_cached("SELECT 1 FROM items WHERE sha256 = ?1")?;
+    for d in dirs.flatten() {
+        let Ok(files) = std::fs::read_dir(d.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            if !st.exists([&name])? {
+                out.push(Problem {
+                    what: f.path().display().to_string(),
+                    problem: "object not referenced by any item".into(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
