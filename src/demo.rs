@@ -439,7 +439,9 @@ pub fn write_material(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
     }
     std::fs::create_dir_all(c.join("statements"))?;
     std::fs::write(c.join("statements/شهادة-W-0417.txt"), STATEMENT_AR)?;
-    let (cp1256, _, _) = encoding_rs::WINDOWS_1256.encode(STATEMENT_AR);
+    // Windows-1256 has no Arabic-Indic digits: this copy writes the date in Western digits.
+    let legacy = STATEMENT_AR.replace("٢١", "21").replace("٢٠١٣", "2013");
+    let (cp1256, _, _) = encoding_rs::WINDOWS_1256.encode(&legacy);
     std::fs::write(c.join("statements/W-0417-cp1256.txt"), &cp1256)?;
     std::fs::write(c.join("statements/W-0311-en.txt"), STATEMENT_EN)?;
     std::fs::write(a.join("clip-2013-08-21.mp4"), mp4(128, 96, 3, 1377053220))?;

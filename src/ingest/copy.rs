@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 use super::walk::FileJob;
-use crate::store::ObjectStore;
+use crate::store::objects::TempSession;
 
 /// Files up to this size are kept whole in memory for metadata; larger ones keep their head
 /// and are parsed from the stored copy. Two workers: at most 2 × this much held at once.
@@ -35,17 +35,15 @@ pub enum CopyError {
 }
 
 pub fn copy_in(
-    store: &ObjectStore,
+    store: &TempSession,
     job: &FileJob,
     worker: usize,
     n: u64,
 ) -> Result<Copied, CopyError> {
     // O_NONBLOCK: if the file was swapped for a FIFO since the walk, open must not hang.
-    // O_NOFOLLOW: a plain file must not have become a link to somewhere else.
-    let mut flags = libc::O_NONBLOCK | libc::O_CLOEXEC;
-    if !job.follow_link {
-        flags |= libc::O_NOFOLLOW;
-    }
+    // O_NOFOLLOW: the path must not have become a link since the walk (a followed link's
+    // target was resolved there, so it is opened as the file itself).
+    let flags = libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOFOLLOW;
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(flags)

@@ -20,7 +20,8 @@ use serde::Serialize;
 
 use crate::store::audit::Chain;
 use crate::store::ingest_rows::{self, ReceivedFile, Recorded};
-use crate::store::{Case, ObjectStore};
+use crate::store::objects::TempSession;
+use crate::store::Case;
 use walk::{FileJob, Found, Roots};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -108,6 +109,7 @@ const BATCH_AGE: Duration = Duration::from_secs(2);
 pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
     let started = Instant::now();
     case.objects.clean_temp()?;
+    let session = case.objects.session()?;
     let roots_text: Vec<String> = opts.roots.iter().map(|p| p.display().to_string()).collect();
     let batch_id = case.write(|tx| {
         let mut chain = Chain::load(tx)?;
@@ -118,7 +120,6 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
         ..Summary::default()
     };
     let walked = Counters::default();
-    let store = case.objects.clone();
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
@@ -152,8 +153,8 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
         for w in 0..workers {
             let ready_tx = ready_tx.clone();
             let job_rx = Arc::clone(&job_rx);
-            let store = &store;
-            s.spawn(move || worker(w, store, &job_rx, ready_tx));
+            let session = &session;
+            s.spawn(move || worker(w, session, &job_rx, ready_tx));
         }
         drop(ready_tx);
         drop(job_rx);
@@ -183,7 +184,7 @@ struct Counters {
 
 fn worker(
     w: usize,
-    store: &ObjectStore,
+    store: &TempSession,
     jobs: &Mutex<Receiver<FileJob>>,
     out: SyncSender<Numbered>,
 ) {
@@ -207,7 +208,7 @@ fn worker(
     }
 }
 
-fn prepare(store: &ObjectStore, job: &FileJob, w: usize, n: u64) -> Result<Prepared, Problem> {
+fn prepare(store: &TempSession, job: &FileJob, w: usize, n: u64) -> Result<Prepared, Problem> {
     let path = job.path.as_os_str().as_bytes().to_vec();
     let copied = copy::copy_in(store, job, w, n).map_err(|e| match e {
         copy::CopyError::Skip(reason) => Problem {
@@ -329,6 +330,8 @@ impl Writer<'_> {
                     Ok(_) => installed.push(f),
                     Err(e) => {
                         let _ = std::fs::remove_file(&f.temp);
+                        summary.files -= 1;
+                        summary.bytes -= f.size;
                         self.problems.push(Problem {
                             path: f.path.clone(),
                             outcome: Outcome::Failed,

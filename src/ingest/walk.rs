@@ -43,6 +43,7 @@ impl Roots {
                         .map(|d| d.join(p))
                         .unwrap_or_else(|_| p.clone())
                 };
+                let abs = normalise(&abs);
                 let canonical = fs::canonicalize(&abs).ok();
                 (abs, canonical)
             })
@@ -182,6 +183,23 @@ impl Roots {
             Err(e) => Found::Problem(problem(path, Outcome::Failed, &e.to_string())),
         }
     }
+}
+
+/// `/a/./b/../c/` → `/a/c`, without touching the filesystem: the same folder given in
+/// different spellings records the same paths.
+fn normalise(p: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 pub fn problem(path: &Path, outcome: Outcome, reason: &str) -> Problem {

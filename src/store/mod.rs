@@ -32,11 +32,8 @@ pub enum CaseError {
     TooNew(String, usize, usize),
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
 }
 
 pub type Result<T> = std::result::Result<T, CaseError>;
@@ -44,7 +41,7 @@ pub type Result<T> = std::result::Result<T, CaseError>;
 pub fn io_err(path: &Path, source: std::io::Error) -> CaseError {
     CaseError::Io {
         path: path.display().to_string(),
-        source,
+        error: source,
     }
 }
 

@@ -3,10 +3,35 @@
 
 use std::fs::{self, File};
 use std::io::{self, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use super::{io_err, Result};
+
+/// A process's own temporary folder in the store; removed when dropped.
+pub struct TempSession {
+    dir: PathBuf,
+    _lock: File,
+}
+
+impl TempSession {
+    /// A new temporary file in the store's own filesystem (so the rename is atomic).
+    pub fn temp_file(&self, worker: usize, n: u64) -> io::Result<(PathBuf, File)> {
+        let path = self.dir.join(format!("in-{worker}-{n}"));
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        Ok((path, f))
+    }
+}
+
+impl Drop for TempSession {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct ObjectStore {
@@ -39,32 +64,46 @@ impl ObjectStore {
         self.path_of(sha256).is_file()
     }
 
-    /// A new temporary file in the store's own filesystem (so the rename is atomic).
-    pub fn temp_file(&self, worker: usize, n: u64) -> io::Result<(PathBuf, File)> {
-        let path = self
-            .tmp
-            .join(format!("in-{}-{worker}-{n}", std::process::id()));
-        let f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)?;
-        Ok((path, f))
+    /// A private folder under `tmp/` for this process's new objects, locked for as long as
+    /// the session lives, so that another process's clean-up never touches it.
+    pub fn session(&self) -> Result<TempSession> {
+        fs::create_dir_all(&self.tmp).map_err(|e| io_err(&self.tmp, e))?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let dir = self.tmp.join(format!("s-{}-{nanos}", std::process::id()));
+        fs::create_dir_all(&dir).map_err(|e| io_err(&dir, e))?;
+        let lock = File::create(dir.join(".lock")).map_err(|e| io_err(&dir, e))?;
+        // SAFETY: flock only operates on the descriptor we own.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            return Err(io_err(&dir, io::Error::last_os_error()));
+        }
+        Ok(TempSession { dir, _lock: lock })
     }
 
-    /// Remove temporary files left by a process that was killed: they never became objects.
+    /// Remove what killed processes left under `tmp/`: sessions whose lock nobody holds.
+    /// Their files never became objects.
     pub fn clean_temp(&self) -> Result<usize> {
         let mut n = 0;
         let rd = match fs::read_dir(&self.tmp) {
             Ok(rd) => rd,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                fs::create_dir_all(&self.tmp).map_err(|e| io_err(&self.tmp, e))?;
-                return Ok(0);
-            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
             Err(e) => return Err(io_err(&self.tmp, e)),
         };
         for entry in rd.flatten() {
-            if fs::remove_file(entry.path()).is_ok() {
-                n += 1;
+            let path = entry.path();
+            if !path.is_dir() {
+                n += usize::from(fs::remove_file(&path).is_ok());
+                continue;
+            }
+            let Ok(lock) = File::open(path.join(".lock")) else {
+                n += usize::from(fs::remove_dir_all(&path).is_ok());
+                continue;
+            };
+            // SAFETY: as above.
+            if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                n += usize::from(fs::remove_dir_all(&path).is_ok());
             }
         }
         Ok(n)
@@ -91,7 +130,6 @@ impl ObjectStore {
     /// one fsync per file.
     pub fn sync(&self) -> Result<()> {
         let dir = File::open(&self.objects).map_err(|e| io_err(&self.objects, e))?;
-        use std::os::fd::AsRawFd;
         // SAFETY: syncfs only reads the descriptor we own.
         let rc = unsafe { libc::syncfs(dir.as_raw_fd()) };
         if rc != 0 {
@@ -100,16 +138,15 @@ impl ObjectStore {
         Ok(())
     }
 
-    /// Store bytes already in memory (used by import and the demo): hash, write, sync, rename.
+    /// Store bytes already in memory (used by import): hash, write, sync, rename.
     pub fn put_bytes(&self, bytes: &[u8]) -> Result<String> {
         use sha2::{Digest, Sha256};
         let sha = hex::encode(Sha256::digest(bytes));
         if self.contains(&sha) {
             return Ok(sha);
         }
-        let (tmp, mut f) = self
-            .temp_file(usize::MAX, 0)
-            .map_err(|e| io_err(&self.tmp, e))?;
+        let session = self.session()?;
+        let (tmp, mut f) = session.temp_file(0, 0).map_err(|e| io_err(&self.tmp, e))?;
         f.write_all(bytes).map_err(|e| io_err(&tmp, e))?;
         f.sync_all().map_err(|e| io_err(&tmp, e))?;
         drop(f);

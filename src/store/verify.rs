@@ -136,7 +136,7 @@ fn check_objects(store: &ObjectStore, items: &[(i64, String, i64)], quick: bool)
                         }
                     }
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if progress && n % 500 == 0 {
+                    if progress && n.is_multiple_of(500) {
                         eprint!("\r\x1b[Kverifying {n}/{}", items.len());
                     }
                 }

@@ -17,8 +17,10 @@ pub fn extract(bytes: &[u8], m: &mut Metadata) {
     let prefix = &body[..body.len().min(EXCERPT_CHARS * 4)];
     let (decoded, _) = encoding.decode_without_bom_handling(prefix);
     let excerpt: String = decoded.chars().take(EXCERPT_CHARS).collect();
-    let lines = if encoding == UTF_16LE || encoding == UTF_16BE {
-        body.chunks(2).filter(|c| c.contains(&b'\n')).count() as u64
+    let lines = if encoding == UTF_16LE {
+        body.chunks_exact(2).filter(|c| c == &[b'\n', 0]).count() as u64
+    } else if encoding == UTF_16BE {
+        body.chunks_exact(2).filter(|c| c == &[0, b'\n']).count() as u64
     } else {
         body.iter().filter(|&&b| b == b'\n').count() as u64
     };
