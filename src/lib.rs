@@ -1,5 +1,6 @@
 //! triage: a keyboard-driven console for triaging evidence intake.
 
+pub mod bag;
 pub mod cli;
 pub mod clock;
 pub mod console;

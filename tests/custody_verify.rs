@@ -52,6 +52,16 @@ fn sqlite3(db: &Path, sql: &str) {
     }
 }
 
+type AuditRow = (
+    i64,
+    String,
+    String,
+    Option<i64>,
+    String,
+    String,
+    Option<i64>,
+);
+
 fn object_of(case: &Path, reference: &str) -> PathBuf {
     let out = triage(case, &["show", reference, "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -156,15 +166,7 @@ fn a_seal_detects_a_rewritten_history() {
     let c = rusqlite::Connection::open(&db).expect("open");
     c.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 10", [])
         .expect("update");
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        Option<i64>,
-        String,
-        String,
-        Option<i64>,
-    )> = c
+    let rows: Vec<AuditRow> = c
         .prepare(
             "SELECT seq, at, actor, item_id, event, details, change_id FROM audit ORDER BY seq",
         )

@@ -1,7 +1,35 @@
+//! `triage export`: the items a filter selects, as a BagIt bag (RFC 8493) for disclosure.
+//!
+//! Providers' use conditions are enforced here: an item carrying `no-onward-sharing` or
+//! `consent-required`, or `share-with-courts` without `--court`, is refused (named on stderr)
+//! unless `--override-reason` is given, which is then recorded in the export's audit event.
+//! Providers marked `identity-confidential` are withheld from everything in the bag: their
+//! provenance records keep only when and by whom the file was received.
+//!
+//! The bag is written and made durable first; the one `export` audit event follows. If that
+//! event cannot be written, the bag is removed: no disclosure without its record.
+
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{anyhow, bail, Context, Result};
+use serde_json::{json, Value};
+
+use crate::bag;
+use crate::store::items::{self, Detail};
+use crate::store::query::{self, Selection, View};
+use crate::store::{export_rows, sources};
+
+/// What an identity-confidential provider's name becomes in a bag.
+pub const WITHHELD: &str = "withheld (identity-confidential)";
+
+struct Chosen {
+    detail: Detail,
+    conditions: Vec<String>,
+    /// The conditions that forbid this export (empty: allowed).
+    blocking: Vec<String>,
+}
 
 pub fn run(
     case: Option<PathBuf>,
@@ -11,6 +39,349 @@ pub fn run(
     court: bool,
     override_reason: Option<&str>,
 ) -> Result<ExitCode> {
-    let _ = (case, filter, out, purpose, court, override_reason);
-    anyhow::bail!("export: not built yet")
+    if override_reason.is_some_and(|r| r.trim().is_empty()) {
+        eprintln!("triage: --override-reason needs the reason (it is recorded in the audit log)");
+        return Ok(ExitCode::from(2));
+    }
+    let override_reason = override_reason.map(str::trim);
+    let purpose = purpose.map(str::trim).filter(|p| !p.is_empty());
+    let mut case = super::open_case(case)?;
+    let tax = super::taxonomy(&case)?;
+    let me = crate::identity::login_name();
+
+    let compiled = match crate::filter::parse(filter) {
+        Ok(Some(expr)) => Some(
+            query::filter_where(&expr, &tax)
+                .map_err(|e| anyhow!("filter {}", e.pointer(filter)))?,
+        ),
+        Ok(None) => None,
+        Err(e) => return Err(anyhow!("filter {}", e.pointer(filter))),
+    };
+    let sel = Selection::new(&View::All, &me, compiled);
+    let mut ids = Vec::new();
+    let mut after = None;
+    loop {
+        let rows = sel.after(&case.conn, after, 500)?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.id);
+        ids.extend(rows.iter().map(|r| r.id));
+    }
+    if ids.is_empty() {
+        eprintln!("triage: no item matches the filter; nothing exported");
+        return Ok(ExitCode::from(1));
+    }
+
+    let mut chosen = Vec::with_capacity(ids.len());
+    for id in ids {
+        let detail = items::detail(&case.conn, id)?
+            .ok_or_else(|| anyhow!("{}: vanished while exporting", crate::store::reference(id)))?;
+        let conditions = sources::item_conditions(&case.conn, id)?;
+        let blocking = conditions
+            .iter()
+            .filter(|c| match c.as_str() {
+                "no-onward-sharing" | "consent-required" => true,
+                "share-with-courts" => !court,
+                _ => false,
+            })
+            .cloned()
+            .collect();
+        chosen.push(Chosen {
+            detail,
+            conditions,
+            blocking,
+        });
+    }
+    let (blocked, allowed): (Vec<&Chosen>, Vec<&Chosen>) =
+        chosen.iter().partition(|c| !c.blocking.is_empty());
+    let refused: Vec<&Chosen> = if override_reason.is_some() {
+        Vec::new()
+    } else {
+        blocked.clone()
+    };
+    for c in &refused {
+        eprintln!(
+            "triage: refused {}: {}",
+            crate::store::reference(c.detail.row.id),
+            reasons(&c.blocking)
+        );
+    }
+    let exported: Vec<&Chosen> = match override_reason {
+        Some(_) => chosen.iter().collect(),
+        None => allowed,
+    };
+    if exported.is_empty() {
+        eprintln!(
+            "triage: every selected item ({}) is refused by its providers' conditions; nothing written",
+            refused.len()
+        );
+        return Ok(ExitCode::from(1));
+    }
+    if let Some(reason) = override_reason {
+        for c in &blocked {
+            eprintln!(
+                "triage: override: {} exported despite {} (reason: {reason})",
+                crate::store::reference(c.detail.row.id),
+                c.blocking.join(", ")
+            );
+        }
+    }
+
+    let confidential: BTreeSet<String> = sources::list(&case.conn)?
+        .into_iter()
+        .filter(|s| s.conditions.iter().any(|c| c == "identity-confidential"))
+        .map(|s| s.name)
+        .collect();
+    let case_id = case
+        .info("case_id")?
+        .unwrap_or_else(|| "(unknown)".to_string());
+    let (head_seq, head_hash) = export_rows::chain_head(&case.conn)?;
+    let exported_at = crate::clock::now();
+
+    let mut writer = bag::Writer::create(out)?;
+    let written = (|| -> Result<bag::Finished> {
+        let mut metadata = String::new();
+        let mut audit = String::new();
+        for c in &exported {
+            let d = &c.detail;
+            let r = &d.row;
+            let reference = crate::store::reference(r.id);
+            let rel = format!("data/originals/{reference}.{}", bag::extension_for(&r.mime));
+            let object = case.objects.path_of(&r.sha256);
+            if !object.is_file() {
+                bail!(
+                    "{reference}: its original is missing from the object store ({}); export aborted",
+                    object.display()
+                );
+            }
+            let e = writer
+                .copy_payload(&rel, &object)
+                .with_context(|| format!("{reference}: cannot copy the original"))?;
+            if e.sha256 != r.sha256 || e.size != r.size {
+                bail!(
+                    "{reference}: the stored original does not match its record (SHA-256 {} and \
+                     {} bytes recorded, {} and {} bytes found in {}): the object store was \
+                     altered; export aborted",
+                    r.sha256,
+                    r.size,
+                    e.sha256,
+                    e.size,
+                    object.display()
+                );
+            }
+            let mut v = super::json::item(d, &tax, true);
+            v["sources"] = Value::Array(
+                d.provenance
+                    .iter()
+                    .map(|p| {
+                        if confidential.contains(&p.source) {
+                            json!({
+                                "source": WITHHELD,
+                                "received_at": p.received_at,
+                                "received_by": p.received_by,
+                                "size": p.size,
+                                "mtime": p.mtime,
+                                "batch": p.batch,
+                            })
+                        } else {
+                            super::json::provenance(p)
+                        }
+                    })
+                    .collect(),
+            );
+            if confidential.contains(&r.first_source) {
+                // The first received file's name is part of that provider's path.
+                v["name"] = Value::Null;
+            }
+            v["file"] = json!(rel);
+            v["conditions"] = json!(c.conditions);
+            if !c.blocking.is_empty() {
+                v["override_reason"] = json!(override_reason);
+            }
+            withhold(&mut v, &confidential);
+            metadata.push_str(&serde_json::to_string(&v)?);
+            metadata.push('\n');
+            for entry in crate::store::audit::for_item(&case.conn, r.id)? {
+                let mut a = serde_json::to_value(&entry)?;
+                a["ref"] = json!(reference);
+                withhold(&mut a, &confidential);
+                audit.push_str(&serde_json::to_string(&a)?);
+                audit.push('\n');
+            }
+        }
+        audit.push_str(&serde_json::to_string(&json!({
+            "chain_head": { "case_id": case_id, "seq": head_seq, "hash": head_hash,
+                            "at": exported_at },
+        }))?);
+        audit.push('\n');
+        writer.write_payload("data/metadata.jsonl", metadata.as_bytes())?;
+        writer.write_payload("data/audit.jsonl", audit.as_bytes())?;
+        writer.write_payload(
+            "data/chain-head.txt",
+            format!(
+                "Triage-Case-Id: {case_id}\nChain-Head-Seq: {head_seq}\nChain-Head-Hash: {head_hash}\nExported-At: {exported_at}\n"
+            )
+            .as_bytes(),
+        )?;
+        let mut info = vec![
+            (
+                "Source-Organization".to_string(),
+                format!("triage case {case_id}"),
+            ),
+            (
+                "Bag-Software-Agent".to_string(),
+                format!("triage {}", env!("CARGO_PKG_VERSION")),
+            ),
+        ];
+        if let Some(p) = purpose {
+            info.push(("External-Description".to_string(), p.to_string()));
+        }
+        info.push(("Triage-Case-Id".to_string(), case_id.clone()));
+        info.push((
+            "Triage-Chain-Head".to_string(),
+            format!("{head_seq} {head_hash}"),
+        ));
+        if let Some(p) = purpose {
+            info.push(("Triage-Purpose".to_string(), p.to_string()));
+        }
+        info.push(("Triage-Exported-By".to_string(), me.clone()));
+        writer.finish(&info)
+    })();
+    let finished = match written {
+        Ok(f) => f,
+        Err(e) => {
+            let root = writer.root().display().to_string();
+            if let Err(clean) = writer.abandon() {
+                eprintln!("triage: {root}: could not remove the incomplete bag: {clean:#}");
+            }
+            return Err(e);
+        }
+    };
+
+    let out_abs = std::fs::canonicalize(out).unwrap_or_else(|_| out.to_path_buf());
+    let refs = |cs: &[&Chosen]| -> Vec<String> {
+        cs.iter()
+            .map(|c| crate::store::reference(c.detail.row.id))
+            .collect()
+    };
+    let details = json!({
+        "purpose": purpose,
+        "out": crate::text::path_for_json(out_abs.as_os_str().as_encoded_bytes()),
+        "filter": filter,
+        "court": court,
+        "exported": refs(&exported),
+        "refused": refused.iter().map(|c| json!({
+            "ref": crate::store::reference(c.detail.row.id),
+            "conditions": c.blocking,
+            "reason": reasons(&c.blocking),
+        })).collect::<Vec<_>>(),
+        "override": override_reason.map(|reason| json!({
+            "reason": reason,
+            "items": blocked.iter().map(|c| json!({
+                "ref": crate::store::reference(c.detail.row.id),
+                "conditions": c.blocking,
+            })).collect::<Vec<_>>(),
+        })),
+        "identity_withheld": confidential,
+        "chain_head": { "seq": head_seq, "hash": head_hash },
+        "bag": {
+            "payload_bytes": finished.payload_bytes,
+            "payload_files": finished.payload_files,
+            "manifest_sha256": finished.manifest_sha256,
+            "tagmanifest_sha256": finished.tagmanifest_sha256,
+        },
+    });
+    let recorded = case.write(|tx| export_rows::record(tx, &me, &details));
+    if let Err(e) = recorded {
+        let root = writer.root().display().to_string();
+        if let Err(clean) = writer.abandon() {
+            eprintln!("triage: {root}: could not remove the unrecorded bag: {clean:#}");
+        }
+        return Err(anyhow!(e)
+            .context("the export could not be recorded in the audit log, so its bag was removed"));
+    }
+    println!(
+        "exported {} items ({} payload files, {:.1} MB) to {}; {} refused",
+        exported.len(),
+        finished.payload_files,
+        finished.payload_bytes as f64 / 1e6,
+        out.display(),
+        refused.len()
+    );
+    Ok(if refused.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn reasons(blocking: &[String]) -> String {
+    blocking
+        .iter()
+        .map(|c| match c.as_str() {
+            "no-onward-sharing" => {
+                "no-onward-sharing (the provider forbids sharing outside the mechanism)".to_string()
+            }
+            "consent-required" => "consent-required (record the provider's consent with \
+                                   --override-reason)"
+                .to_string(),
+            "share-with-courts" => {
+                "share-with-courts (only for courts and prosecutors: add --court)".to_string()
+            }
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Remove identity-confidential providers from a JSON value: an object whose `source` names one
+/// gets the stand-in and loses its `path`/`path_b64`; any other string that is exactly such a
+/// name becomes the stand-in too.
+fn withhold(v: &mut Value, confidential: &BTreeSet<String>) {
+    if confidential.is_empty() {
+        return;
+    }
+    match v {
+        Value::Object(map) => {
+            let named = map
+                .get("source")
+                .and_then(Value::as_str)
+                .is_some_and(|s| confidential.contains(s));
+            if named {
+                map.remove("path");
+                map.remove("path_b64");
+            }
+            for (_, child) in map.iter_mut() {
+                withhold(child, confidential);
+            }
+        }
+        Value::Array(items) => {
+            for child in items {
+                withhold(child, confidential);
+            }
+        }
+        Value::String(s) if confidential.contains(s.as_str()) => {
+            *s = WITHHELD.to_string();
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn withhold_removes_names_and_paths() {
+        let set: BTreeSet<String> = ["medical-network".to_string()].into();
+        let mut v = json!({
+            "event": "ingest.new",
+            "details": { "source": "medical-network", "path": "/x/y.jpg", "batch": 2 },
+            "entry": { "details": { "source": "other", "path": "/keep" } },
+            "list": ["medical-network", "medical-network-2"],
+        });
+        withhold(&mut v, &set);
+        assert_eq!(v["details"], json!({ "source": WITHHELD, "batch": 2 }));
+        assert_eq!(v["entry"]["details"]["path"], "/keep");
+        assert_eq!(v["list"], json!([WITHHELD, "medical-network-2"]));
+    }
 }

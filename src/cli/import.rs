@@ -1,9 +1,469 @@
+//! `triage import BAG --source NAME`: take in a bag exported by another case.
+//!
+//! The whole bag is validated first (every manifest line, every payload file listed, the tag
+//! manifest); a bag with any problem is refused with the list of bad files, and only the
+//! refusal is recorded. A valid bag's originals are copied into the object store (hashed
+//! again while copied) and made durable, then its items, provenance, tags and the sending
+//! case's history of each item are recorded in transactions of at most 500 items.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{anyhow, Context, Result};
+use serde_json::Value;
 
-pub fn run(case: Option<PathBuf>, bag: &Path, source: &str) -> Result<ExitCode> {
-    let _ = (case, bag, source);
-    anyhow::bail!("import: not built yet")
+use crate::bag::{self, Problem};
+use crate::ingest::meta::Metadata;
+use crate::store::audit::Chain;
+use crate::store::import_rows::{self, ImportedItem, ImportedTag, Origin, Recorded};
+use crate::store::Case;
+use crate::taxonomy::Taxonomy;
+use crate::text::sanitize;
+
+const CHUNK: usize = 500;
+const KINDS: &[&str] = &["image", "video", "pdf", "email", "text", "other"];
+
+/// One line of `data/metadata.jsonl`, checked and reduced to what is recorded.
+struct Incoming {
+    original_ref: String,
+    sha256: String,
+    size: u64,
+    file: String,
+    mime: String,
+    kind: String,
+    ext_mismatch: Option<String>,
+    metadata_json: String,
+    captured_at: Option<String>,
+    name: String,
+    paths: Vec<(Vec<u8>, Option<String>)>,
+    /// (term, kind in this case's taxonomy, set by, set at) as the sender recorded them.
+    tags: Vec<(String, String, Option<String>, Option<String>)>,
+    /// Terms this case's taxonomy does not know: not applied.
+    unknown_terms: Vec<String>,
+}
+
+#[derive(Default)]
+struct Summary {
+    new: usize,
+    duplicates: usize,
+    unchanged: usize,
+    tags: usize,
+}
+
+pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCode> {
+    if source.trim().is_empty() {
+        eprintln!("triage: --source must name the provider the bag comes from");
+        return Ok(ExitCode::from(2));
+    }
+    let mut case = super::open_case(case)?;
+    let tax = super::taxonomy(&case)?;
+    let actor = crate::identity::login_name();
+    let bag_abs = std::fs::canonicalize(bag_dir).unwrap_or_else(|_| bag_dir.to_path_buf());
+    let bag_json = crate::text::path_for_json(bag_abs.as_os_str().as_bytes());
+
+    let checked = bag::validate(bag_dir).and_then(|valid| {
+        let (items, history) = read_contents(&valid, &tax)?;
+        Ok((valid, items, history))
+    });
+    let (valid, incoming, history) = match checked {
+        Ok(v) => v,
+        Err(problems) => return refuse(&mut case, &actor, bag_dir, &bag_json, source, &problems),
+    };
+    let sending_case = valid.info("Triage-Case-Id").map(str::to_string);
+
+    // Originals first, durable before any row names them (as ingest does).
+    let mut installed = 0usize;
+    let session = case.objects.session()?;
+    for (n, it) in incoming.iter().enumerate() {
+        if case.objects.contains(&it.sha256) {
+            continue;
+        }
+        let Some((src, _)) = valid.file(&it.file) else {
+            return Err(anyhow!("{}: not in the bag's manifest", sanitize(&it.file)));
+        };
+        let mut input =
+            File::open(&src).with_context(|| format!("{}: cannot open", shown(&src)))?;
+        let (tmp, mut out) = session.temp_file(0, n as u64).with_context(|| {
+            format!(
+                "{}: cannot create a temporary file",
+                case.objects.root().display()
+            )
+        })?;
+        let copied = bag::copy_hashing(&mut input, &mut out);
+        drop(out);
+        let (sha, _) = match copied {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(
+                    anyhow!(e).context(format!("{}: cannot copy into the case", shown(&src)))
+                );
+            }
+        };
+        if sha != it.sha256 {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(anyhow!(
+                "{}: changed while being imported (SHA-256 now {sha}, validated as {}); nothing recorded",
+                sanitize(&it.file),
+                it.sha256
+            ));
+        }
+        case.objects.install(&tmp, &it.sha256)?;
+        installed += 1;
+    }
+    if installed > 0 {
+        case.objects.sync()?;
+    }
+
+    let origin = Origin {
+        bag: &bag_json,
+        sending_case: sending_case.as_deref(),
+        source,
+        actor: &actor,
+    };
+    for it in &incoming {
+        for term in &it.unknown_terms {
+            eprintln!(
+                "triage: {} ({}): tag {} is not in this case's taxonomy; not applied (it stays in the imported history)",
+                sanitize(&it.original_ref),
+                sanitize(&it.file),
+                sanitize(term)
+            );
+        }
+    }
+    let now = crate::clock::now();
+    let empty: Vec<Value> = Vec::new();
+    let mut summary = Summary::default();
+    let mut batch: Option<i64> = None;
+    for chunk in incoming.chunks(CHUNK) {
+        let (b, results) = case.write(|tx| {
+            let mut chain = Chain::load(tx)?;
+            let b = match batch {
+                Some(b) => b,
+                None => import_rows::begin_batch(tx, &mut chain, &origin)?,
+            };
+            let mut results = Vec::with_capacity(chunk.len());
+            for it in chunk {
+                let tags: Vec<ImportedTag> = it
+                    .tags
+                    .iter()
+                    .map(|(term, kind, set_by, set_at)| ImportedTag {
+                        term,
+                        kind,
+                        set_by: set_by.as_deref().unwrap_or(&actor),
+                        set_at: set_at.as_deref().unwrap_or(&now),
+                    })
+                    .collect();
+                let hist = history.get(&it.original_ref).unwrap_or(&empty);
+                results.push(import_rows::record_item(
+                    tx,
+                    &mut chain,
+                    b,
+                    &origin,
+                    &ImportedItem {
+                        sha256: &it.sha256,
+                        size: it.size,
+                        mime: &it.mime,
+                        kind: &it.kind,
+                        ext_mismatch: it.ext_mismatch.as_deref(),
+                        metadata_json: &it.metadata_json,
+                        captured_at: it.captured_at.as_deref(),
+                        name: &it.name,
+                        original_ref: &it.original_ref,
+                        bag_file: &it.file,
+                        paths: &it.paths,
+                        tags: &tags,
+                        history: hist,
+                    },
+                )?);
+            }
+            Ok((b, results))
+        })?;
+        batch = Some(b);
+        for r in results {
+            match r {
+                Recorded::New { tags, .. } => {
+                    summary.new += 1;
+                    summary.tags += tags;
+                }
+                Recorded::Duplicate { tags, .. } => {
+                    summary.duplicates += 1;
+                    summary.tags += tags;
+                }
+                Recorded::Unchanged(_) => summary.unchanged += 1,
+            }
+        }
+    }
+    println!(
+        "imported {} from case {}: {} new, {} duplicates, {} already recorded, {} tags applied (batch {})",
+        sanitize(&bag_dir.display().to_string()),
+        sanitize(sending_case.as_deref().unwrap_or("(not named)")),
+        summary.new,
+        summary.duplicates,
+        summary.unchanged,
+        summary.tags,
+        batch.map(|b| b.to_string()).unwrap_or_else(|| "-".into())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A bag with problems: record the refusal (a case-level event, nothing else) and list them.
+fn refuse(
+    case: &mut Case,
+    actor: &str,
+    bag_dir: &Path,
+    bag_json: &Value,
+    source: &str,
+    problems: &[Problem],
+) -> Result<ExitCode> {
+    let listed = serde_json::to_value(problems)?;
+    case.write(|tx| import_rows::record_refused(tx, actor, bag_json, source, &listed))?;
+    eprintln!(
+        "triage: {}: refused, nothing imported ({} problem{}):",
+        sanitize(&bag_dir.display().to_string()),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    for p in problems {
+        eprintln!("{}: {}", sanitize(&p.path), sanitize(&p.reason));
+    }
+    Ok(ExitCode::from(1))
+}
+
+type History = HashMap<String, Vec<Value>>;
+
+/// A path inside a bag, for messages: its names come from the bag, so they are sanitised.
+fn shown(p: &Path) -> String {
+    sanitize(&p.display().to_string())
+}
+
+/// Read `data/metadata.jsonl` and `data/audit.jsonl` of a valid bag. Both are untrusted: any
+/// line that does not hold together is a problem, and the bag is refused as a whole.
+fn read_contents(
+    valid: &bag::Valid,
+    tax: &Taxonomy,
+) -> std::result::Result<(Vec<Incoming>, History), Vec<Problem>> {
+    const META: &str = "data/metadata.jsonl";
+    const AUDIT: &str = "data/audit.jsonl";
+    let mut problems = Vec::new();
+    let mut incoming = Vec::new();
+    match read_listed(valid, META) {
+        Ok(Some(text)) => {
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match parse_item(valid, tax, line) {
+                    Ok(it) => incoming.push(it),
+                    Err(reason) => problems.push(Problem {
+                        path: META.into(),
+                        reason: format!("line {}: {reason}", i + 1),
+                    }),
+                }
+            }
+            if incoming.is_empty() && problems.is_empty() {
+                problems.push(Problem {
+                    path: META.into(),
+                    reason: "lists no item".into(),
+                });
+            }
+        }
+        Ok(None) => problems.push(Problem {
+            path: META.into(),
+            reason: "missing: not a bag exported by triage".into(),
+        }),
+        Err(p) => problems.push(p),
+    }
+    // Every payload original must be described, or it would be silently left behind.
+    let described: std::collections::BTreeSet<&str> =
+        incoming.iter().map(|i| i.file.as_str()).collect();
+    for rel in valid.payload.keys() {
+        if rel.starts_with("data/originals/") && !described.contains(rel.as_str()) {
+            problems.push(Problem {
+                path: rel.clone(),
+                reason: format!("not described in {META}"),
+            });
+        }
+    }
+    let mut history: History = HashMap::new();
+    match read_listed(valid, AUDIT) {
+        Ok(Some(text)) => {
+            for (i, line) in text.lines().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                match serde_json::from_str::<Value>(line) {
+                    Ok(v) if v.get("chain_head").is_some() => {}
+                    Ok(v) => match v.get("ref").and_then(Value::as_str) {
+                        Some(r) => history.entry(r.to_string()).or_default().push(v),
+                        None => problems.push(Problem {
+                            path: AUDIT.into(),
+                            reason: format!("line {}: an entry without \"ref\"", i + 1),
+                        }),
+                    },
+                    Err(e) => problems.push(Problem {
+                        path: AUDIT.into(),
+                        reason: format!("line {}: not JSON: {e}", i + 1),
+                    }),
+                }
+            }
+        }
+        Ok(None) => {}
+        Err(p) => problems.push(p),
+    }
+    if problems.is_empty() {
+        Ok((incoming, history))
+    } else {
+        Err(problems)
+    }
+}
+
+fn read_listed(valid: &bag::Valid, rel: &str) -> std::result::Result<Option<String>, Problem> {
+    let Some((path, _)) = valid.file(rel) else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(&path).map_err(|e| Problem {
+        path: rel.into(),
+        reason: format!("cannot read: {e}"),
+    })?;
+    String::from_utf8(bytes).map(Some).map_err(|_| Problem {
+        path: rel.into(),
+        reason: "not UTF-8".into(),
+    })
+}
+
+fn parse_item(
+    valid: &bag::Valid,
+    tax: &Taxonomy,
+    text: &str,
+) -> std::result::Result<Incoming, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    if !v.is_object() {
+        return Err("not a JSON object".into());
+    }
+    let str_field = |k: &str| v.get(k).and_then(Value::as_str);
+    let sha256 = str_field("sha256")
+        .map(str::to_ascii_lowercase)
+        .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or("no valid \"sha256\"")?;
+    let file = str_field("file").ok_or("no \"file\"")?.to_string();
+    let Some((_, entry)) = valid.file(&file) else {
+        return Err(format!(
+            "\"file\" {file:?} is not a payload file of the bag"
+        ));
+    };
+    if entry.sha256 != sha256 {
+        return Err(format!(
+            "\"sha256\" {sha256} but {file:?} has SHA-256 {}",
+            entry.sha256
+        ));
+    }
+    if let Some(size) = v.get("size") {
+        if size.as_u64() != Some(entry.size) {
+            return Err(format!(
+                "\"size\" {size} but {file:?} is {} bytes",
+                entry.size
+            ));
+        }
+    }
+    let original_ref = str_field("ref").unwrap_or_default().to_string();
+    let mime = str_field("mime")
+        .filter(|m| m.len() <= 255 && m.contains('/') && m.bytes().all(|b| b.is_ascii_graphic()))
+        .unwrap_or("application/octet-stream")
+        .to_string();
+    let kind = str_field("type")
+        .filter(|k| KINDS.contains(k))
+        .unwrap_or("other")
+        .to_string();
+    let metadata: Metadata = match v.get("metadata") {
+        None | Some(Value::Null) => Metadata::default(),
+        Some(m) => serde_json::from_value(m.clone()).unwrap_or_else(|e| Metadata {
+            warnings: vec![format!("metadata in the bag could not be read: {e}")],
+            ..Metadata::default()
+        }),
+    };
+    let metadata_json = serde_json::to_string(&metadata).map_err(|e| e.to_string())?;
+    let captured_at = str_field("captured_at")
+        .filter(|s| s.len() <= 64)
+        .map(str::to_string);
+    let ext_mismatch = str_field("ext_mismatch").map(str::to_string);
+    let name = str_field("name")
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| crate::text::file_name(file.as_bytes()));
+    let mut paths: Vec<(Vec<u8>, Option<String>)> = Vec::new();
+    if let Some(list) = v.get("sources").and_then(Value::as_array) {
+        for s in list {
+            let bytes = match s.get("path_b64").and_then(Value::as_str) {
+                Some(b) => Some(
+                    crate::text::b64_decode(b)
+                        .ok_or_else(|| format!("a \"path_b64\" that is not base64: {b:?}"))?,
+                ),
+                None => s
+                    .get("path")
+                    .and_then(Value::as_str)
+                    .map(|p| p.as_bytes().to_vec()),
+            };
+            let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
+                continue; // withheld by the sender
+            };
+            if paths.iter().any(|(p, _)| *p == bytes) {
+                continue;
+            }
+            let mtime = s.get("mtime").and_then(Value::as_str).map(str::to_string);
+            paths.push((bytes, mtime));
+        }
+    }
+    let mut tags = Vec::new();
+    let mut unknown_terms = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut push_tag = |term: &str, set_by: Option<&str>, set_at: Option<&str>| {
+        if !seen.insert(term.to_string()) {
+            return;
+        }
+        // Only terms this case's taxonomy knows, with its kind; others stay in the history.
+        match tax.get(term) {
+            Some(t) => tags.push((
+                term.to_string(),
+                t.kind.as_str().to_string(),
+                set_by.filter(|s| !s.is_empty()).map(str::to_string),
+                set_at.filter(|s| !s.is_empty()).map(str::to_string),
+            )),
+            None => unknown_terms.push(term.to_string()),
+        }
+    };
+    if let Some(details) = v.get("tag_details").and_then(Value::as_array) {
+        for t in details {
+            let Some(term) = t.get("term").and_then(Value::as_str) else {
+                return Err("a tag without \"term\"".into());
+            };
+            let set_by = t.get("set_by").and_then(Value::as_str);
+            let set_at = t.get("set_at").and_then(Value::as_str);
+            push_tag(term, set_by, set_at);
+        }
+    } else if let Some(groups) = v.get("tags").and_then(Value::as_object) {
+        for list in groups.values().filter_map(Value::as_array) {
+            for term in list.iter().filter_map(Value::as_str) {
+                push_tag(term, None, None);
+            }
+        }
+    }
+    Ok(Incoming {
+        original_ref,
+        sha256,
+        size: entry.size,
+        file,
+        mime,
+        kind,
+        ext_mismatch,
+        metadata_json,
+        captured_at,
+        name,
+        paths,
+        tags,
+        unknown_terms,
+    })
 }

@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod changes;
+pub mod export_rows;
+pub mod import_rows;
 pub mod ingest_rows;
 pub mod items;
 pub mod objects;

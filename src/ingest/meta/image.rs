@@ -22,7 +22,19 @@ pub fn extract(mime: &str, content: &Content, m: &mut Metadata) {
         }
         Err(e) => m.warnings.push(format!("image header: {e}")),
     }
-    match Reader::new().read_from_container(&mut Cursor::new(content.bytes)) {
+    // Keep what can be read from damaged or unusual EXIF (e.g. an IFD chain longer than the
+    // reader expects) and note what was wrong, instead of losing all of it.
+    let read = Reader::new()
+        .continue_on_error(true)
+        .read_from_container(&mut Cursor::new(content.bytes))
+        .or_else(|e| {
+            e.distill_partial_result(|errors| {
+                for err in errors {
+                    m.warnings.push(format!("EXIF (partly read): {err}"));
+                }
+            })
+        });
+    match read {
         Ok(exif) => m.exif = Some(read_exif(&exif)),
         // No EXIF at all is normal (screenshots, messenger copies); only report damage.
         Err(exif::Error::NotFound(_)) => {}

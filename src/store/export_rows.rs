@@ -1,0 +1,25 @@
+//! What an export reads and writes in the case: the head of the audit chain it starts from, and
+//! the one audit event that records the disclosure once the bag is complete.
+
+use rusqlite::{Connection, OptionalExtension, Transaction};
+use serde_json::Value;
+
+use super::audit::{Chain, Event, GENESIS};
+
+/// The last audit entry's sequence number and hash (0 and the genesis hash for an empty log).
+pub fn chain_head(conn: &Connection) -> rusqlite::Result<(i64, String)> {
+    Ok(conn
+        .query_row(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .unwrap_or((0, GENESIS.to_string())))
+}
+
+/// Append the case-level `export` event; returns its sequence number.
+pub fn record(tx: &Transaction, actor: &str, details: &Value) -> rusqlite::Result<i64> {
+    let mut chain = Chain::load(tx)?;
+    chain.append(tx, &Event::case(actor, "export", details.clone()))
+}

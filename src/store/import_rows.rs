@@ -1,0 +1,220 @@
+//! The rows an import writes: a batch, items, provenance records naming the importing provider,
+//! tags carried by the bag, and the sending case's history of each item, all with their audit
+//! entries in the same transaction. A refused bag is one case-level audit event and nothing else.
+
+use rusqlite::{OptionalExtension, Transaction};
+use serde_json::{json, Value};
+
+use super::audit::{Chain, Event};
+
+/// Where the rows come from: the bag, the case that made it, and who imports it as whom.
+pub struct Origin<'a> {
+    /// The bag's folder, as given (for the audit log).
+    pub bag: &'a Value,
+    /// `Triage-Case-Id` of the sending case, when the bag names one.
+    pub sending_case: Option<&'a str>,
+    /// The importing provider (the `--source` of the import).
+    pub source: &'a str,
+    pub actor: &'a str,
+}
+
+/// A tag as the sending case recorded it.
+pub struct ImportedTag<'a> {
+    pub term: &'a str,
+    pub kind: &'a str,
+    pub set_by: &'a str,
+    pub set_at: &'a str,
+}
+
+/// One item of the bag, its original already in the object store.
+pub struct ImportedItem<'a> {
+    pub sha256: &'a str,
+    pub size: u64,
+    pub mime: &'a str,
+    pub kind: &'a str,
+    pub ext_mismatch: Option<&'a str>,
+    pub metadata_json: &'a str,
+    pub captured_at: Option<&'a str>,
+    pub name: &'a str,
+    /// The reference the item had in the sending case.
+    pub original_ref: &'a str,
+    /// The file's path in the bag (`data/originals/...`).
+    pub bag_file: &'a str,
+    /// The original provenance paths (exact bytes) with their modification times; the bag
+    /// file's path when the sending case withheld them.
+    pub paths: &'a [(Vec<u8>, Option<String>)],
+    pub tags: &'a [ImportedTag<'a>],
+    /// The sending case's audit entries for this item, as exported.
+    pub history: &'a [Value],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new item was created.
+    New { id: i64, tags: usize },
+    /// The content was in the case already; provenance was added.
+    Duplicate { id: i64, tags: usize },
+    /// This bag's records of the item are in the case already (an import run again).
+    Unchanged(i64),
+}
+
+/// Start the import's batch: the provider made sure of, one `batches` row, one audit event.
+pub fn begin_batch(tx: &Transaction, chain: &mut Chain, o: &Origin) -> rusqlite::Result<i64> {
+    super::sources::ensure(tx, chain, o.actor, o.source)?;
+    let now = crate::clock::now();
+    let roots = json!([o.bag]).to_string();
+    tx.execute(
+        "INSERT INTO batches(source, actor, started_at, roots) VALUES (?1, ?2, ?3, ?4)",
+        (o.source, o.actor, &now, &roots),
+    )?;
+    let id = tx.last_insert_rowid();
+    chain.append(
+        tx,
+        &Event::case(
+            o.actor,
+            "import.batch",
+            json!({ "batch": id, "source": o.source, "bag": o.bag,
+                    "sending_case": o.sending_case }),
+        ),
+    )?;
+    Ok(id)
+}
+
+pub fn record_item(
+    tx: &Transaction,
+    chain: &mut Chain,
+    batch_id: i64,
+    o: &Origin,
+    it: &ImportedItem,
+) -> rusqlite::Result<Recorded> {
+    let now = crate::clock::now();
+    let existing: Option<i64> = tx
+        .prepare_cached("SELECT id FROM items WHERE sha256 = ?1")?
+        .query_row([it.sha256], |r| r.get(0))
+        .optional()?;
+    let (item_id, is_new) = match existing {
+        Some(id) => (id, false),
+        None => {
+            tx.prepare_cached(
+                "INSERT INTO items(sha256, size, mime, kind, ext_mismatch, metadata, captured_at,
+                                   name, first_source, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(rusqlite::params![
+                it.sha256,
+                it.size as i64,
+                it.mime,
+                it.kind,
+                it.ext_mismatch,
+                it.metadata_json,
+                it.captured_at,
+                it.name,
+                o.source,
+                now
+            ])?;
+            (tx.last_insert_rowid(), true)
+        }
+    };
+    let fallback = [(it.bag_file.as_bytes().to_vec(), None)];
+    let paths = if it.paths.is_empty() {
+        &fallback[..]
+    } else {
+        it.paths
+    };
+    let mut inserted = 0;
+    for (path, mtime) in paths {
+        inserted += tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO provenance(item_id, source, path, size, mtime,
+                                                  received_at, received_by, batch_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(rusqlite::params![
+                item_id,
+                o.source,
+                path,
+                it.size as i64,
+                mtime,
+                now,
+                o.actor,
+                batch_id
+            ])?;
+    }
+    if inserted == 0 {
+        return Ok(Recorded::Unchanged(item_id));
+    }
+    let origin = json!({
+        "bag": o.bag,
+        "sending_case": o.sending_case,
+        "original_ref": it.original_ref,
+    });
+    chain.append(
+        tx,
+        &Event::item(
+            o.actor,
+            item_id,
+            if is_new {
+                "import.new"
+            } else {
+                "import.duplicate"
+            },
+            json!({
+                "batch": batch_id,
+                "source": o.source,
+                "bag": o.bag,
+                "sending_case": o.sending_case,
+                "original_ref": it.original_ref,
+                "sha256": it.sha256,
+                "size": it.size,
+            }),
+        ),
+    )?;
+    for entry in it.history {
+        let mut d = origin.clone();
+        d["entry"] = entry.clone();
+        chain.append(tx, &Event::item(o.actor, item_id, "import.history", d))?;
+    }
+    let mut tags = 0;
+    for t in it.tags {
+        let added = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO tags(item_id, term_id, kind, set_by, set_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute((item_id, t.term, t.kind, t.set_by, t.set_at))?;
+        if added == 0 {
+            continue;
+        }
+        tags += 1;
+        let mut d = json!({
+            "term": t.term, "kind": t.kind, "old": false, "new": true,
+            "set_by": t.set_by, "set_at": t.set_at,
+        });
+        d["imported"] = origin.clone();
+        chain.append(tx, &Event::item(o.actor, item_id, "tag.add", d))?;
+    }
+    Ok(if is_new {
+        Recorded::New { id: item_id, tags }
+    } else {
+        Recorded::Duplicate { id: item_id, tags }
+    })
+}
+
+/// A bag that failed validation: one case-level event naming the bag and its bad files.
+pub fn record_refused(
+    tx: &Transaction,
+    actor: &str,
+    bag: &Value,
+    source: &str,
+    problems: &Value,
+) -> rusqlite::Result<i64> {
+    let mut chain = Chain::load(tx)?;
+    chain.append(
+        tx,
+        &Event::case(
+            actor,
+            "import.refused",
+            json!({ "bag": bag, "source": source, "problems": problems }),
+        ),
+    )
+}
