@@ -5,7 +5,9 @@
 # CORPUS_DIR: e.g. python3 ../shared/corpus/make_realistic.py /tmp/corpus-100k --items 100000 --seed 7
 set -euo pipefail
 CORPUS=$(cd "${1:?usage: benches/ingest.sh CORPUS_DIR [WORK_DIR]}" && pwd)
-WORK=${2:-/tmp/triage-bench}
+# A new folder per run: deleting a previous run's 100,000 files just before would slow the
+# next file creations (ext4 scans recently freed inodes) and skew whichever runs next.
+WORK=${2:-/tmp/triage-bench}/run-$(date +%s)
 BIN=${TRIAGE_BIN:-$(cd "$(dirname "$0")/.." && pwd)/target/release/triage}
 mkdir -p "$WORK"
 files=$(find "$CORPUS" -type f | wc -l)
@@ -16,18 +18,17 @@ t() { /usr/bin/time -f "%e %M" -o "$WORK/time.txt" "$@"; read -r secs rss < "$WO
 report() { awk -v n="$1" -v s="$2" -v r="$3" -v f="$files" -v b="$bytes" \
   'BEGIN { printf "%-28s %8.2f s  %8.0f files/s  %7.1f MB/s  peak RSS %6.1f MB\n", n, s, f/s, b/1e6/s, r/1024 }'; }
 
-sync; rm -rf "$WORK/cp"
+sync
+"$BIN" init "$WORK/case" > /dev/null
+t "$BIN" --case "$WORK/case" ingest --source bench --json "$CORPUS" > "$WORK/ingest.json"
+ingest_s=$secs; report "triage ingest (durable)" "$secs" "$rss"
+echo "items in case: $("$BIN" --case "$WORK/case" list | wc -l)"
+
 t cp -r "$CORPUS" "$WORK/cp"; cp_s=$secs; report "cp -r" "$secs" "$rss"
 t sh -c "find '$WORK/cp' -type f -print0 | xargs -0 openssl dgst -sha256 > /dev/null"; ssl_s=$secs
 report "openssl dgst -sha256" "$secs" "$rss"
 base=$(awk -v a="$cp_s" -v b="$ssl_s" 'BEGIN{print a+b}')
 report "cp -r + openssl" "$base" 0
-rm -rf "$WORK/cp"; sync
-
-rm -rf "$WORK/case"; "$BIN" init "$WORK/case" > /dev/null
-t "$BIN" --case "$WORK/case" ingest --source bench --json "$CORPUS"
-ingest_s=$secs; report "triage ingest (durable)" "$secs" "$rss"
-"$BIN" --case "$WORK/case" list | wc -l | xargs echo "items in case:"
 awk -v i="$ingest_s" -v b="$base" 'BEGIN { printf "ingest / (cp + openssl) = %.2fx (target <= 2x)\n", i/b }'
 
 if [ "${SKIP_EXIFTOOL:-0}" != 1 ] && command -v exiftool > /dev/null; then
@@ -35,3 +36,5 @@ if [ "${SKIP_EXIFTOOL:-0}" != 1 ] && command -v exiftool > /dev/null; then
   report "exiftool -json -r" "$secs" "$rss"
   awk -v i="$ingest_s" -v e="$exif_s" 'BEGIN { printf "exiftool / ingest = %.1fx (target >= 10x)\n", e/i }'
 fi
+rm -rf "$WORK/cp"
+echo "case kept in $WORK/case (remove old runs when done)"

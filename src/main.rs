@@ -136,7 +136,7 @@ enum Command {
         /// The recipient is a court or prosecutor (allows `share-with-courts` items).
         #[arg(long)]
         court: bool,
-        /// Export items whose conditions forbid it, for this recorded reason (leads only).
+        /// Export items whose conditions forbid it, for this recorded reason.
         #[arg(long)]
         override_reason: Option<String>,
     },

@@ -60,20 +60,26 @@ fn j_moves_within_the_window_and_asks_for_details() {
     assert_eq!(s.selected, 1);
     press(&mut s, "jjj");
     assert_eq!(s.selected, 4);
-    // At the bottom of the window, j asks for the next row instead.
-    assert_eq!(press(&mut s, "j"), vec![Effect::Load(Anchor::After(5, 1))]);
+    // At the bottom of the window, j asks for half a page more and moves one row.
+    assert_eq!(
+        press(&mut s, "j"),
+        vec![Effect::Load(Anchor::After(5, 2, 1))]
+    );
     let fx = apply(
         &mut s,
         Outcome::Slide {
-            rows: vec![row(6)],
+            rows: vec![row(6), row(7)],
             forward: true,
+            advance: 1,
         },
     );
     assert_eq!(fx, vec![Effect::Detail(6)]);
-    assert_eq!(s.rows.first().map(|r| r.id), Some(2));
-    assert_eq!(s.offset, 1);
+    assert_eq!(s.rows.first().map(|r| r.id), Some(3));
+    assert_eq!(s.offset, 2);
     assert_eq!(s.position(), 5);
     assert_eq!(s.current_id(), Some(6));
+    // The next j moves within the window again: no load.
+    assert_eq!(press(&mut s, "j"), vec![Effect::Detail(7)]);
 }
 
 #[test]
@@ -81,16 +87,21 @@ fn k_at_top_slides_back() {
     let mut s = state(10, 5);
     s.rows = (3..=7).map(row).collect();
     s.offset = 2;
-    assert_eq!(press(&mut s, "k"), vec![Effect::Load(Anchor::Before(3, 1))]);
+    assert_eq!(
+        press(&mut s, "k"),
+        vec![Effect::Load(Anchor::Before(3, 2, 1))]
+    );
     apply(
         &mut s,
         Outcome::Slide {
-            rows: vec![row(2)],
+            rows: vec![row(1), row(2)],
             forward: false,
+            advance: 1,
         },
     );
     assert_eq!(s.current_id(), Some(2));
-    assert_eq!(s.offset, 1);
+    assert_eq!(s.offset, 0);
+    assert_eq!(s.position(), 1);
     assert_eq!(s.rows.len(), 5);
 }
 

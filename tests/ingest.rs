@@ -690,19 +690,24 @@ fn signal(child: &std::process::Child, sig: libc::c_int) {
     );
 }
 
-/// Files being written: each ingest keeps its own folder under `tmp/`.
+/// Files being written: each ingest keeps its own folders under `tmp/` (a lock file and one
+/// folder per worker); counts the regular files other than the lock.
 fn temp_files(case: &Path) -> usize {
-    std::fs::read_dir(case.join("tmp")).map_or(0, |rd| {
-        rd.flatten()
-            .map(|e| {
-                if e.path().is_dir() {
-                    std::fs::read_dir(e.path()).map_or(0, |d| d.count().saturating_sub(1))
-                } else {
-                    1
-                }
-            })
-            .sum()
-    })
+    fn count(dir: &Path) -> usize {
+        std::fs::read_dir(dir).map_or(0, |rd| {
+            rd.flatten()
+                .map(|e| {
+                    let p = e.path();
+                    if p.is_dir() {
+                        count(&p)
+                    } else {
+                        usize::from(e.file_name() != ".lock")
+                    }
+                })
+                .sum()
+        })
+    }
+    count(&case.join("tmp"))
 }
 
 fn items_committed(case: &Path) -> Option<i64> {

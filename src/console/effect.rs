@@ -13,10 +13,11 @@ use crate::taxonomy::{Taxonomy, TermKind};
 pub enum Anchor {
     Start,
     End,
-    /// `n` more rows after this id (sliding the window forward).
-    After(i64, usize),
-    /// `n` more rows before this id (sliding the window back).
-    Before(i64, usize),
+    /// `fetch` more rows after this id, sliding the window forward and the selection by
+    /// `advance` rows.
+    After(i64, usize, usize),
+    /// `fetch` more rows before this id, sliding back, the selection up by `advance` rows.
+    Before(i64, usize, usize),
     /// Reload the window from `first` (known to be at `offset`), selecting `select` or the
     /// first row after it.
     Reload {
@@ -63,6 +64,7 @@ pub enum Outcome {
     Slide {
         rows: Vec<Row>,
         forward: bool,
+        advance: usize,
     },
     Counts {
         total: u64,
@@ -295,13 +297,15 @@ impl Runtime {
                     select: Select::Last,
                 }
             }
-            Anchor::After(id, n) => Outcome::Slide {
+            Anchor::After(id, n, advance) => Outcome::Slide {
                 rows: self.selection.after(conn, Some(*id), *n)?,
                 forward: true,
+                advance: *advance,
             },
-            Anchor::Before(id, n) => Outcome::Slide {
+            Anchor::Before(id, n, advance) => Outcome::Slide {
                 rows: self.selection.before(conn, Some(*id), *n)?,
                 forward: false,
+                advance: *advance,
             },
             Anchor::Reload {
                 first,

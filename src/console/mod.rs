@@ -3,6 +3,7 @@
 pub mod action;
 pub mod effect;
 pub mod event;
+pub mod frugal;
 pub mod keymap;
 pub mod picker;
 pub mod state;

@@ -11,6 +11,8 @@ use ratatui::crossterm::terminal::{
 use ratatui::crossterm::{cursor, queue};
 use ratatui::Terminal;
 
+use super::frugal::Frugal;
+
 /// Collects a frame; `flush` is a no-op so that ratatui's own flushes do not split a frame.
 /// `commit` sends the whole frame with one write.
 pub struct FrameWriter {
@@ -43,7 +45,7 @@ impl FrameWriter {
     }
 }
 
-pub type Term = Terminal<CrosstermBackend<FrameWriter>>;
+pub type Term = Terminal<Frugal<CrosstermBackend<FrameWriter>>>;
 
 pub fn enter() -> io::Result<Term> {
     terminal::enable_raw_mode()?;
@@ -57,7 +59,7 @@ pub fn enter() -> io::Result<Term> {
         out: io::stdout(),
         bytes_sent: 0,
     };
-    Terminal::new(CrosstermBackend::new(writer))
+    Terminal::new(Frugal::new(CrosstermBackend::new(writer)))
 }
 
 /// Put the terminal back as it was. Safe to call more than once.
@@ -83,9 +85,12 @@ fn install_panic_hook() {
 
 /// Draw one frame with `render`, as a single synchronized write.
 pub fn draw(term: &mut Term, render: impl FnOnce(&mut ratatui::Frame)) -> io::Result<()> {
-    queue!(term.backend_mut().writer_mut(), BeginSynchronizedUpdate)?;
+    queue!(
+        term.backend_mut().inner_mut().writer_mut(),
+        BeginSynchronizedUpdate
+    )?;
     term.draw(render)?;
-    let w = term.backend_mut().writer_mut();
+    let w = term.backend_mut().inner_mut().writer_mut();
     queue!(w, EndSynchronizedUpdate)?;
     w.commit()
 }

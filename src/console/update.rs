@@ -172,13 +172,18 @@ fn move_by(state: &mut State, delta: i64) -> Vec<Effect> {
         state.selected = target as usize;
         return select_changed(state);
     }
+    // Past the edge, the window jumps half a page rather than one line: a one-line scroll
+    // rewrites every row of the queue on each key, a half-page jump once per half page.
+    let fetch = (state.page / 2).max(1);
+    let advance = delta.unsigned_abs() as usize;
     if delta > 0 {
         let last = state.rows[state.rows.len() - 1].id;
-        vec![Effect::Load(Anchor::After(last, delta as usize))]
+        vec![Effect::Load(Anchor::After(last, fetch, advance))]
     } else {
         vec![Effect::Load(Anchor::Before(
             state.rows[0].id,
-            (-delta) as usize,
+            fetch,
+            advance,
         ))]
     }
 }
@@ -188,9 +193,11 @@ fn page(state: &mut State, down: bool) -> Vec<Effect> {
         return vec![];
     };
     if down {
-        vec![Effect::Load(Anchor::After(last.id, state.page))]
+        vec![Effect::Load(Anchor::After(last.id, state.page, state.page))]
     } else {
-        vec![Effect::Load(Anchor::Before(first.id, state.page))]
+        vec![Effect::Load(Anchor::Before(
+            first.id, state.page, state.page,
+        ))]
     }
 }
 
@@ -523,30 +530,40 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             };
             select_changed(state)
         }
-        Outcome::Slide { rows, forward } => {
-            if rows.is_empty() {
+        Outcome::Slide {
+            rows,
+            forward,
+            advance,
+        } => {
+            if state.rows.is_empty() {
                 return vec![];
+            }
+            if rows.is_empty() {
+                // At the end of the view: a page key still moves to the last (first) row.
+                let edge = if forward { state.rows.len() - 1 } else { 0 };
+                if edge == state.selected {
+                    return vec![];
+                }
+                state.selected = edge;
+                return select_changed(state);
             }
             let n = rows.len();
             if forward {
+                let target = state.selected + advance;
                 state.rows.extend(rows);
+                let target = target.min(state.rows.len() - 1);
                 let excess = state.rows.len().saturating_sub(state.page);
                 state.rows.drain(..excess);
                 state.offset += excess as u64;
-                state.selected = if n >= state.page {
-                    state.selected.min(state.rows.len() - 1)
-                } else {
-                    (state.selected + n)
-                        .saturating_sub(excess)
-                        .min(state.rows.len() - 1)
-                };
+                state.selected = target.saturating_sub(excess);
             } else {
+                let target = (state.selected + n).saturating_sub(advance);
                 let mut all = rows;
                 all.append(&mut state.rows);
                 all.truncate(state.page.max(n));
                 state.rows = all;
                 state.offset = state.offset.saturating_sub(n as u64);
-                state.selected = if n >= state.page { state.selected } else { 0 };
+                state.selected = target.min(state.rows.len() - 1);
             }
             select_changed(state)
         }

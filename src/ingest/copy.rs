@@ -15,7 +15,8 @@ use crate::store::objects::TempSession;
 /// and are parsed from the stored copy. Two workers: at most 2 × this much held at once.
 pub const WHOLE_LIMIT: usize = 16 << 20;
 const HEAD_LIMIT: usize = 1 << 20;
-const CHUNK: usize = 256 << 10;
+/// The read size; each worker allocates one buffer of this size and reuses it.
+pub const CHUNK: usize = 256 << 10;
 
 pub struct Copied {
     pub sha256: String,
@@ -39,6 +40,7 @@ pub fn copy_in(
     job: &FileJob,
     worker: usize,
     n: u64,
+    chunk: &mut [u8],
 ) -> Result<Copied, CopyError> {
     // O_NONBLOCK: if the file was swapped for a FIFO since the walk, open must not hang.
     // O_NOFOLLOW: the path must not have become a link since the walk (a followed link's
@@ -60,7 +62,7 @@ pub fn copy_in(
     let (temp, mut out) = store
         .temp_file(worker, n)
         .map_err(|e| CopyError::Fail(format!("cannot create a temporary file in the case: {e}")))?;
-    let result = copy_and_hash(&mut file, &mut out, before.len());
+    let result = copy_and_hash(&mut file, &mut out, before.len(), chunk);
     let fail = |msg: String| {
         let _ = std::fs::remove_file(&temp);
         CopyError::Fail(msg)
@@ -105,6 +107,7 @@ fn copy_and_hash(
     src: &mut File,
     dst: &mut File,
     expected: u64,
+    chunk: &mut [u8],
 ) -> Result<(String, u64, Vec<u8>, bool), Step> {
     let keep_whole = expected as usize <= WHOLE_LIMIT;
     let mut kept: Vec<u8> = Vec::with_capacity(if keep_whole {
@@ -114,10 +117,9 @@ fn copy_and_hash(
     });
     let mut hasher = Sha256::new();
     let mut total: u64 = 0;
-    let mut chunk = vec![0u8; CHUNK];
     let mut complete = true;
     loop {
-        let n = match src.read(&mut chunk) {
+        let n = match src.read(chunk) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

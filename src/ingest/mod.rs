@@ -189,6 +189,7 @@ fn worker(
     out: SyncSender<Numbered>,
 ) {
     let mut n = 0u64;
+    let mut chunk = vec![0u8; copy::CHUNK];
     loop {
         let job = match jobs.lock() {
             Ok(rx) => match rx.recv() {
@@ -198,7 +199,7 @@ fn worker(
             Err(_) => return,
         };
         n += 1;
-        let ready = match prepare(store, &job, w, n) {
+        let ready = match prepare(store, &job, w, n, &mut chunk) {
             Ok(p) => Ready::File(Box::new(p)),
             Err(p) => Ready::Problem(p),
         };
@@ -208,9 +209,15 @@ fn worker(
     }
 }
 
-fn prepare(store: &TempSession, job: &FileJob, w: usize, n: u64) -> Result<Prepared, Problem> {
+fn prepare(
+    store: &TempSession,
+    job: &FileJob,
+    w: usize,
+    n: u64,
+    chunk: &mut [u8],
+) -> Result<Prepared, Problem> {
     let path = job.path.as_os_str().as_bytes().to_vec();
-    let copied = copy::copy_in(store, job, w, n).map_err(|e| match e {
+    let copied = copy::copy_in(store, job, w, n, chunk).map_err(|e| match e {
         copy::CopyError::Skip(reason) => Problem {
             path: path.clone(),
             outcome: Outcome::Skipped,

@@ -16,13 +16,25 @@ pub struct TempSession {
 }
 
 impl TempSession {
-    /// A new temporary file in the store's own filesystem (so the rename is atomic).
+    /// A new temporary file in the store's own filesystem (so the rename is atomic). Each
+    /// worker writes in its own folder: creating files in one shared folder serialises the
+    /// workers on that folder's lock.
     pub fn temp_file(&self, worker: usize, n: u64) -> io::Result<(PathBuf, File)> {
-        let path = self.dir.join(format!("in-{worker}-{n}"));
-        let f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)?;
+        let dir = self.dir.join(format!("w{worker}"));
+        let path = dir.join(format!("in-{n}"));
+        let open = || {
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+        };
+        let f = match open() {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(&dir)?;
+                open()?
+            }
+            other => other?,
+        };
         Ok((path, f))
     }
 }

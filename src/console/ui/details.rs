@@ -14,6 +14,13 @@ use crate::store::items::Detail;
 use crate::text::{bidi, sanitize, sanitize_multiline, width};
 
 const LABEL: usize = 9;
+/// A value takes one line (cut with `…`; `triage show` has it all): a stable layout means
+/// that moving to the next item rewrites only the values, not every line below a longer one.
+const VALUE_LINES: usize = 1;
+/// Notes may take a few lines.
+const NOTE_LINES: usize = 3;
+/// Lines of a text excerpt shown.
+const EXCERPT_LINES: usize = 6;
 
 pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
     let style = if state.focus == Pane::Details {
@@ -22,7 +29,14 @@ pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         theme.dim()
     };
     let title = match &state.detail {
-        Some(d) => format!(" {} ", crate::store::reference(d.row.id)),
+        Some(d) => width::truncate(
+            &format!(
+                " {} {} ",
+                crate::store::reference(d.row.id),
+                bidi::visual(&sanitize(&d.row.name))
+            ),
+            area.width.saturating_sub(4) as usize,
+        ),
         None => " details ".into(),
     };
     let block = Block::bordered().title(Span::styled(title, style));
@@ -53,24 +67,58 @@ impl Out<'_> {
         ));
     }
 
-    /// `label value`, the value sanitised, wrapped under itself, right-to-left text in
-    /// visual order and right-aligned.
+    /// `label value`, the value sanitised, cut to one line, right-to-left text in visual order
+    /// and right-aligned.
     fn field(&mut self, label: &str, value: &str, style: Style) {
+        self.field_lines(label, value, style, VALUE_LINES);
+    }
+
+    /// A path, cut at the front: its end (folder and file name) says the most.
+    fn path(&mut self, label: &str, value: &str) {
+        let clean = sanitize(value);
+        let avail = self.w.saturating_sub(LABEL).max(1);
+        let shown = if width::width(&clean) <= avail {
+            clean
+        } else {
+            let tail: String = clean.chars().rev().collect();
+            let cut: String = width::truncate(&tail, avail).chars().skip(1).collect();
+            format!("…{}", cut.chars().rev().collect::<String>())
+        };
+        self.field(label, &shown, Style::default());
+    }
+
+    fn field_lines(&mut self, label: &str, value: &str, style: Style, max_lines: usize) {
         let clean = sanitize(value);
         let avail = self.w.saturating_sub(LABEL).max(1);
         let rtl = bidi::is_rtl_paragraph(&clean);
-        for (i, part) in width::wrap(&clean, avail).into_iter().enumerate() {
+        let mut parts = width::wrap(&clean, avail);
+        if parts.len() > max_lines {
+            parts.truncate(max_lines);
+            if let Some(last) = parts.last_mut() {
+                *last = width::truncate(&format!("{last}…"), avail);
+                if !last.ends_with('…') {
+                    last.push('…');
+                }
+            }
+        }
+        for (i, part) in parts.into_iter().enumerate() {
             let shown = if rtl {
                 let v = bidi::visual(&part);
                 format!("{}{v}", " ".repeat(avail.saturating_sub(width::width(&v))))
             } else {
                 bidi::visual(&part)
             };
-            let l = if i == 0 { label } else { "" };
-            self.lines.push(Line::from(vec![
-                Span::styled(format!("{} ", width::fit(l, LABEL - 1)), self.theme.label()),
-                Span::styled(shown, style),
-            ]));
+            // A continuation line's blank label carries no style: no colour codes to send.
+            let label_span = if i == 0 {
+                Span::styled(
+                    format!("{} ", width::fit(label, LABEL - 1)),
+                    self.theme.label(),
+                )
+            } else {
+                Span::raw(" ".repeat(LABEL))
+            };
+            self.lines
+                .push(Line::from(vec![label_span, Span::styled(shown, style)]));
         }
     }
 
@@ -107,7 +155,6 @@ fn lines(state: &State, d: &Detail, theme: &Theme, w: usize) -> Vec<Line<'static
         theme,
     };
     let r = &d.row;
-    o.plain("name", &r.name);
     let status = match &d.status_by {
         Some(by) => format!(
             "{} by {by} {}",
@@ -142,14 +189,19 @@ fn lines(state: &State, d: &Detail, theme: &Theme, w: usize) -> Vec<Line<'static
                 p.received_by
             ),
         );
-        o.plain("path", &String::from_utf8_lossy(&p.path));
+        o.path("path", &String::from_utf8_lossy(&p.path));
     }
     metadata(&mut o, &d.metadata);
     tags(&mut o, state, d);
     if !d.notes.is_empty() {
         o.heading("Notes");
         for n in &d.notes {
-            o.plain(&n.author, &format!("{} {}", short_time(&n.at), n.body));
+            o.field_lines(
+                &n.author,
+                &format!("{} {}", short_time(&n.at), n.body),
+                Style::default(),
+                NOTE_LINES,
+            );
         }
     }
     o.lines
@@ -245,7 +297,7 @@ fn metadata(o: &mut Out, m: &Metadata) {
             if t.bom { ", BOM" } else { "" },
             t.lines
         ));
-        o.block_text(&t.excerpt, 12);
+        o.block_text(&t.excerpt, EXCERPT_LINES);
     }
     for w in &m.warnings {
         o.field("warning", w, o.theme.warn());
