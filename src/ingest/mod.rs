@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::store::audit::Chain;
 use crate::store::ingest_rows::{self, ReceivedFile, Recorded};
 use crate::store::objects::TempSession;
-use crate::store::Case;
+use crate::store::{Case, ObjectStore};
 use walk::{FileJob, Found, Roots};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -158,20 +158,59 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
         }
         drop(ready_tx);
         drop(job_rx);
-        let mut writer = Writer {
+        // One batch may wait at each stage: reading, syncing and recording overlap.
+        let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(1);
+        let (stored_tx, stored_rx) = mpsc::sync_channel::<Stored>(1);
+        let store = case.objects.clone();
+        let storing = std::thread::Builder::new()
+            .name("ingest-sync".into())
+            .spawn_scoped(s, move || store_objects(&store, batch_rx, stored_tx))
+            .map_err(|e| {
+                crate::store::CaseError::Internal(format!("cannot start a thread: {e}"))
+            })?;
+        let mut committer = Committer {
             case,
             batch_id,
             actor: &opts.actor,
             source: &opts.source,
+        };
+        let committing = std::thread::Builder::new()
+            .name("ingest-commit".into())
+            .spawn_scoped(s, move || committer.run(stored_rx))
+            .map_err(|e| {
+                crate::store::CaseError::Internal(format!("cannot start a thread: {e}"))
+            })?;
+        let mut collector = Collector {
             pending: Vec::new(),
             problems: Vec::new(),
             pending_bytes: 0,
             since: Instant::now(),
         };
-        writer.run(&ready_rx, &mut summary, &mut progress, walked)
+        collector.run(&ready_rx, &batch_tx, &mut summary, &mut progress, walked);
+        drop(batch_tx);
+        drop(ready_rx);
+        let stored = storing.join().unwrap_or_else(|_| {
+            Err(crate::store::CaseError::Internal(
+                "the sync thread panicked".into(),
+            ))
+        });
+        let tally = committing.join().unwrap_or_else(|_| {
+            Err(crate::store::CaseError::Internal(
+                "the committer thread panicked".into(),
+            ))
+        });
+        stored.and(tally)
     });
     progress.finish();
-    result?;
+    let tally = result?;
+    summary.new = tally.new;
+    summary.duplicates = tally.duplicates;
+    summary.unchanged = tally.unchanged;
+    summary.skipped = tally.skipped;
+    summary.failed = tally.failed;
+    summary.files -= tally.lost_files;
+    summary.bytes -= tally.lost_bytes;
+    summary.problems = tally.problems;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }
@@ -253,25 +292,30 @@ fn prepare(
     })
 }
 
-struct Writer<'a> {
-    case: &'a mut Case,
-    batch_id: i64,
-    actor: &'a str,
-    source: &'a str,
+/// A batch handed from the collector to the committer.
+struct Batch {
+    files: Vec<Prepared>,
+    problems: Vec<Problem>,
+}
+
+/// Takes results in walk order and cuts them into batches. Runs while the committer makes the
+/// previous batch durable, so reading and syncing overlap.
+struct Collector {
     pending: Vec<Prepared>,
     problems: Vec<Problem>,
     pending_bytes: u64,
     since: Instant,
 }
 
-impl Writer<'_> {
+impl Collector {
     fn run(
         &mut self,
         rx: &Receiver<Numbered>,
+        out: &SyncSender<Batch>,
         summary: &mut Summary,
         progress: &mut progress::Progress,
         walked: &Counters,
-    ) -> crate::store::Result<()> {
+    ) {
         // Workers finish out of order; results are taken in walk order, so the same folder
         // always gives the same references.
         let mut waiting: BTreeMap<u64, Ready> = BTreeMap::new();
@@ -288,14 +332,15 @@ impl Writer<'_> {
                 next += 1;
                 self.take(ready, summary);
             }
-            if self.pending.len() >= BATCH_FILES
+            if (self.pending.len() >= BATCH_FILES
                 || self.pending_bytes >= BATCH_BYTES
-                || self.since.elapsed() >= BATCH_AGE
+                || self.since.elapsed() >= BATCH_AGE)
+                && !self.send(out)
             {
-                self.flush(summary)?;
+                return; // the committer stopped (an error): stop reading
             }
             progress.update(
-                summary.files + summary.skipped + summary.failed,
+                summary.files,
                 summary.bytes,
                 walked.files.load(Ordering::Relaxed),
                 walked.bytes.load(Ordering::Relaxed),
@@ -305,7 +350,7 @@ impl Writer<'_> {
         for (_, ready) in std::mem::take(&mut waiting) {
             self.take(ready, summary);
         }
-        self.flush(summary)
+        self.send(out);
     }
 
     fn take(&mut self, ready: Ready, summary: &mut Summary) {
@@ -320,15 +365,47 @@ impl Writer<'_> {
         }
     }
 
-    /// Make the batch's objects durable, move them into place, then commit their rows.
-    fn flush(&mut self, summary: &mut Summary) -> crate::store::Result<()> {
+    fn send(&mut self, out: &SyncSender<Batch>) -> bool {
         self.since = Instant::now();
         if self.pending.is_empty() && self.problems.is_empty() {
-            return Ok(());
+            return true;
         }
-        let store = self.case.objects.clone();
-        let mut files = std::mem::take(&mut self.pending);
         self.pending_bytes = 0;
+        out.send(Batch {
+            files: std::mem::take(&mut self.pending),
+            problems: std::mem::take(&mut self.problems),
+        })
+        .is_ok()
+    }
+}
+
+/// What the committer counted.
+#[derive(Default)]
+struct Tally {
+    new: u64,
+    duplicates: u64,
+    unchanged: u64,
+    skipped: u64,
+    failed: u64,
+    /// Files read but not stored (counted in `files` by the collector).
+    lost_files: u64,
+    lost_bytes: u64,
+    problems: Vec<ProblemReport>,
+}
+
+/// Stage one of a batch's commit: make its objects durable and move them into place. Runs
+/// beside stage two, so one batch's rows are written while the next one's data is synced.
+fn store_objects(
+    store: &ObjectStore,
+    rx: Receiver<Batch>,
+    out: SyncSender<Stored>,
+) -> crate::store::Result<()> {
+    for Batch {
+        mut files,
+        mut problems,
+    } in rx
+    {
+        let mut lost = (0, 0);
         if !files.is_empty() {
             store.sync()?;
             let mut installed = Vec::with_capacity(files.len());
@@ -337,9 +414,9 @@ impl Writer<'_> {
                     Ok(_) => installed.push(f),
                     Err(e) => {
                         let _ = std::fs::remove_file(&f.temp);
-                        summary.files -= 1;
-                        summary.bytes -= f.size;
-                        self.problems.push(Problem {
+                        lost.0 += 1;
+                        lost.1 += f.size;
+                        problems.push(Problem {
                             path: f.path.clone(),
                             outcome: Outcome::Failed,
                             reason: format!("could not store the object: {e}"),
@@ -350,7 +427,53 @@ impl Writer<'_> {
             files = installed;
             store.sync()?;
         }
-        let problems = std::mem::take(&mut self.problems);
+        if out
+            .send(Stored {
+                files,
+                problems,
+                lost,
+            })
+            .is_err()
+        {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A batch whose objects are durable and in place.
+struct Stored {
+    files: Vec<Prepared>,
+    problems: Vec<Problem>,
+    /// Files and bytes read but not stored.
+    lost: (u64, u64),
+}
+
+/// Stage two: commit the rows of batches whose objects are durable.
+struct Committer<'a> {
+    case: &'a mut Case,
+    batch_id: i64,
+    actor: &'a str,
+    source: &'a str,
+}
+
+impl Committer<'_> {
+    fn run(&mut self, rx: Receiver<Stored>) -> crate::store::Result<Tally> {
+        let mut tally = Tally::default();
+        for stored in rx {
+            self.commit(stored, &mut tally)?;
+        }
+        Ok(tally)
+    }
+
+    fn commit(&mut self, stored: Stored, tally: &mut Tally) -> crate::store::Result<()> {
+        let Stored {
+            files,
+            problems,
+            lost,
+        } = stored;
+        tally.lost_files += lost.0;
+        tally.lost_bytes += lost.1;
         let (batch_id, actor, source) = (self.batch_id, self.actor, self.source);
         let outcomes = self.case.write(|tx| {
             let mut chain = Chain::load(tx)?;
@@ -392,18 +515,18 @@ impl Writer<'_> {
         })?;
         for o in outcomes {
             match o {
-                Recorded::New(_) => summary.new += 1,
-                Recorded::Duplicate(_) => summary.duplicates += 1,
-                Recorded::Unchanged(_) => summary.unchanged += 1,
+                Recorded::New(_) => tally.new += 1,
+                Recorded::Duplicate(_) => tally.duplicates += 1,
+                Recorded::Unchanged(_) => tally.unchanged += 1,
             }
         }
         for p in problems {
             match p.outcome {
-                Outcome::Skipped => summary.skipped += 1,
-                Outcome::Failed => summary.failed += 1,
+                Outcome::Skipped => tally.skipped += 1,
+                Outcome::Failed => tally.failed += 1,
             }
             let text = std::str::from_utf8(&p.path);
-            summary.problems.push(ProblemReport {
+            tally.problems.push(ProblemReport {
                 path: String::from_utf8_lossy(&p.path).into_owned(),
                 path_b64: text.is_err().then(|| crate::text::b64(&p.path)),
                 outcome: p.outcome,

@@ -32,6 +32,8 @@ pub enum CaseError {
     NotEmpty(String),
     #[error("{0}: case was written by a newer triage (schema {1}, this build knows {2})")]
     TooNew(String, usize, usize),
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("{path}: {error}")]

@@ -4,7 +4,7 @@
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::{io_err, Result};
@@ -22,10 +22,12 @@ impl TempSession {
     pub fn temp_file(&self, worker: usize, n: u64) -> io::Result<(PathBuf, File)> {
         let dir = self.dir.join(format!("w{worker}"));
         let path = dir.join(format!("in-{n}"));
+        // Created read-only: this descriptor may still write, and no chmod is needed later.
         let open = || {
             fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
+                .mode(0o444)
                 .open(&path)
         };
         let f = match open() {
@@ -129,12 +131,18 @@ impl ObjectStore {
             let _ = fs::remove_file(temp);
             return Ok(false);
         }
-        if let Some(dir) = dest.parent() {
-            fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+        // Temporary files are created read-only (see `temp_file`), so no chmod is needed.
+        match fs::rename(temp, &dest) {
+            Ok(()) => {}
+            // The first object of its prefix: make the folder, then move it.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && temp.exists() => {
+                if let Some(dir) = dest.parent() {
+                    fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
+                }
+                fs::rename(temp, &dest).map_err(|e| io_err(&dest, e))?;
+            }
+            Err(e) => return Err(io_err(&dest, e)),
         }
-        fs::set_permissions(temp, fs::Permissions::from_mode(0o444))
-            .map_err(|e| io_err(temp, e))?;
-        fs::rename(temp, &dest).map_err(|e| io_err(&dest, e))?;
         Ok(true)
     }
 
