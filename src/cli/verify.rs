@@ -19,12 +19,24 @@ pub fn run(
         Some(path) => Some(super::seal::Seal::read(path)?),
         None => None,
     };
-    let (chain, mut problems) = verify::check_chain(&case.conn, None)?;
+    // The chain is checked on its own connection while the objects are re-hashed.
+    let db = case.root.join(crate::store::DB_FILE);
+    let chain_check = std::thread::spawn(move || -> Result<_> {
+        let conn = rusqlite::Connection::open_with_flags(
+            &db,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Ok(verify::check_chain(&conn, None)?)
+    });
+    let (mut problems, known) = verify::check_items(&case.conn, &case.objects, quick)?;
+    let stray = verify::stray_objects(&known, &case.objects);
+    let (chain, chain_problems) = chain_check
+        .join()
+        .map_err(|_| anyhow::anyhow!("the chain check failed unexpectedly"))??;
+    problems.splice(0..0, chain_problems);
     if let Some(seal) = &seal {
         problems.extend(super::seal::check(&case, seal)?);
     }
-    problems.extend(verify::check_items(&case.conn, &case.objects, quick)?);
-    let stray = verify::stray_objects(&case.conn, &case.objects)?;
     let items: i64 = case
         .conn
         .query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;

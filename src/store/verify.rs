@@ -1,6 +1,7 @@
 //! Verification: every original against its name and its row, every item against its ingest
 //! event, and the audit chain entry by entry.
 
+use std::collections::HashSet;
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -87,12 +88,13 @@ pub fn check_chain(
     Ok((report, problems))
 }
 
-/// Items without their object, or without the event that recorded their arrival.
+/// Items without their object, or without the event that recorded their arrival; also the
+/// set of known hashes (for `stray_objects`).
 pub fn check_items(
     conn: &Connection,
     store: &ObjectStore,
     quick: bool,
-) -> rusqlite::Result<Vec<Problem>> {
+) -> rusqlite::Result<(Vec<Problem>, HashSet<String>)> {
     let mut problems = Vec::new();
     let mut st = conn.prepare(
         "SELECT i.id FROM items i WHERE NOT EXISTS (SELECT 1 FROM audit a WHERE a.item_id = i.id
@@ -109,7 +111,7 @@ pub fn check_items(
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
     problems.extend(check_objects(store, &items, quick));
-    Ok(problems)
+    Ok((problems, items.into_iter().map(|(_, sha, _)| sha).collect()))
 }
 
 /// Re-hash (or, quick, stat) every object on all cores.
@@ -195,19 +197,18 @@ fn check_object(
 }
 
 /// Files in the object store that no item names (left by an interrupted ingest, or planted).
-pub fn stray_objects(conn: &Connection, store: &ObjectStore) -> rusqlite::Result<Vec<Problem>> {
+pub fn stray_objects(known: &HashSet<String>, store: &ObjectStore) -> Vec<Problem> {
     let mut out = Vec::new();
     let Ok(dirs) = std::fs::read_dir(store.root()) else {
-        return Ok(out);
+        return out;
     };
-    let mut st = conn.prepare_cached("SELECT 1 FROM items WHERE sha256 = ?1")?;
     for d in dirs.flatten() {
         let Ok(files) = std::fs::read_dir(d.path()) else {
             continue;
         };
         for f in files.flatten() {
             let name = f.file_name().to_string_lossy().into_owned();
-            if !st.exists([&name])? {
+            if !known.contains(&name) {
                 out.push(Problem {
                     what: f.path().display().to_string(),
                     problem: "object not referenced by any item".into(),
@@ -215,5 +216,5 @@ pub fn stray_objects(conn: &Connection, store: &ObjectStore) -> rusqlite::Result
             }
         }
     }
-    Ok(out)
+    out
 }
