@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Each entry migrates from version `index` to `index + 1`; never edit a shipped one.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 const V1: &str = r#"
 CREATE TABLE case_info (
@@ -135,6 +135,22 @@ CREATE TABLE sources (
 );
 INSERT INTO sources(name, created_at)
     SELECT source, min(received_at) FROM provenance GROUP BY source;
+"#;
+
+/// Images: a perceptual fingerprint (to find re-encoded, resized or cropped copies) and a
+/// cached thumbnail; reveals of gated content.
+const V3: &str = r#"
+CREATE TABLE fingerprints (
+    item_id INTEGER PRIMARY KEY REFERENCES items(id),
+    dhash   INTEGER NOT NULL,
+    phash   INTEGER NOT NULL
+);
+CREATE TABLE thumbnails (
+    item_id INTEGER PRIMARY KEY REFERENCES items(id),
+    width   INTEGER NOT NULL,
+    height  INTEGER NOT NULL,
+    rgb     BLOB NOT NULL
+);
 "#;
 
 pub const CURRENT_VERSION: usize = MIGRATIONS.len();
