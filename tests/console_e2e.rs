@@ -565,3 +565,30 @@ fn quitting_restores_the_terminal() {
         "raw mode left on"
     );
 }
+
+/// SIGTERM and SIGHUP (a dropped SSH connection) leave the terminal as it was.
+#[test]
+fn signals_restore_the_terminal() {
+    for sig in [libc::SIGTERM, libc::SIGHUP] {
+        let fx = Fixture::new();
+        let mut c = fx.open();
+        c.wait_ready();
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(c.pid() as libc::pid_t, sig) };
+        c.wait_exit();
+        let raw = c.raw();
+        let last = |pat: &[u8]| raw.windows(pat.len()).rposition(|w| w == pat);
+        let leave = last(b"\x1b[?1049l").expect("never left the alternate screen");
+        assert!(last(b"\x1b[?1049h").is_some_and(|enter| leave > enter));
+        assert!(
+            last(b"\x1b[?25h").is_some_and(|show| show > leave),
+            "cursor hidden after signal {sig}"
+        );
+        let t = c.termios().expect("pty modes readable");
+        assert_eq!(
+            t.c_lflag & (libc::ICANON | libc::ECHO),
+            libc::ICANON | libc::ECHO,
+            "raw mode left on after signal {sig}"
+        );
+    }
+}
