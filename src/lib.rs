@@ -8,6 +8,7 @@ pub mod demo;
 pub mod filter;
 pub mod identity;
 pub mod ingest;
+pub mod preview;
 pub mod store;
 pub mod taxonomy;
 pub mod text;

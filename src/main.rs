@@ -151,6 +151,18 @@ enum Command {
         /// Colour depth: mono, 16, 256 or true (NO_COLOR forces mono).
         #[arg(long)]
         colors: Option<String>,
+        /// How images are previewed (`i`): halfblocks (default) or off.
+        #[arg(long)]
+        images: Option<String>,
+        /// Bytes one preview may cost on the wire (default 16384, or TRIAGE_PREVIEW_BUDGET).
+        #[arg(long)]
+        preview_budget: Option<usize>,
+        /// Gate every image until revealed, grayscale and blurred first (or TRIAGE_GATE_ALL=1).
+        #[arg(long)]
+        gate_all: bool,
+        /// Previews in grayscale.
+        #[arg(long)]
+        grayscale: bool,
     },
     /// Build a demo case from built-in sample material and open it.
     Demo {
@@ -228,14 +240,29 @@ fn main() -> ExitCode {
             override_reason.as_deref(),
         ),
         Some(Command::Import { bag, source }) => cli::import::run(args.case, &bag, &source),
-        Some(Command::Open { colors }) => cli::open::run(args.case, colors.as_deref()),
+        Some(Command::Open {
+            colors,
+            images,
+            preview_budget,
+            gate_all,
+            grayscale,
+        }) => cli::open::run(
+            args.case,
+            colors.as_deref(),
+            cli::open::ImageOptions {
+                mode: images,
+                budget: preview_budget,
+                gate_all,
+                grayscale,
+            },
+        ),
         Some(Command::Demo {
             dir,
             material_only,
             no_open,
         }) => cli::demo::run(dir, material_only, no_open),
         None => match args.case {
-            Some(_) => cli::open::run(args.case, None),
+            Some(_) => cli::open::run(args.case, None, Default::default()),
             None => {
                 use clap::CommandFactory;
                 let _ = Args::command().print_help();

@@ -36,7 +36,7 @@ pub fn run(dir: Option<PathBuf>, material_only: bool, no_open: bool) -> Result<E
         drop(case);
         return super::list::run(Some(case_dir), false, None);
     }
-    super::open::open_case(case, None)
+    super::open::open_case(case, None, Default::default())
 }
 
 fn build(base: &std::path::Path, case_dir: &std::path::Path) -> Result<Case> {

@@ -5,12 +5,28 @@ use anyhow::{anyhow, Result};
 
 use crate::console::{self, theme::Theme};
 
-pub fn run(case: Option<PathBuf>, colors: Option<&str>) -> Result<ExitCode> {
-    let case = super::open_case(case)?;
-    open_case(case, colors)
+/// How the console shows images.
+#[derive(Debug, Clone, Default)]
+pub struct ImageOptions {
+    /// halfblocks (default) or off.
+    pub mode: Option<String>,
+    /// Bytes one preview may cost (default 16 KB).
+    pub budget: Option<usize>,
+    /// Gate every image until revealed (grayscale and blurred first).
+    pub gate_all: bool,
+    pub grayscale: bool,
 }
 
-pub fn open_case(case: crate::store::Case, colors: Option<&str>) -> Result<ExitCode> {
+pub fn run(case: Option<PathBuf>, colors: Option<&str>, images: ImageOptions) -> Result<ExitCode> {
+    let case = super::open_case(case)?;
+    open_case(case, colors, images)
+}
+
+pub fn open_case(
+    case: crate::store::Case,
+    colors: Option<&str>,
+    images: ImageOptions,
+) -> Result<ExitCode> {
     if !super::is_terminal(0) || !super::is_terminal(1) {
         return Err(anyhow!(
             "the console needs a terminal; for scripts use `triage list`, `show` and `tag`"
@@ -20,6 +36,7 @@ pub fn open_case(case: crate::store::Case, colors: Option<&str>) -> Result<ExitC
     let theme = Theme::choose(colors).map_err(anyhow::Error::msg)?;
     let (keymap, keymap_problems) = console::load_keymap();
     let reviewer = crate::identity::login_name();
+    let preview = preview_options(&theme, colors, &images)?;
     console::run(
         case,
         tax,
@@ -28,7 +45,62 @@ pub fn open_case(case: crate::store::Case, colors: Option<&str>) -> Result<ExitC
             theme,
             keymap,
             keymap_problems,
+            preview,
         },
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn preview_options(
+    theme: &Theme,
+    colors: Option<&str>,
+    images: &ImageOptions,
+) -> Result<console::preview::Preview> {
+    use crate::preview::Depth;
+    let enabled = match images.mode.as_deref().unwrap_or("halfblocks") {
+        "halfblocks" => true,
+        "off" => false,
+        "sixel" | "kitty" => {
+            return Err(anyhow!(
+                "--images {}: not available yet; use halfblocks (works everywhere) or off",
+                images.mode.as_deref().unwrap_or("")
+            ))
+        }
+        other => return Err(anyhow!("--images {other}: expected halfblocks or off")),
+    };
+    // The terminal is never probed (over SSH a probe costs a round trip and can misfire):
+    // the depth comes from --colors, else from what the environment declares.
+    let depth = match (theme.depth, colors) {
+        (console::theme::Depth::Mono, _) => Depth::Mono,
+        (_, Some("true" | "truecolor" | "24bit")) => Depth::True,
+        (_, Some("256")) => Depth::Ansi256,
+        (_, Some("16")) => Depth::Ansi16,
+        _ => {
+            let colorterm = std::env::var("COLORTERM").unwrap_or_default();
+            let term = std::env::var("TERM").unwrap_or_default();
+            if colorterm.contains("truecolor") || colorterm.contains("24bit") {
+                Depth::True
+            } else if term.contains("256color") {
+                Depth::Ansi256
+            } else {
+                Depth::Ansi16
+            }
+        }
+    };
+    let budget = images
+        .budget
+        .or_else(|| {
+            std::env::var("TRIAGE_PREVIEW_BUDGET")
+                .ok()
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(16 * 1024);
+    let gate_all = images.gate_all || std::env::var_os("TRIAGE_GATE_ALL").is_some_and(|v| v == "1");
+    Ok(console::preview::Preview::new(
+        depth,
+        budget,
+        gate_all,
+        images.grayscale,
+        enabled,
+    ))
 }

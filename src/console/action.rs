@@ -26,6 +26,8 @@ pub enum Action {
     Views,
     Help,
     History,
+    Preview,
+    Reveal,
     Redraw,
 }
 
@@ -79,6 +81,12 @@ impl Action {
             ),
             (Action::Help, "help", "this help"),
             (Action::History, "history", "the item's history (audit log)"),
+            (Action::Preview, "preview", "show/hide the image preview"),
+            (
+                Action::Reveal,
+                "reveal",
+                "reveal a gated sensitive image (asks; recorded)",
+            ),
             (Action::Redraw, "redraw", "redraw the whole screen"),
         ];
         for (n, name) in FLAG_NAMES.iter().enumerate() {

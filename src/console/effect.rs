@@ -41,10 +41,27 @@ pub enum Effect {
     SetView(View),
     SetFilter(Option<String>),
     Detail(i64),
-    Apply { edit: Edit, then: Then },
+    Apply {
+        edit: Edit,
+        then: Then,
+    },
     Undo,
-    RepeatLast { items: Vec<i64> },
+    RepeatLast {
+        items: Vec<i64>,
+    },
     History(i64),
+    /// Decode and fit the image of an item (answered as `Outcome::Preview`).
+    Preview {
+        generation: u64,
+        item_id: i64,
+        grayscale: bool,
+        blur: bool,
+    },
+    /// Record that the reviewer revealed a gated image.
+    Reveal {
+        item_id: i64,
+        full: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +99,11 @@ pub enum Outcome {
     Filter(Option<String>),
     FilterError(String),
     History(Vec<crate::store::audit::Entry>),
+    Preview(crate::preview::Answer),
+    Revealed {
+        item_id: i64,
+        full: bool,
+    },
     Error(String),
 }
 
@@ -167,6 +189,16 @@ impl Runtime {
                     self.load(&Anchor::Start, at).map_err(e)?,
                     self.counts(),
                 ])
+            }
+            // Handled by the console, which owns the preview worker.
+            Effect::Preview { .. } => Ok(vec![]),
+            Effect::Reveal { item_id, full } => {
+                changes::record_reveal(&mut self.case, &self.reviewer, *item_id, *full)
+                    .map_err(|e| format!("not revealed: {e}"))?;
+                Ok(vec![Outcome::Revealed {
+                    item_id: *item_id,
+                    full: *full,
+                }])
             }
             Effect::History(id) => Ok(vec![Outcome::History(
                 crate::store::audit::for_item(&self.case.conn, *id).map_err(e)?,

@@ -11,6 +11,8 @@ pub enum Event {
     Signal(i32),
     /// Input ended (the terminal or the SSH connection went away).
     InputClosed,
+    /// A preview from the preview worker.
+    Preview(crate::preview::Answer),
 }
 
 pub fn channel() -> (Sender<Event>, Receiver<Event>) {

@@ -127,6 +127,8 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("help", &["?", "F1"]),
     ("redraw", &["C-l"]),
     ("history", &["H"]),
+    ("preview", &["i"]),
+    ("reveal", &["R"]),
     ("toggle-flag-1", &["1"]),
     ("toggle-flag-2", &["2"]),
     ("toggle-flag-3", &["3"]),

@@ -6,6 +6,7 @@ pub mod event;
 pub mod frugal;
 pub mod keymap;
 pub mod picker;
+pub mod preview;
 pub mod state;
 pub mod terminal;
 pub mod theme;
@@ -29,6 +30,7 @@ pub struct Options {
     pub theme: Theme,
     pub keymap: Keymap,
     pub keymap_problems: Vec<String>,
+    pub preview: preview::Preview,
 }
 
 /// Load the keymap overlay from `$TRIAGE_KEYMAP` or `~/.config/triage/keymap.toml`.
@@ -54,6 +56,8 @@ pub struct Console {
     pub keymap: Keymap,
     /// A detail load wanted after the current burst of input (only the last one is done).
     pending_detail: Option<i64>,
+    /// The preview worker; without one (tests), previews are made on this thread.
+    pub preview_tx: Option<std::sync::mpsc::Sender<crate::preview::Request>>,
 }
 
 impl Console {
@@ -77,6 +81,7 @@ impl Console {
             runtime,
             keymap,
             pending_detail: None,
+            preview_tx: None,
         };
         for o in outcomes {
             let effects = update::apply(&mut c.state, o);
@@ -132,6 +137,29 @@ impl Console {
                 self.pending_detail = Some(id);
                 continue;
             }
+            if let Effect::Preview {
+                generation,
+                item_id,
+                grayscale,
+                blur,
+            } = effect
+            {
+                if let Some(req) = self.preview_request(generation, item_id, grayscale, blur) {
+                    match &self.preview_tx {
+                        Some(tx) => {
+                            let _ = tx.send(req);
+                        }
+                        None => {
+                            let answer = crate::preview::answer(&req);
+                            queue.extend(update::apply(
+                                &mut self.state,
+                                effect::Outcome::Preview(answer),
+                            ));
+                        }
+                    }
+                }
+                continue;
+            }
             let outcomes = self.runtime.run(&effect, self.here());
             for o in outcomes {
                 queue.extend(update::apply(&mut self.state, o));
@@ -143,11 +171,47 @@ impl Console {
     pub fn settle(&mut self) {
         if let Some(id) = self.pending_detail.take() {
             if self.state.current_id() == Some(id) {
+                let mut effects = Vec::new();
                 for o in self.runtime.run(&Effect::Detail(id), self.here()) {
-                    update::apply(&mut self.state, o);
+                    effects.extend(update::apply(&mut self.state, o));
                 }
+                self.run_effects(effects);
             }
         }
+    }
+
+    /// A preview arrived from the worker.
+    pub fn preview_done(&mut self, answer: crate::preview::Answer) {
+        let effects = update::apply(&mut self.state, effect::Outcome::Preview(answer));
+        self.run_effects(effects);
+    }
+
+    fn preview_request(
+        &self,
+        generation: u64,
+        item_id: i64,
+        grayscale: bool,
+        blur: bool,
+    ) -> Option<crate::preview::Request> {
+        let d = self.state.detail.as_ref().filter(|d| d.row.id == item_id)?;
+        let (max_cols, max_rows) = ui::preview_cells(self.state.width, self.state.height);
+        Some(crate::preview::Request {
+            generation,
+            item_id,
+            path: self.runtime.case.objects.path_of(&d.row.sha256),
+            orientation: d
+                .metadata
+                .exif
+                .as_ref()
+                .and_then(|e| e.orientation)
+                .unwrap_or(1),
+            max_cols,
+            max_rows,
+            budget: self.state.preview.budget,
+            depth: self.state.preview.depth,
+            grayscale,
+            blur,
+        })
     }
 }
 
@@ -158,6 +222,10 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
     let result = (|| -> anyhow::Result<()> {
         let size = term.size()?;
         let mut console = Console::new(case, tax, reviewer, opts.keymap, size.width, size.height);
+        console.state.preview = opts.preview;
+        let (preview_tx, preview_rx) = std::sync::mpsc::channel();
+        crate::preview::spawn_worker(preview_rx, tx.clone(), Event::Preview);
+        console.preview_tx = Some(preview_tx);
         if !opts.keymap_problems.is_empty() {
             console.state.message = Some((Level::Error, opts.keymap_problems.join("; ")));
         }
@@ -183,6 +251,7 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
                         redraw_all = true;
                     }
                     Event::Term(_) => {}
+                    Event::Preview(answer) => console.preview_done(answer),
                     Event::Signal(_) | Event::InputClosed => console.state.quit = true,
                 }
                 if console.state.quit {

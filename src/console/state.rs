@@ -67,6 +67,8 @@ pub enum Mode {
     Help {
         scroll: u16,
     },
+    /// "Reveal the sensitive image of this item? (recorded)" — y / n.
+    ConfirmReveal(i64),
     History {
         entries: Vec<crate::store::audit::Entry>,
         scroll: u16,
@@ -108,6 +110,7 @@ pub struct State {
     pub recent: HashMap<TermKind, Vec<String>>,
     pub sources: Vec<String>,
     pub quit: bool,
+    pub preview: super::preview::Preview,
 }
 
 impl State {
@@ -136,6 +139,13 @@ impl State {
             recent: HashMap::new(),
             sources: Vec::new(),
             quit: false,
+            preview: super::preview::Preview::new(
+                crate::preview::Depth::Ansi256,
+                16 * 1024,
+                false,
+                false,
+                true,
+            ),
         }
     }
 

@@ -9,6 +9,7 @@ use super::action::Action;
 use super::effect::{Anchor, Effect, Outcome, Select, Then};
 use super::keymap::Keymap;
 use super::picker;
+use super::preview::{Reveal, Shown};
 use super::state::{Level, Mode, Pane, Picker, Prompt, PromptKind, State, ViewMenu};
 use crate::store::changes::Edit;
 use crate::store::query::View;
@@ -29,6 +30,19 @@ pub fn key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
         Mode::Prompt(_) => prompt_key(state, ev),
         Mode::Views(_) => views_key(state, ev),
         Mode::Help { .. } | Mode::History { .. } => help_key(state, keymap, ev),
+        Mode::ConfirmReveal(id) => {
+            let id = *id;
+            state.mode = Mode::Normal;
+            if matches!(ev.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+                let full = !(state.preview.gate_all
+                    && !state.preview.revealed.contains_key(&id)
+                    && !has_gating_flag(state));
+                vec![Effect::Reveal { item_id: id, full }]
+            } else {
+                state.message = Some((Level::Info, "not revealed".into()));
+                vec![]
+            }
+        }
     }
 }
 
@@ -159,6 +173,30 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             .map(Effect::History)
             .into_iter()
             .collect(),
+        Action::Preview => {
+            state.preview.open = !state.preview.open;
+            if !state.preview.open {
+                state.preview.shown = Shown::Nothing;
+            }
+            refresh_preview(state)
+        }
+        Action::Reveal => {
+            let gated = matches!(state.preview.shown, Shown::Gated(..))
+                || (state.preview.gate_all
+                    && state.current_id().is_some_and(|id| {
+                        state.preview.revealed.get(&id) == Some(&Reveal::Blurred)
+                    }));
+            match state.current_id() {
+                Some(id)
+                    if gated && state.detail.as_ref().is_some_and(|d| d.row.kind == "image") =>
+                {
+                    state.preview.open = true;
+                    state.mode = Mode::ConfirmReveal(id);
+                }
+                _ => state.message = Some((Level::Info, "nothing gated to reveal here".into())),
+            }
+            vec![]
+        }
         Action::Redraw => vec![],
     }
 }
@@ -509,6 +547,65 @@ fn help_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
+fn has_gating_flag(state: &State) -> bool {
+    state.detail.as_ref().is_some_and(|d| {
+        d.tags
+            .iter()
+            .any(|t| super::preview::GATING_FLAGS.contains(&t.term.as_str()))
+    })
+}
+
+/// How the item's picture is to be drawn: grayscale and blurred after a first reveal under
+/// the gate-all setting, otherwise as the reviewer's grayscale setting says.
+fn preview_variant(state: &State, id: i64) -> (bool, bool) {
+    let p = &state.preview;
+    if p.gate_all && p.revealed.get(&id) == Some(&Reveal::Blurred) {
+        (true, true)
+    } else {
+        (p.grayscale, false)
+    }
+}
+
+/// After the selection or its tags changed: what the preview pane should show, and whether
+/// an image must be decoded (off the UI thread) for it.
+fn refresh_preview(state: &mut State) -> Vec<Effect> {
+    if !state.preview.open {
+        return vec![];
+    }
+    let Some(d) = &state.detail else {
+        state.preview.shown = Shown::Nothing;
+        return vec![];
+    };
+    let id = d.row.id;
+    if d.row.kind != "image" {
+        state.preview.shown = Shown::Message(id, format!("no preview for {} items", d.row.kind));
+        return vec![];
+    }
+    if !state.preview.enabled {
+        state.preview.shown = Shown::Message(id, "previews are off (--images off)".into());
+        return vec![];
+    }
+    let reasons = super::preview::gate_reasons(&state.preview, d, &state.taxonomy);
+    if !reasons.is_empty() {
+        state.preview.shown = Shown::Gated(id, reasons);
+        return vec![];
+    }
+    let (grayscale, blur) = preview_variant(state, id);
+    if matches!(&state.preview.shown, Shown::Picture(pid, _, v) if *pid == id && *v == (grayscale, blur))
+        || matches!(&state.preview.shown, Shown::Loading(pid) if *pid == id)
+    {
+        return vec![];
+    }
+    state.preview.generation += 1;
+    state.preview.shown = Shown::Loading(id);
+    vec![Effect::Preview {
+        generation: state.preview.generation,
+        item_id: id,
+        grayscale,
+        blur,
+    }]
+}
+
 /// An outcome from the runtime changes the state.
 pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
     match outcome {
@@ -574,7 +671,39 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
         }
         Outcome::Detail(d) => {
             state.detail = d.map(|b| *b);
+            refresh_preview(state)
+        }
+        Outcome::Preview(answer) => {
+            if answer.generation != state.preview.generation {
+                return vec![]; // the reviewer moved on: a stale answer
+            }
+            let variant = preview_variant(state, answer.item_id);
+            state.preview.shown = match answer.result {
+                Ok(pic) => {
+                    state.preview.last_cost = Some(pic.cost);
+                    Shown::Picture(answer.item_id, pic, variant)
+                }
+                Err(e) => Shown::Message(answer.item_id, e),
+            };
             vec![]
+        }
+        Outcome::Revealed { item_id, full } => {
+            let level = if full { Reveal::Full } else { Reveal::Blurred };
+            let e = state.preview.revealed.entry(item_id).or_insert(level);
+            *e = (*e).max(level);
+            state.message = Some((
+                Level::Saved,
+                format!(
+                    "revealed {} ({}) — recorded",
+                    crate::store::reference(item_id),
+                    if full {
+                        "in full"
+                    } else {
+                        "grayscale, blurred; R again for full"
+                    }
+                ),
+            ));
+            refresh_preview(state)
         }
         Outcome::Saved { summary, at } => {
             state.last_saved = Some(format!("{at} {summary}"));

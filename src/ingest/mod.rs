@@ -4,6 +4,7 @@
 
 pub mod copy;
 pub mod detect;
+pub mod fingerprint;
 pub mod meta;
 mod progress;
 pub mod walk;
@@ -92,6 +93,8 @@ struct Prepared {
     captured_at: Option<String>,
     name: String,
     path: Vec<u8>,
+    /// (dHash, pHash) of an image, as SQLite integers.
+    fingerprint: Option<(i64, i64)>,
 }
 
 enum Ready {
@@ -275,7 +278,11 @@ fn prepare(
         complete: copied.complete,
         stored: &copied.temp,
     };
-    let metadata = meta::extract(detected.kind, &detected.mime, &content);
+    let mut metadata = meta::extract(detected.kind, &detected.mime, &content);
+    let fingerprint = (detected.kind == detect::Kind::Image)
+        .then(|| fingerprint::of_content(&content, &metadata))
+        .and_then(|r| r.map_err(|e| metadata.warnings.push(e)).ok())
+        .map(fingerprint::Fingerprint::to_sql);
     Ok(Prepared {
         metadata_json: serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".into()),
         captured_at: metadata.captured_at(),
@@ -289,6 +296,7 @@ fn prepare(
         kind: detected.kind,
         name,
         path,
+        fingerprint,
     })
 }
 
@@ -479,7 +487,7 @@ impl Committer<'_> {
             let mut chain = Chain::load(tx)?;
             let mut out = Vec::with_capacity(files.len());
             for f in &files {
-                out.push(ingest_rows::record_file(
+                let recorded = ingest_rows::record_file(
                     tx,
                     &mut chain,
                     batch_id,
@@ -498,7 +506,11 @@ impl Committer<'_> {
                         mtime: f.mtime.as_deref(),
                         received_at: &f.received_at,
                     },
-                )?);
+                )?;
+                if let (Recorded::New(id), Some((dhash, phash))) = (recorded, f.fingerprint) {
+                    crate::store::dups::record_fingerprint(tx, id, dhash, phash)?;
+                }
+                out.push(recorded);
             }
             for p in &problems {
                 ingest_rows::record_problem(

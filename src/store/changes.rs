@@ -489,3 +489,34 @@ pub fn last_decision_tags(
         .collect::<rusqlite::Result<Vec<String>>>()?;
     Ok(Some((item, tags)))
 }
+
+/// Record that `actor` revealed the gated image of an item (blurred or in full). Reveals are
+/// not changes to the item and cannot be undone; they are part of the record.
+pub fn record_reveal(
+    case: &mut Case,
+    actor: &str,
+    item: i64,
+    full: bool,
+) -> Result<(), ChangeError> {
+    case.write(|tx| {
+        require_item(tx, item)?;
+        let flags: Vec<String> = tx
+            .prepare_cached(
+                "SELECT term_id FROM tags WHERE item_id = ?1 AND kind = 'flag' ORDER BY term_id",
+            )?
+            .query_map([item], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut chain = Chain::load(tx)?;
+        chain.append(
+            tx,
+            &Event::item(
+                actor,
+                item,
+                "reveal",
+                json!({ "level": if full { "full" } else { "blurred" }, "flags": flags }),
+            ),
+        )?;
+        Ok(())
+    })?;
+    Ok(())
+}

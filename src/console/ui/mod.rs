@@ -4,6 +4,7 @@ mod details;
 mod help;
 mod history;
 mod picker;
+pub mod preview;
 mod queue;
 mod statusbar;
 mod views;
@@ -52,7 +53,13 @@ pub fn page_size(width: u16, height: u16) -> usize {
 pub fn render(state: &State, keymap: &Keymap, theme: &Theme, f: &mut Frame) {
     let a = areas(f.area());
     queue::render(state, theme, f, a.queue);
-    details::render(state, theme, f, a.details);
+    if state.preview.open {
+        let (top, rest) = split_preview(a.details);
+        preview::render(state, theme, f, top);
+        details::render(state, theme, f, rest);
+    } else {
+        details::render(state, theme, f, a.details);
+    }
     statusbar::render_status(state, theme, f, a.status);
     statusbar::render_message(state, keymap, theme, f, a.message);
     match &state.mode {
@@ -60,8 +67,23 @@ pub fn render(state: &State, keymap: &Keymap, theme: &Theme, f: &mut Frame) {
         Mode::Views(m) => views::render(m, theme, f),
         Mode::Help { scroll } => help::render(keymap, *scroll, theme, f),
         Mode::History { entries, scroll } => history::render(state, entries, *scroll, theme, f),
-        Mode::Normal | Mode::Prompt(_) => {}
+        Mode::Normal | Mode::Prompt(_) | Mode::ConfirmReveal(_) => {}
     }
+}
+
+/// The preview takes the top of the details pane.
+pub fn split_preview(details: Rect) -> (Rect, Rect) {
+    let h = preview::height(details.height);
+    (
+        Rect::new(details.x, details.y, details.width, h),
+        Rect::new(details.x, details.y + h, details.width, details.height - h),
+    )
+}
+
+/// The cells an image may take in a terminal of this size (inside the preview's border).
+pub fn preview_cells(width: u16, height: u16) -> (u16, u16) {
+    let (top, _) = split_preview(areas(Rect::new(0, 0, width, height)).details);
+    (top.width.saturating_sub(2), top.height.saturating_sub(2))
 }
 
 /// A rectangle of at most `w`×`h` centred in `area`.

@@ -28,6 +28,9 @@ pub fn render_status(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
     if !state.marks.is_empty() {
         parts.insert(3, format!("{} marked", state.marks.len()));
     }
+    if let Some(cost) = state.preview.last_cost.filter(|_| state.preview.open) {
+        parts.push(format!("preview {:.1} kB", cost as f64 / 1000.0));
+    }
     if let Some(s) = &state.last_saved {
         parts.push(format!("saved {s}"));
     }
@@ -52,6 +55,16 @@ pub fn render_message(state: &State, keymap: &Keymap, theme: &Theme, f: &mut Fra
             }
             Line::from(spans)
         }
+        Mode::ConfirmReveal(id) => Line::from(vec![
+            Span::styled(
+                format!(
+                    " Reveal the sensitive image of {}? ",
+                    crate::store::reference(*id)
+                ),
+                theme.warn(),
+            ),
+            Span::raw("The reveal is recorded. y / n"),
+        ]),
         _ => match &state.message {
             Some((level, text)) => {
                 let style = match level {

@@ -1,0 +1,100 @@
+//! The preview pane: an image in half-block cells (two pixels per cell), a neutral placeholder
+//! for gated sensitive material, or a message.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use ratatui::Frame;
+
+use crate::console::preview::Shown;
+use crate::console::state::State;
+use crate::console::theme::Theme;
+use crate::preview::budget::{ansi16_index, cube_index, luma};
+use crate::preview::{Depth, Picture};
+
+pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
+    let block = Block::bordered().title(Span::styled(" preview ", theme.dim()));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    match &state.preview.shown {
+        Shown::Picture(_, pic, _) => f.render_widget(Halfblocks(pic), inner),
+        Shown::Gated(_, reasons) => {
+            let lines = vec![
+                Line::raw(""),
+                Line::styled("  Sensitive image withheld", theme.warn()),
+                Line::raw(format!("  {}", reasons.join(", "))),
+                Line::raw(""),
+                Line::styled(
+                    "  R to reveal it (asks first; the reveal is recorded)",
+                    theme.dim(),
+                ),
+            ];
+            f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        }
+        Shown::Loading(_) => f.render_widget(
+            Paragraph::new(Line::styled("  loading…", theme.dim())),
+            inner,
+        ),
+        Shown::Message(_, m) => f.render_widget(
+            Paragraph::new(Line::styled(
+                format!("  {}", crate::text::sanitize(m)),
+                theme.dim(),
+            ))
+            .wrap(Wrap { trim: false }),
+            inner,
+        ),
+        Shown::Nothing => {}
+    }
+}
+
+/// How many rows the preview pane takes in a details pane of this height.
+pub fn height(details_height: u16) -> u16 {
+    (details_height / 2)
+        .clamp(6, 22)
+        .min(details_height.saturating_sub(6))
+}
+
+struct Halfblocks<'a>(&'a Picture);
+
+impl Widget for Halfblocks<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let p = self.0;
+        let (w, rows) = (p.width.min(area.width), (p.height / 2).min(area.height));
+        for row in 0..rows {
+            for x in 0..w {
+                let top = p.pixels[(2 * row as usize) * p.width as usize + x as usize];
+                let bottom = p.pixels[(2 * row as usize + 1) * p.width as usize + x as usize];
+                let cell = &mut buf[(area.x + x, area.y + row)];
+                if p.depth == Depth::Mono {
+                    let l = ((luma(top) as u16 + luma(bottom) as u16) / 2) as u8;
+                    cell.set_symbol(match l {
+                        0..=40 => " ",
+                        41..=100 => "░",
+                        101..=160 => "▒",
+                        161..=220 => "▓",
+                        _ => "█",
+                    });
+                } else {
+                    cell.set_symbol("▀").set_style(
+                        Style::default()
+                            .fg(color(top, p.depth))
+                            .bg(color(bottom, p.depth)),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn color(c: [u8; 3], depth: Depth) -> Color {
+    match depth {
+        Depth::True => Color::Rgb(c[0], c[1], c[2]),
+        Depth::Ansi256 => Color::Indexed(
+            16 + 36 * cube_index(c[0]) as u8 + 6 * cube_index(c[1]) as u8 + cube_index(c[2]) as u8,
+        ),
+        Depth::Ansi16 => Color::Indexed(ansi16_index(c)),
+        Depth::Mono => Color::Reset,
+    }
+}

@@ -1,0 +1,72 @@
+//! Decoding a stored image safely: dimensions are checked from the header before any pixel is
+//! decoded, and decoding runs under the `image` crate's limits, so a decompression bomb or a
+//! truncated file gives a message, not a crash or a memory spike.
+
+use std::io::BufReader;
+use std::path::Path;
+
+use image::{DynamicImage, ImageReader, Limits};
+
+/// Larger images are not decoded for a preview.
+pub const MAX_PIXELS: u64 = 50_000_000;
+const MAX_ALLOC: u64 = 256 << 20;
+/// The longest side kept after decoding; previews are small.
+const WORK_SIZE: u32 = 512;
+
+pub fn load(
+    path: &Path,
+    orientation: u16,
+    grayscale: bool,
+    blur: bool,
+) -> Result<DynamicImage, String> {
+    let open = || -> Result<ImageReader<BufReader<std::fs::File>>, String> {
+        ImageReader::open(path)
+            .map_err(|e| format!("cannot open the stored original: {e}"))?
+            .with_guessed_format()
+            .map_err(|e| format!("cannot read the image header: {e}"))
+    };
+    let (w, h) = open()?
+        .into_dimensions()
+        .map_err(|e| format!("cannot read the image header: {e}"))?;
+    if w as u64 * h as u64 > MAX_PIXELS {
+        return Err(format!(
+            "image too large to preview safely ({w}×{h} pixels, limit {} megapixels)",
+            MAX_PIXELS / 1_000_000
+        ));
+    }
+    let mut reader = open()?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(w.max(1));
+    limits.max_image_height = Some(h.max(1));
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    let img = reader
+        .decode()
+        .map_err(|e| format!("cannot decode the image: {e}"))?;
+    let img = if img.width() > WORK_SIZE || img.height() > WORK_SIZE {
+        img.thumbnail(WORK_SIZE, WORK_SIZE)
+    } else {
+        img
+    };
+    let img = orient(img, orientation);
+    let img = if grayscale {
+        DynamicImage::ImageLuma8(img.to_luma8())
+    } else {
+        img
+    };
+    Ok(if blur { img.blur(3.0) } else { img })
+}
+
+/// Apply an EXIF orientation (1-8) to the pixels.
+pub fn orient(img: DynamicImage, orientation: u16) -> DynamicImage {
+    match orientation {
+        2 => img.fliph(),
+        3 => img.rotate180(),
+        4 => img.flipv(),
+        5 => img.rotate90().fliph(),
+        6 => img.rotate90(),
+        7 => img.rotate270().fliph(),
+        8 => img.rotate270(),
+        _ => img,
+    }
+}
