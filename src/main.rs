@@ -146,6 +146,16 @@ enum Command {
         #[arg(long)]
         source: String,
     },
+    /// Items received more than once, and images showing the same picture (re-encoded,
+    /// resized, cropped or rotated copies); fingerprints missing images first.
+    Dups {
+        /// Print `{"groups":[{"kind":"exact"|"similar","refs":[...]}]}`.
+        #[arg(long)]
+        json: bool,
+        /// Largest perceptual-hash distance (of 63 bits) for two images to be similar.
+        #[arg(long)]
+        threshold: Option<u32>,
+    },
     /// Open the review console.
     Open {
         /// Colour depth: mono, 16, 256 or true (NO_COLOR forces mono).
@@ -240,6 +250,7 @@ fn main() -> ExitCode {
             override_reason.as_deref(),
         ),
         Some(Command::Import { bag, source }) => cli::import::run(args.case, &bag, &source),
+        Some(Command::Dups { json, threshold }) => cli::dups::run(args.case, json, threshold),
         Some(Command::Open {
             colors,
             images,

@@ -21,6 +21,7 @@ fn request(path: &Path, cols: u16, rows: u16, depth: Depth, budget: usize) -> Re
         generation: 1,
         item_id: 1,
         path: path.to_path_buf(),
+        thumbnail: None,
         orientation: 1,
         max_cols: cols,
         max_rows: rows,
@@ -176,6 +177,11 @@ fn a_gated_item_shows_a_placeholder_until_a_recorded_reveal() {
     key(&mut c, KeyCode::Char('y'));
     assert_eq!(reveals(&c), 1, "the reveal is an audit event");
     assert!(screen(&c).contains('▀'), "revealed");
+    // Decoded once, the thumbnail is cached in the case.
+    let thumbs = std::fs::read_dir(dir.join("cache").join("thumbs"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert!(thumbs >= 1, "no thumbnail cached");
 }
 
 #[test]

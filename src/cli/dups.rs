@@ -131,7 +131,7 @@ pub fn backfill(case: &mut Case, progress: bool) -> Result<Backfilled> {
         let mut pending: Vec<(i64, i64, i64)> = Vec::with_capacity(BACKFILL_ROWS);
         let mut since = Instant::now();
         let mut shown = Instant::now();
-        let mut flush = |case: &mut Case, pending: &mut Vec<(i64, i64, i64)>| -> Result<()> {
+        let flush = |case: &mut Case, pending: &mut Vec<(i64, i64, i64)>| -> Result<()> {
             if !pending.is_empty() {
                 case.write(|tx| {
                     for &(id, d, p) in pending.iter() {

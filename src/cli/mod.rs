@@ -1,6 +1,7 @@
 //! The non-interactive subcommands: one file each, one `run` function each.
 
 pub mod demo;
+pub mod dups;
 pub mod export;
 pub mod import;
 pub mod ingest;

@@ -199,6 +199,14 @@ impl Console {
             generation,
             item_id,
             path: self.runtime.case.objects.path_of(&d.row.sha256),
+            thumbnail: Some(
+                self.runtime
+                    .case
+                    .root
+                    .join("cache")
+                    .join("thumbs")
+                    .join(format!("{}.png", d.row.sha256)),
+            ),
             orientation: d
                 .metadata
                 .exif

@@ -88,10 +88,7 @@ fn guarded(f: impl FnOnce() -> Result<Fingerprint, String>) -> Result<Fingerprin
         .unwrap_or_else(|_| Err("fingerprint: the image decoder failed (panic)".into()))
 }
 
-fn compute<R: BufRead + Seek>(
-    input: R,
-    orientation: Option<u16>,
-) -> Result<Fingerprint, String> {
+fn compute<R: BufRead + Seek>(input: R, orientation: Option<u16>) -> Result<Fingerprint, String> {
     let mut reader = ImageReader::new(input)
         .with_guessed_format()
         .map_err(|e| format!("fingerprint: cannot read: {e}"))?;
@@ -402,9 +399,9 @@ mod tests {
         let f = |p: u64| Fingerprint { dhash: 0, phash: p };
         let items = vec![
             (1, f(0)),
-            (2, f(0b111)),       // 3 from item 1
-            (3, f(0b111111)),    // 3 from item 2, 6 from item 1
-            (4, f(u64::MAX)),    // far from all
+            (2, f(0b111)),        // 3 from item 1
+            (3, f(0b111111)),     // 3 from item 2, 6 from item 1
+            (4, f(u64::MAX)),     // far from all
             (5, f(u64::MAX - 1)), // 1 from item 4
         ];
         let rule = Rule {
@@ -426,7 +423,10 @@ mod tests {
         png.extend_from_slice(&ihdr);
         png.extend_from_slice(&[0, 0, 0, 0]); // CRC not checked before the data
         let e = of_bytes(&png, None).unwrap_err();
-        assert!(e.starts_with("fingerprint: image too large (50000×50000"), "{e}");
+        assert!(
+            e.starts_with("fingerprint: image too large (50000×50000"),
+            "{e}"
+        );
         let e = of_bytes(b"\xff\xd8\xff\xe0garbage", None).unwrap_err();
         assert!(e.starts_with("fingerprint: "), "{e}");
         let e = of_bytes(b"not an image at all", None).unwrap_err();

@@ -13,12 +13,46 @@ const MAX_ALLOC: u64 = 256 << 20;
 /// The longest side kept after decoding; previews are small.
 const WORK_SIZE: u32 = 512;
 
-pub fn load(
-    path: &Path,
-    orientation: u16,
-    grayscale: bool,
-    blur: bool,
-) -> Result<DynamicImage, String> {
+/// The image for a request: from the case's thumbnail cache when there, else decoded from the
+/// original (and the thumbnail written for next time; a cache, so failures are ignored).
+pub fn load_cached(req: &super::Request) -> Result<DynamicImage, String> {
+    let base = match req.thumbnail.as_deref().and_then(|t| image::open(t).ok()) {
+        Some(thumb) => thumb,
+        None => {
+            let img = load(&req.path, req.orientation)?;
+            if let Some(t) = &req.thumbnail {
+                write_thumbnail(&img, t);
+            }
+            img
+        }
+    };
+    let img = if req.grayscale {
+        DynamicImage::ImageLuma8(base.to_luma8())
+    } else {
+        base
+    };
+    Ok(if req.blur { img.blur(3.0) } else { img })
+}
+
+fn write_thumbnail(img: &DynamicImage, path: &Path) {
+    let Some(dir) = path.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    if img
+        .to_rgb8()
+        .save_with_format(&tmp, image::ImageFormat::Png)
+        .is_ok()
+    {
+        let _ = std::fs::rename(&tmp, path);
+    } else {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+/// Decode an original (oriented, scaled to at most 512 pixels a side).
+pub fn load(path: &Path, orientation: u16) -> Result<DynamicImage, String> {
     let open = || -> Result<ImageReader<BufReader<std::fs::File>>, String> {
         ImageReader::open(path)
             .map_err(|e| format!("cannot open the stored original: {e}"))?
@@ -48,13 +82,7 @@ pub fn load(
     } else {
         img
     };
-    let img = orient(img, orientation);
-    let img = if grayscale {
-        DynamicImage::ImageLuma8(img.to_luma8())
-    } else {
-        img
-    };
-    Ok(if blur { img.blur(3.0) } else { img })
+    Ok(orient(img, orientation))
 }
 
 /// Apply an EXIF orientation (1-8) to the pixels.

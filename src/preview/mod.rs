@@ -23,6 +23,8 @@ pub struct Request {
     pub item_id: i64,
     /// The stored original.
     pub path: PathBuf,
+    /// Where the case caches this image's thumbnail (`cache/thumbs/<sha256>.png`).
+    pub thumbnail: Option<PathBuf>,
     /// EXIF orientation to apply (1 = none).
     pub orientation: u16,
     /// The largest area it may take, in cells.
@@ -60,8 +62,7 @@ pub fn answer(req: &Request) -> Answer {
     Answer {
         generation: req.generation,
         item_id: req.item_id,
-        result: decode::load(&req.path, req.orientation, req.grayscale, req.blur)
-            .and_then(|img| budget::fit(&img, req)),
+        result: decode::load_cached(req).and_then(|img| budget::fit(&img, req)),
     }
 }
 

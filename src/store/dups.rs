@@ -13,8 +13,10 @@ pub fn record_fingerprint(
     dhash: i64,
     phash: i64,
 ) -> rusqlite::Result<()> {
-    tx.prepare_cached("INSERT OR IGNORE INTO fingerprints(item_id, dhash, phash) VALUES (?1, ?2, ?3)")?
-        .execute((item_id, dhash, phash))?;
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO fingerprints(item_id, dhash, phash) VALUES (?1, ?2, ?3)",
+    )?
+    .execute((item_id, dhash, phash))?;
     Ok(())
 }
 
@@ -55,7 +57,8 @@ pub fn missing_fingerprints(conn: &Connection) -> rusqlite::Result<Vec<Missing>>
 
 /// Every fingerprint, by item id.
 pub fn fingerprints(conn: &Connection) -> rusqlite::Result<Vec<(i64, Fingerprint)>> {
-    let mut stmt = conn.prepare("SELECT item_id, dhash, phash FROM fingerprints ORDER BY item_id")?;
+    let mut stmt =
+        conn.prepare("SELECT item_id, dhash, phash FROM fingerprints ORDER BY item_id")?;
     let rows = stmt.query_map([], |r| {
         Ok((r.get(0)?, Fingerprint::from_sql(r.get(1)?, r.get(2)?)))
     })?;

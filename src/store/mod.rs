@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod changes;
+pub mod dups;
 pub mod export_rows;
 pub mod import_rows;
 pub mod ingest_rows;

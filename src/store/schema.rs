@@ -137,19 +137,12 @@ INSERT INTO sources(name, created_at)
     SELECT source, min(received_at) FROM provenance GROUP BY source;
 "#;
 
-/// Images: a perceptual fingerprint (to find re-encoded, resized or cropped copies) and a
-/// cached thumbnail; reveals of gated content.
+/// Images: a perceptual fingerprint, to find re-encoded, resized or cropped copies.
 const V3: &str = r#"
 CREATE TABLE fingerprints (
     item_id INTEGER PRIMARY KEY REFERENCES items(id),
     dhash   INTEGER NOT NULL,
     phash   INTEGER NOT NULL
-);
-CREATE TABLE thumbnails (
-    item_id INTEGER PRIMARY KEY REFERENCES items(id),
-    width   INTEGER NOT NULL,
-    height  INTEGER NOT NULL,
-    rgb     BLOB NOT NULL
 );
 "#;
 
