@@ -60,6 +60,10 @@ enum Command {
         /// Print the summary as one JSON object.
         #[arg(long)]
         json: bool,
+        /// Also compute image fingerprints now (decodes every image: slower); otherwise
+        /// `triage dups` computes them when first needed.
+        #[arg(long)]
+        fingerprints: bool,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -195,8 +199,9 @@ fn main() -> ExitCode {
         Some(Command::Ingest {
             source,
             json,
+            fingerprints,
             paths,
-        }) => cli::ingest::run(args.case, &source, json, paths),
+        }) => cli::ingest::run(args.case, &source, json, fingerprints, paths),
         Some(Command::List { json, filter }) => cli::list::run(args.case, json, filter.as_deref()),
         Some(Command::Show { item, json }) => cli::show::run(args.case, &item, json),
         Some(Command::Tag {

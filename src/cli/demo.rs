@@ -59,6 +59,7 @@ fn build(base: &std::path::Path, case_dir: &std::path::Path) -> Result<Case> {
                 roots: vec![path],
                 actor: actor.clone(),
                 progress: false,
+                fingerprints: true,
             },
         )?;
         eprintln!("{source}: {} new, {} duplicates", s.new, s.duplicates);

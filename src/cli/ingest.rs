@@ -9,6 +9,7 @@ pub fn run(
     case: Option<PathBuf>,
     source: &str,
     json: bool,
+    fingerprints: bool,
     paths: Vec<PathBuf>,
 ) -> Result<ExitCode> {
     if source.trim().is_empty() {
@@ -21,6 +22,7 @@ pub fn run(
         roots: paths,
         actor: crate::identity::login_name(),
         progress: !json && super::is_terminal(2),
+        fingerprints,
     };
     let summary = ingest::run(&mut case, &opts)?;
     if json {

@@ -53,22 +53,13 @@ pub fn distance(a: u64, b: u64) -> u32 {
 /// (1–8), applied before hashing. An error is a warning for the item, starting with
 /// `fingerprint: `.
 pub fn of_bytes(bytes: &[u8], orientation: Option<u16>) -> Result<Fingerprint, String> {
-    guarded(|| compute(Cursor::new(bytes), orientation))
+    guarded(|| decode(Cursor::new(bytes), orientation).map(|g| g.fingerprint()))
 }
 
 /// The fingerprint of an image stored on disk (content too large to be held in memory).
 pub fn of_file(path: &Path, orientation: Option<u16>) -> Result<Fingerprint, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("fingerprint: cannot read: {e}"))?;
-    let size = file
-        .metadata()
-        .map_err(|e| format!("fingerprint: cannot read: {e}"))?
-        .len();
-    if size > MAX_FILE {
-        return Err(format!(
-            "fingerprint: file too large to decode ({size} bytes)"
-        ));
-    }
-    guarded(|| compute(BufReader::new(file), orientation))
+    let file = open_bounded(path)?;
+    guarded(|| decode(BufReader::new(file), orientation).map(|g| g.fingerprint()))
 }
 
 /// The fingerprint of an image being ingested: from the bytes in memory when they are the
@@ -82,13 +73,53 @@ pub fn of_content(content: &Content, metadata: &Metadata) -> Result<Fingerprint,
     }
 }
 
+/// The fingerprint and the thumbnail of a stored image, from one decoding.
+pub fn of_file_with_thumb(
+    path: &Path,
+    orientation: Option<u16>,
+) -> Result<(Fingerprint, Thumb), String> {
+    let file = open_bounded(path)?;
+    guarded(|| decode(BufReader::new(file), orientation).map(|g| (g.fingerprint(), g.thumb())))
+}
+
+/// The thumbnail of a stored image, for [`same_picture`].
+pub fn thumb_of_file(path: &Path, orientation: Option<u16>) -> Result<Thumb, String> {
+    let file = open_bounded(path)?;
+    guarded(|| decode(BufReader::new(file), orientation).map(Grids::thumb))
+}
+
+fn open_bounded(path: &Path) -> Result<std::fs::File, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("fingerprint: cannot read: {e}"))?;
+    let size = file
+        .metadata()
+        .map_err(|e| format!("fingerprint: cannot read: {e}"))?
+        .len();
+    if size > MAX_FILE {
+        return Err(format!(
+            "fingerprint: file too large to decode ({size} bytes)"
+        ));
+    }
+    Ok(file)
+}
+
 /// A decoder bug must not take the ingest down: a panic becomes a warning.
-fn guarded(f: impl FnOnce() -> Result<Fingerprint, String>) -> Result<Fingerprint, String> {
+fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .unwrap_or_else(|_| Err("fingerprint: the image decoder failed (panic)".into()))
 }
 
-fn compute<R: BufRead + Seek>(input: R, orientation: Option<u16>) -> Result<Fingerprint, String> {
+/// What the hashes and the thumbnail are made from: two grids of the image as displayed.
+struct Grids {
+    /// Displayed width and height.
+    size: (usize, usize),
+    /// 9 × 8 cells, for the dHash.
+    small: Vec<f32>,
+    /// 32 × 32 cells, for the pHash and the thumbnail.
+    large: Vec<f32>,
+}
+
+/// Decode under limits: the size is read from the header and checked before any pixel is.
+fn decode<R: BufRead + Seek>(input: R, orientation: Option<u16>) -> Result<Grids, String> {
     let mut reader = ImageReader::new(input)
         .with_guessed_format()
         .map_err(|e| format!("fingerprint: cannot read: {e}"))?;
@@ -126,23 +157,81 @@ fn compute<R: BufRead + Seek>(input: R, orientation: Option<u16>) -> Result<Fing
     }
     let img = DynamicImage::from_decoder(decoder)
         .map_err(|e| format!("fingerprint: cannot decode: {e}"))?;
-    let mut gray = DynamicImage::ImageLuma8(img.into_luma8());
-    if let Some(o) = orientation
-        .and_then(|o| u8::try_from(o).ok())
-        .and_then(image::metadata::Orientation::from_exif)
-    {
-        gray.apply_orientation(o);
+    Ok(grids(&img, orientation))
+}
+
+/// The grids of a decoded image, its EXIF orientation applied. They are made in stored
+/// coordinates, then turned: far cheaper than turning the image, and the same cells (a box
+/// filter commutes with flips and transposes).
+fn grids(img: &DynamicImage, orientation: Option<u16>) -> Grids {
+    let o = orientation.filter(|o| (1..=8).contains(o)).unwrap_or(1);
+    let transposed = o >= 5;
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let small = if transposed { (8, 9) } else { (9, 8) };
+    let mut made = match img {
+        DynamicImage::ImageLuma8(b) => area_resample(b.as_raw(), 1, w, h, &[small, (32, 32)]),
+        DynamicImage::ImageLumaA8(b) => area_resample(b.as_raw(), 2, w, h, &[small, (32, 32)]),
+        DynamicImage::ImageRgb8(b) => area_resample(b.as_raw(), 3, w, h, &[small, (32, 32)]),
+        DynamicImage::ImageRgba8(b) => area_resample(b.as_raw(), 4, w, h, &[small, (32, 32)]),
+        other => area_resample(other.to_luma8().as_raw(), 1, w, h, &[small, (32, 32)]),
+    };
+    let large = orient_grid(&made.pop().unwrap_or_default(), 32, 32, o);
+    let small = orient_grid(&made.pop().unwrap_or_default(), small.0, small.1, o);
+    Grids {
+        size: if transposed { (h, w) } else { (w, h) },
+        small,
+        large,
     }
-    let gray = gray.into_luma8();
-    let (w, h) = gray.dimensions();
-    Ok(hash_gray(gray.as_raw(), w as usize, h as usize))
+}
+
+impl Grids {
+    fn fingerprint(&self) -> Fingerprint {
+        Fingerprint {
+            dhash: dhash(&self.small),
+            phash: phash(&self.large),
+        }
+    }
+
+    fn thumb(self) -> Thumb {
+        Thumb {
+            aspect: self.size.0 as f32 / self.size.1 as f32,
+            size: (self.size.0 as u32, self.size.1 as u32),
+            grid: self.large,
+        }
+    }
+}
+
+/// `grid` (gw×gh, stored orientation) as displayed under EXIF orientation `o`.
+fn orient_grid(grid: &[f32], gw: usize, gh: usize, o: u16) -> Vec<f32> {
+    if o == 1 {
+        return grid.to_vec();
+    }
+    let (dw, dh) = if o >= 5 { (gh, gw) } else { (gw, gh) };
+    let mut out = Vec::with_capacity(dw * dh);
+    for y in 0..dh {
+        for x in 0..dw {
+            let (sx, sy) = match o {
+                2 => (gw - 1 - x, y),
+                3 => (gw - 1 - x, gh - 1 - y),
+                4 => (x, gh - 1 - y),
+                5 => (y, x),
+                6 => (y, gh - 1 - x),
+                7 => (gw - 1 - y, gh - 1 - x),
+                8 => (gw - 1 - y, x),
+                _ => (x, y),
+            };
+            out.push(grid[sy * gw + sx]);
+        }
+    }
+    out
 }
 
 /// Both hashes of an 8-bit grayscale image in display orientation.
 pub fn hash_gray(pixels: &[u8], w: usize, h: usize) -> Fingerprint {
+    let made = area_resample(pixels, 1, w, h, &[(9, 8), (32, 32)]);
     Fingerprint {
-        dhash: dhash(&area_resample(pixels, w, h, 9, 8)),
-        phash: phash(&area_resample(pixels, w, h, 32, 32)),
+        dhash: dhash(&made[0]),
+        phash: phash(&made[1]),
     }
 }
 
@@ -199,56 +288,310 @@ fn phash(grid: &[f32]) -> u64 {
     bits
 }
 
-/// Resample a grayscale image to `ow`×`oh` cells, each the area-weighted mean of the pixels
-/// it covers (a box filter: every pixel counts, whatever the scale, up or down).
-fn area_resample(pixels: &[u8], w: usize, h: usize, ow: usize, oh: usize) -> Vec<f32> {
-    let xs = spans(w, ow);
-    let ys = spans(h, oh);
-    // Horizontal pass: h rows of ow cells.
-    let mut tmp = vec![0f32; h * ow];
+/// Resample an image (`channels` interleaved 8-bit samples per pixel: gray, gray+alpha, RGB or
+/// RGBA) to grids of `ow`×`oh` cells of luma (BT.601 weights), each cell the area-weighted mean
+/// of the pixels it covers (a box filter: every pixel counts, whatever the scale, up or down).
+/// One pass over the pixels for all the grids.
+fn area_resample(
+    px: &[u8],
+    channels: usize,
+    w: usize,
+    h: usize,
+    sizes: &[(usize, usize)],
+) -> Vec<Vec<f32>> {
+    let cols: Vec<Axis> = sizes.iter().map(|&(ow, _)| Axis::new(w, ow)).collect();
+    let rows: Vec<Axis> = sizes.iter().map(|&(_, oh)| Axis::new(h, oh)).collect();
+    let mut out: Vec<Vec<f32>> = sizes.iter().map(|&(ow, oh)| vec![0f32; ow * oh]).collect();
+    let mut line = vec![0f32; w];
+    let mut acc: Vec<Vec<f32>> = sizes.iter().map(|&(ow, _)| vec![0f32; ow + 1]).collect();
     for y in 0..h {
-        let line = &pixels[y * w..(y + 1) * w];
-        let out = &mut tmp[y * ow..(y + 1) * ow];
-        for (o, span) in out.iter_mut().zip(&xs) {
-            *o = span.iter().map(|&(i, wt)| line[i] as f32 * wt).sum();
+        let row = &px[y * w * channels..(y + 1) * w * channels];
+        match channels {
+            3 | 4 => {
+                for (l, p) in line.iter_mut().zip(row.chunks_exact(channels)) {
+                    *l = (77 * p[0] as u32 + 150 * p[1] as u32 + 29 * p[2] as u32) as f32
+                        * (1.0 / 256.0);
+                }
+            }
+            _ => {
+                for (l, p) in line.iter_mut().zip(row.chunks_exact(channels)) {
+                    *l = p[0] as f32;
+                }
+            }
         }
-    }
-    let mut out = vec![0f32; oh * ow];
-    for (row, span) in ys.iter().enumerate() {
-        let dst = &mut out[row * ow..(row + 1) * ow];
-        for &(y, wt) in span {
-            for (d, s) in dst.iter_mut().zip(&tmp[y * ow..(y + 1) * ow]) {
-                *d += s * wt;
+        for (g, (ow, _)) in sizes.iter().enumerate() {
+            let a = &mut acc[g];
+            a.fill(0.0);
+            cols[g].spread(&line, a);
+            for &(cell, wt) in rows[g].of(y) {
+                let dst = &mut out[g][cell as usize * ow..(cell as usize + 1) * ow];
+                for (d, v) in dst.iter_mut().zip(a.iter()) {
+                    *d += v * wt;
+                }
             }
         }
     }
     out
 }
 
-/// For each of `n` output cells over `len` input pixels: the pixels it covers and the share of
-/// each (summing to 1).
-fn spans(len: usize, n: usize) -> Vec<Vec<(usize, f32)>> {
-    let scale = len as f64 / n as f64;
-    (0..n)
-        .map(|j| {
-            let (a, b) = (j as f64 * scale, (j + 1) as f64 * scale);
-            let first = a.floor() as usize;
-            let last = (b.ceil() as usize).min(len).max(first + 1);
-            (first..last)
-                .filter_map(|i| {
-                    let cover = (b.min(i as f64 + 1.0) - a.max(i as f64)).max(0.0);
-                    (cover > 0.0).then_some((i, (cover / scale) as f32))
-                })
-                .collect()
-        })
-        .collect()
+/// How the pixels of one axis (`len` of them) spread over `n` cells: for each pixel, the cells
+/// it falls in and its weight in each (a cell's weights sum to 1).
+struct Axis {
+    start: Vec<u32>,
+    entries: Vec<(u32, f32)>,
+    pairs: Option<Vec<(u32, f32, f32)>>,
 }
 
-/// Groups of items whose fingerprints are within `rule` of each other, joined transitively.
-/// Each group is sorted, and groups come in the order of their first item.
-pub fn group_similar(items: &[(i64, Fingerprint)], rule: Rule) -> Vec<Vec<i64>> {
-    let pairs = similar_pairs(items, rule);
-    let mut parent: Vec<usize> = (0..items.len()).collect();
+impl Axis {
+    fn new(len: usize, n: usize) -> Axis {
+        let scale = n as f64 / len as f64; // cells per pixel
+        let mut start = Vec::with_capacity(len + 1);
+        let mut entries = Vec::with_capacity(len + n);
+        for i in 0..len {
+            start.push(entries.len() as u32);
+            // The pixel covers [i, i+1) in pixels, [a, b) in cells.
+            let (a, b) = (i as f64 * scale, (i + 1) as f64 * scale);
+            let mut c = a.floor() as usize;
+            while (c as f64) < b && c < n {
+                let cover = (b.min(c as f64 + 1.0) - a.max(c as f64)).max(0.0);
+                if cover > 0.0 {
+                    entries.push((c as u32, cover as f32));
+                }
+                c += 1;
+            }
+        }
+        start.push(entries.len() as u32);
+        let mut axis = Axis {
+            start,
+            entries,
+            pairs: None,
+        };
+        axis.normalise(n);
+        axis.make_pairs();
+        axis
+    }
+
+    /// Make each cell's weights sum to 1.
+    fn normalise(&mut self, n: usize) {
+        let mut sum = vec![0f64; n];
+        for &(c, w) in &self.entries {
+            sum[c as usize] += w as f64;
+        }
+        for (c, w) in &mut self.entries {
+            if sum[*c as usize] > 0.0 {
+                *w = (*w as f64 / sum[*c as usize]) as f32;
+            }
+        }
+    }
+
+    fn of(&self, i: usize) -> &[(u32, f32)] {
+        &self.entries[self.start[i] as usize..self.start[i + 1] as usize]
+    }
+
+    /// Add each value of `line` to its cells in `cells` (which has one spare cell at the end).
+    fn spread(&self, line: &[f32], cells: &mut [f32]) {
+        if let Some(pairs) = &self.pairs {
+            for (v, &(c, w0, w1)) in line.iter().zip(pairs) {
+                let c = c as usize;
+                cells[c] += v * w0;
+                cells[c + 1] += v * w1;
+            }
+            return;
+        }
+        for (i, v) in line.iter().enumerate() {
+            for &(c, w) in self.of(i) {
+                cells[c as usize] += v * w;
+            }
+        }
+    }
+
+    /// The same weights as (first cell, its weight, the next cell's weight), when no pixel
+    /// falls in more than two cells.
+    fn make_pairs(&mut self) {
+        let mut pairs = Vec::with_capacity(self.start.len().saturating_sub(1));
+        for i in 0..self.start.len() - 1 {
+            match *self.of(i) {
+                [(c, w)] => pairs.push((c, w, 0.0)),
+                [(c, w0), (_, w1)] => pairs.push((c, w0, w1)),
+                _ => return,
+            }
+        }
+        self.pairs = Some(pairs);
+    }
+}
+
+/// Thumbnail side: enough detail to tell two scenes apart once aligned, small enough to keep
+/// tens of thousands in memory (4 KB each).
+pub const THUMB: usize = 32;
+
+/// A small grayscale of an image as displayed, to check a candidate pair in detail.
+#[derive(Debug, Clone)]
+pub struct Thumb {
+    /// Width / height as displayed.
+    pub aspect: f32,
+    /// Pixels as displayed.
+    pub size: (u32, u32),
+    /// THUMB × THUMB cells, row by row.
+    pub grid: Vec<f32>,
+}
+
+/// The smallest share of the larger image's width or height that a crop may keep.
+const MIN_KEEP: f32 = 0.76;
+/// Profiles that fit worse than this are not aligned further.
+const PROFILE_FIT: f32 = 0.85;
+/// Search step for the crop's extent and offset, as a share of the larger image.
+const STEP: f32 = 0.01;
+
+/// How well the smaller of two thumbnails matches the best-fitting region of the larger one
+/// (a crop, with any scaling): the correlation (-1 to 1) of the two, once aligned. The
+/// alignment is found from row and column profiles, each axis on its own, then refined once.
+pub fn crop_match(a: &Thumb, b: &Thumb) -> f32 {
+    let area = |t: &Thumb| t.size.0 as u64 * t.size.1 as u64;
+    let (big, small) = if area(a) >= area(b) { (a, b) } else { (b, a) };
+    let n = THUMB;
+    let cols = |t: &Thumb, r0: usize, r1: usize| -> Vec<f32> {
+        (0..n)
+            .map(|x| (r0..r1).map(|y| t.grid[y * n + x]).sum::<f32>() / (r1 - r0) as f32)
+            .collect()
+    };
+    let rows = |t: &Thumb, c0: usize, c1: usize| -> Vec<f32> {
+        (0..n)
+            .map(|y| t.grid[y * n + c0..y * n + c1].iter().sum::<f32>() / (c1 - c0) as f32)
+            .collect()
+    };
+    let span = |start: f32, len: f32| -> (usize, usize) {
+        let a = ((start * n as f32).round() as usize).min(n - 1);
+        let b = (((start + len) * n as f32).round() as usize).clamp(a + 1, n);
+        (a, b)
+    };
+    let small_cols = cols(small, 0, n);
+    let small_rows = rows(small, 0, n);
+    // First pass: the larger image's whole profiles (a poor fit here is no match).
+    let (_, _, sx) = align_1d(&small_cols, &cols(big, 0, n));
+    if sx < PROFILE_FIT {
+        return sx;
+    }
+    let (v0, kh, sy) = align_1d(&small_rows, &rows(big, 0, n));
+    if sy < PROFILE_FIT {
+        return sy;
+    }
+    // Second pass: each axis with the other's extent.
+    let (r0, r1) = span(v0, kh);
+    let (u0, kw, _) = align_1d(&small_cols, &cols(big, r0, r1));
+    let (c0, c1) = span(u0, kw);
+    let (v0, kh, _) = align_1d(&small_rows, &rows(big, c0, c1));
+    // Uniform scaling: the region's shape must be the smaller image's.
+    let shape = (kw * big.aspect) / (kh * small.aspect);
+    if !(0.9..=1.11).contains(&shape) {
+        return 0.0;
+    }
+    // The region of the larger image against the smaller one, 16×16 samples each.
+    let m = n / 2;
+    let mut p = Vec::with_capacity(m * m);
+    let mut q = Vec::with_capacity(m * m);
+    for j in 0..m {
+        for i in 0..m {
+            let (fx, fy) = ((i as f32 + 0.5) / m as f32, (j as f32 + 0.5) / m as f32);
+            p.push(sample(&big.grid, u0 + kw * fx, v0 + kh * fy));
+            q.push(sample(&small.grid, fx, fy));
+        }
+    }
+    correlation(&p, &q)
+}
+
+/// The best place of `small` (a profile over a whole image) in `big` (a profile over a larger
+/// one): start and length as shares of `big`, and the correlation there. A coarse search, then
+/// a fine one around its best.
+fn align_1d(small: &[f32], big: &[f32]) -> (f32, f32, f32) {
+    let n = small.len();
+    let mut buf = vec![0f32; n];
+    let mut fit = |o: f32, k: f32| {
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = sample_1d(big, o + k * (i as f32 + 0.5) / n as f32);
+        }
+        correlation(small, &buf)
+    };
+    let mut best = (0.0, 1.0, f32::MIN);
+    let coarse = 2.0 * STEP;
+    let steps = ((1.0 - MIN_KEEP) / coarse).round() as usize;
+    for ks in 0..=steps {
+        let k = 1.0 - ks as f32 * coarse;
+        for os in 0..=ks {
+            let o = os as f32 * coarse;
+            let c = fit(o, k);
+            if c > best.2 {
+                best = (o, k, c);
+            }
+        }
+    }
+    let (o0, k0) = (best.0, best.1);
+    for dk in -2..=2 {
+        let k = k0 + dk as f32 * STEP / 2.0;
+        if !(MIN_KEEP - STEP..=1.0).contains(&k) {
+            continue;
+        }
+        for dof in -2..=2 {
+            let o = o0 + dof as f32 * STEP / 2.0;
+            if o < 0.0 || o + k > 1.0 + 1e-4 {
+                continue;
+            }
+            let c = fit(o, k);
+            if c > best.2 {
+                best = (o, k, c);
+            }
+        }
+    }
+    best
+}
+
+/// The correlation of two thumbnails of images of the same shape, cell for cell.
+pub fn direct_match(a: &Thumb, b: &Thumb) -> f32 {
+    correlation(&a.grid, &b.grid)
+}
+
+/// Linear interpolation of a profile of cells over [0, 1] at `x`.
+fn sample_1d(v: &[f32], x: f32) -> f32 {
+    let n = v.len();
+    let pos = (x * n as f32 - 0.5).clamp(0.0, (n - 1) as f32);
+    let i = (pos as usize).min(n - 2);
+    let t = pos - i as f32;
+    v[i] * (1.0 - t) + v[i + 1] * t
+}
+
+/// Bilinear interpolation of a THUMB × THUMB grid over [0, 1]² at (`x`, `y`).
+fn sample(grid: &[f32], x: f32, y: f32) -> f32 {
+    let n = THUMB;
+    let px = (x * n as f32 - 0.5).clamp(0.0, (n - 1) as f32);
+    let py = (y * n as f32 - 0.5).clamp(0.0, (n - 1) as f32);
+    let (i, j) = ((px as usize).min(n - 2), (py as usize).min(n - 2));
+    let (tx, ty) = (px - i as f32, py - j as f32);
+    let at = |i: usize, j: usize| grid[j * n + i];
+    let top = at(i, j) * (1.0 - tx) + at(i + 1, j) * tx;
+    let bottom = at(i, j + 1) * (1.0 - tx) + at(i + 1, j + 1) * tx;
+    top * (1.0 - ty) + bottom * ty
+}
+
+/// Pearson correlation; 0 when either side is flat.
+fn correlation(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len() as f32;
+    let (ma, mb) = (a.iter().sum::<f32>() / n, b.iter().sum::<f32>() / n);
+    let (mut sab, mut saa, mut sbb) = (0f32, 0f32, 0f32);
+    for (x, y) in a.iter().zip(b) {
+        let (dx, dy) = (x - ma, y - mb);
+        sab += dx * dy;
+        saa += dx * dx;
+        sbb += dy * dy;
+    }
+    if saa < 1e-6 || sbb < 1e-6 {
+        return 0.0;
+    }
+    sab / (saa * sbb).sqrt()
+}
+
+/// Join pairs (indexes below `n`) transitively; each group (of two or more) as its members'
+/// indexes, sorted, groups in the order of their first member.
+pub fn union_find(n: usize, pairs: impl IntoIterator<Item = (usize, usize)>) -> Vec<Vec<usize>> {
+    let mut parent: Vec<usize> = (0..n).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
             parent[i] = parent[parent[i]];
@@ -262,43 +605,28 @@ pub fn group_similar(items: &[(i64, Fingerprint)], rule: Rule) -> Vec<Vec<i64>> 
             parent[ra.max(rb)] = ra.min(rb);
         }
     }
-    let mut groups: std::collections::BTreeMap<usize, Vec<i64>> = Default::default();
-    for i in 0..items.len() {
+    let mut groups: std::collections::BTreeMap<usize, Vec<usize>> = Default::default();
+    for i in 0..n {
         let r = root(&mut parent, i);
-        groups.entry(r).or_default().push(items[i].0);
+        groups.entry(r).or_default().push(i);
     }
-    let mut out: Vec<Vec<i64>> = groups
-        .into_values()
-        .filter(|g| g.len() > 1)
-        .map(|mut g| {
-            g.sort_unstable();
-            g
-        })
-        .collect();
-    out.sort_unstable();
-    out
+    groups.into_values().filter(|g| g.len() > 1).collect()
 }
 
-/// When two fingerprints are taken as the same picture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rule {
-    /// Largest pHash distance.
-    pub phash: u32,
-    /// Largest dHash distance.
-    pub dhash: u32,
+/// A pair of fingerprints within reach: indexes (smaller first) and the two distances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Near {
+    pub a: u32,
+    pub b: u32,
+    pub phash: u8,
+    pub dhash: u8,
 }
 
-impl Rule {
-    pub fn matches(self, a: Fingerprint, b: Fingerprint) -> bool {
-        distance(a.phash, b.phash) <= self.phash && distance(a.dhash, b.dhash) <= self.dhash
-    }
-}
-
-/// Every pair (indexes into `items`, smaller first) within `rule`: all pairs compared, on
-/// every core (50,000 images are 1.25e9 comparisons, about a second).
-pub fn similar_pairs(items: &[(i64, Fingerprint)], rule: Rule) -> Vec<(usize, usize)> {
-    let p: Vec<u64> = items.iter().map(|(_, f)| f.phash).collect();
-    let d: Vec<u64> = items.iter().map(|(_, f)| f.dhash).collect();
+/// Every pair within `phash` and `dhash` distance: all pairs compared, on every core (50,000
+/// images are 1.25e9 comparisons, about a second).
+pub fn near_pairs(prints: &[Fingerprint], phash: u32, dhash: u32) -> Vec<Near> {
+    let p: Vec<u64> = prints.iter().map(|f| f.phash).collect();
+    let d: Vec<u64> = prints.iter().map(|f| f.dhash).collect();
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
@@ -314,10 +642,17 @@ pub fn similar_pairs(items: &[(i64, Fingerprint)], rule: Rule) -> Vec<(usize, us
                     for i in (t..n).step_by(threads) {
                         let (pi, di) = (p[i], d[i]);
                         for (j, &pj) in p.iter().enumerate().skip(i + 1) {
-                            if (pi ^ pj).count_ones() <= rule.phash
-                                && (di ^ d[j]).count_ones() <= rule.dhash
-                            {
-                                found.push((i, j));
+                            let pd = (pi ^ pj).count_ones();
+                            if pd <= phash {
+                                let dd = (di ^ d[j]).count_ones();
+                                if dd <= dhash {
+                                    found.push(Near {
+                                        a: i as u32,
+                                        b: j as u32,
+                                        phash: pd as u8,
+                                        dhash: dd as u8,
+                                    });
+                                }
                             }
                         }
                     }
@@ -325,7 +660,7 @@ pub fn similar_pairs(items: &[(i64, Fingerprint)], rule: Rule) -> Vec<(usize, us
                 })
             })
             .collect();
-        let mut all: Vec<(usize, usize)> = handles
+        let mut all: Vec<Near> = handles
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_default())
             .collect();
@@ -354,19 +689,48 @@ mod tests {
     }
 
     #[test]
-    fn spans_cover_everything_once() {
-        for (len, n) in [(320, 32), (31, 32), (7, 9), (4032, 9), (1, 32)] {
-            let sp = spans(len, n);
+    fn every_pixel_counts_once() {
+        for (len, n) in [(320, 32), (31, 32), (7, 9), (4032, 9), (1, 32), (240, 8)] {
+            let axis = Axis::new(len, n);
+            let mut per_cell = vec![0f64; n];
             let mut per_pixel = vec![0f64; len];
-            for cell in &sp {
-                let sum: f32 = cell.iter().map(|(_, w)| w).sum();
-                assert!((sum - 1.0).abs() < 1e-4, "{len}->{n}: {sum}");
-                for &(i, w) in cell {
-                    per_pixel[i] += w as f64 * len as f64 / n as f64;
+            for (i, p) in per_pixel.iter_mut().enumerate() {
+                for &(c, w) in axis.of(i) {
+                    per_cell[c as usize] += w as f64;
+                    *p += w as f64;
                 }
             }
+            for c in per_cell {
+                assert!((c - 1.0).abs() < 1e-4, "{len}->{n}: cell {c}");
+            }
             for p in per_pixel {
-                assert!((p - 1.0).abs() < 1e-3, "{len}->{n}: {p}");
+                assert!(
+                    (p * len as f64 / n as f64 - 1.0).abs() < 1e-3,
+                    "{len}->{n}: pixel {p}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn orientation_is_applied_to_the_grids() {
+        let (w, h) = (40usize, 24usize);
+        let img = image::RgbImage::from_fn(w as u32, h as u32, |x, y| {
+            image::Rgb([(x * 6) as u8, (y * 10) as u8, ((x * y) % 251) as u8])
+        });
+        for o in 1..=8u16 {
+            let mut turned = DynamicImage::ImageRgb8(img.clone());
+            turned.apply_orientation(image::metadata::Orientation::from_exif(o as u8).unwrap());
+            let want = grids(&turned, None);
+            let got = grids(&DynamicImage::ImageRgb8(img.clone()), Some(o));
+            assert_eq!(got.size, want.size, "orientation {o}");
+            for (a, b) in got
+                .large
+                .iter()
+                .zip(&want.large)
+                .chain(got.small.iter().zip(&want.small))
+            {
+                assert!((a - b).abs() < 1e-3, "orientation {o}: {a} vs {b}");
             }
         }
     }
@@ -397,31 +761,41 @@ mod tests {
     #[test]
     fn groups_are_transitive() {
         let f = |p: u64| Fingerprint { dhash: 0, phash: p };
-        let items = vec![
-            (1, f(0)),
-            (2, f(0b111)),        // 3 from item 1
-            (3, f(0b111111)),     // 3 from item 2, 6 from item 1
-            (4, f(u64::MAX)),     // far from all
-            (5, f(u64::MAX - 1)), // 1 from item 4
-        ];
-        let rule = Rule {
-            phash: 3,
-            dhash: 64,
-        };
-        assert_eq!(group_similar(&items, rule), vec![vec![1, 2, 3], vec![4, 5]]);
+        let prints = [f(0), f(0b111), f(0b111111), f(u64::MAX), f(u64::MAX - 1)];
+        let near = near_pairs(&prints, 3, 64);
+        let pairs: Vec<(u32, u32)> = near.iter().map(|n| (n.a, n.b)).collect();
+        assert_eq!(pairs, vec![(0, 1), (1, 2), (3, 4)]);
+        let groups = union_find(5, near.iter().map(|n| (n.a as usize, n.b as usize)));
+        assert_eq!(groups, vec![vec![0, 1, 2], vec![3, 4]]);
     }
 
     #[test]
     fn hostile_headers_are_refused_without_decoding() {
-        // A PNG header declaring 50,000 × 50,000 pixels.
+        // A PNG declaring 50,000 × 50,000 pixels, with a few bytes of image data.
+        fn chunk(png: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+            let mut c = !0u32;
+            for b in kind.iter().chain(data) {
+                c ^= *b as u32;
+                for _ in 0..8 {
+                    c = if c & 1 != 0 {
+                        0xEDB8_8320 ^ (c >> 1)
+                    } else {
+                        c >> 1
+                    };
+                }
+            }
+            png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            png.extend_from_slice(kind);
+            png.extend_from_slice(data);
+            png.extend_from_slice(&(!c).to_be_bytes());
+        }
         let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-        let mut ihdr = b"IHDR".to_vec();
-        ihdr.extend_from_slice(&50_000u32.to_be_bytes());
+        let mut ihdr = 50_000u32.to_be_bytes().to_vec();
         ihdr.extend_from_slice(&50_000u32.to_be_bytes());
         ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-        png.extend_from_slice(&13u32.to_be_bytes());
-        png.extend_from_slice(&ihdr);
-        png.extend_from_slice(&[0, 0, 0, 0]); // CRC not checked before the data
+        chunk(&mut png, b"IHDR", &ihdr);
+        chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x63, 0, 0, 0, 1, 0, 1]);
+        chunk(&mut png, b"IEND", &[]);
         let e = of_bytes(&png, None).unwrap_err();
         assert!(
             e.starts_with("fingerprint: image too large (50000×50000"),

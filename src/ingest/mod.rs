@@ -53,6 +53,8 @@ pub struct Options {
     pub roots: Vec<PathBuf>,
     pub actor: String,
     pub progress: bool,
+    /// Compute image fingerprints now (slower) rather than when `triage dups` needs them.
+    pub fingerprints: bool,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -157,7 +159,8 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
             let ready_tx = ready_tx.clone();
             let job_rx = Arc::clone(&job_rx);
             let session = &session;
-            s.spawn(move || worker(w, session, &job_rx, ready_tx));
+            let fingerprints = opts.fingerprints;
+            s.spawn(move || worker(w, session, &job_rx, ready_tx, fingerprints));
         }
         drop(ready_tx);
         drop(job_rx);
@@ -229,6 +232,7 @@ fn worker(
     store: &TempSession,
     jobs: &Mutex<Receiver<FileJob>>,
     out: SyncSender<Numbered>,
+    fingerprints: bool,
 ) {
     let mut n = 0u64;
     let mut chunk = vec![0u8; copy::CHUNK];
@@ -241,7 +245,7 @@ fn worker(
             Err(_) => return,
         };
         n += 1;
-        let ready = match prepare(store, &job, w, n, &mut chunk) {
+        let ready = match prepare(store, &job, w, n, &mut chunk, fingerprints) {
             Ok(p) => Ready::File(Box::new(p)),
             Err(p) => Ready::Problem(p),
         };
@@ -257,6 +261,7 @@ fn prepare(
     w: usize,
     n: u64,
     chunk: &mut [u8],
+    fingerprints: bool,
 ) -> Result<Prepared, Problem> {
     let path = job.path.as_os_str().as_bytes().to_vec();
     let copied = copy::copy_in(store, job, w, n, chunk).map_err(|e| match e {
@@ -279,7 +284,9 @@ fn prepare(
         stored: &copied.temp,
     };
     let mut metadata = meta::extract(detected.kind, &detected.mime, &content);
-    let fingerprint = (detected.kind == detect::Kind::Image)
+    // Fingerprinting decodes every image: several times the cost of the rest of the ingest,
+    // so it is asked for (`--fingerprints`); otherwise `triage dups` computes them when needed.
+    let fingerprint = (fingerprints && detected.kind == detect::Kind::Image)
         .then(|| fingerprint::of_content(&content, &metadata))
         .and_then(|r| r.map_err(|e| metadata.warnings.push(e)).ok())
         .map(fingerprint::Fingerprint::to_sql);

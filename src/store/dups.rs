@@ -55,12 +55,49 @@ pub fn missing_fingerprints(conn: &Connection) -> rusqlite::Result<Vec<Missing>>
     rows.collect()
 }
 
-/// Every fingerprint, by item id.
-pub fn fingerprints(conn: &Connection) -> rusqlite::Result<Vec<(i64, Fingerprint)>> {
-    let mut stmt =
-        conn.prepare("SELECT item_id, dhash, phash FROM fingerprints ORDER BY item_id")?;
+/// A fingerprinted image: what `triage dups` compares.
+#[derive(Debug, Clone)]
+pub struct Printed {
+    pub id: i64,
+    pub sha256: String,
+    pub fingerprint: Fingerprint,
+    /// Width and height as displayed (EXIF orientation applied), when the header gave them.
+    pub size: Option<(u32, u32)>,
+    pub orientation: Option<u16>,
+}
+
+/// Every fingerprint, by item id, with the image's size and orientation.
+pub fn fingerprints(conn: &Connection) -> rusqlite::Result<Vec<Printed>> {
+    let mut stmt = conn.prepare(
+        "SELECT f.item_id, i.sha256, f.dhash, f.phash,
+                json_extract(i.metadata, '$.image.width'),
+                json_extract(i.metadata, '$.image.height'),
+                json_extract(i.metadata, '$.exif.orientation')
+           FROM fingerprints f JOIN items i ON i.id = f.item_id
+          ORDER BY f.item_id",
+    )?;
     let rows = stmt.query_map([], |r| {
-        Ok((r.get(0)?, Fingerprint::from_sql(r.get(1)?, r.get(2)?)))
+        let dim = |i| -> Option<u32> {
+            r.get::<_, Option<i64>>(i)
+                .ok()
+                .flatten()
+                .and_then(|v| u32::try_from(v).ok())
+        };
+        let orientation = dim(6).and_then(|o| u16::try_from(o).ok());
+        let size = match (dim(4), dim(5)) {
+            (Some(w), Some(h)) if w > 0 && h > 0 => Some(match orientation {
+                Some(5..=8) => (h, w),
+                _ => (w, h),
+            }),
+            _ => None,
+        };
+        Ok(Printed {
+            id: r.get(0)?,
+            sha256: r.get(1)?,
+            fingerprint: Fingerprint::from_sql(r.get(2)?, r.get(3)?),
+            size,
+            orientation,
+        })
     })?;
     rows.collect()
 }
