@@ -119,6 +119,24 @@ impl Taxonomy {
         Ok(Taxonomy { terms, by_id })
     }
 
+    /// The case's own taxonomy when it has one, else the shipped default; with its text and
+    /// where it came from.
+    pub fn for_case_with_text(case_root: &Path) -> Result<(Taxonomy, String, String), String> {
+        let own = case_root.join("taxonomy.toml");
+        match std::fs::read_to_string(&own) {
+            Ok(text) => {
+                let origin = own.display().to_string();
+                Ok((Taxonomy::parse(&text, &origin)?, text, origin))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((
+                Self::default_set(),
+                DEFAULT.to_string(),
+                "assets/taxonomy.toml (shipped)".to_string(),
+            )),
+            Err(e) => Err(format!("{}: {e}", own.display())),
+        }
+    }
+
     /// The case's own taxonomy when it has one, else the shipped default.
     pub fn for_case(case_root: &Path) -> Result<Taxonomy, String> {
         let own = case_root.join("taxonomy.toml");

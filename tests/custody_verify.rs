@@ -240,3 +240,22 @@ fn sources_carry_conditions_and_changes_are_audited() {
     let log = stdout(&triage(&case, &["log"]));
     assert!(log.contains("source.set"), "{log}");
 }
+
+#[test]
+fn a_changed_taxonomy_is_recorded() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let case = demo_case(tmp.path());
+    assert!(triage(&case, &["list"]).status.success());
+    let own = triage::taxonomy::DEFAULT.replacen("Graphic violence", "Graphic violence (case)", 1);
+    std::fs::write(case.join("taxonomy.toml"), own).expect("write");
+    assert!(triage(&case, &["list"]).status.success());
+    assert!(triage(&case, &["list"]).status.success());
+    let log = stdout(&triage(&case, &["log", "--json"]));
+    let events: Vec<String> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["event"].as_str().map(str::to_string))
+        .filter(|e| e.starts_with("taxonomy."))
+        .collect();
+    assert_eq!(events, ["taxonomy.use", "taxonomy.change"], "{log}");
+}

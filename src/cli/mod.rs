@@ -31,8 +31,13 @@ pub fn open_case(case: Option<PathBuf>) -> Result<Case> {
     Ok(Case::open(&dir)?)
 }
 
+/// The case's taxonomy. A taxonomy that differs from the one last used (the case's own file
+/// was edited, or a new default shipped) is recorded in the audit log with its hash.
 pub fn taxonomy(case: &Case) -> Result<crate::taxonomy::Taxonomy> {
-    crate::taxonomy::Taxonomy::for_case(&case.root).map_err(anyhow::Error::msg)
+    let (tax, text, origin) =
+        crate::taxonomy::Taxonomy::for_case_with_text(&case.root).map_err(anyhow::Error::msg)?;
+    crate::store::record_taxonomy(case, &crate::identity::login_name(), &text, &origin)?;
+    Ok(tax)
 }
 
 pub fn is_terminal(fd: i32) -> bool {

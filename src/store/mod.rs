@@ -200,6 +200,48 @@ fn new_case_id() -> String {
     format!("case-{}", &d[..16])
 }
 
+/// Record the taxonomy in use when it is not the one last recorded: an audit event with its
+/// SHA-256 and origin. One read when unchanged.
+pub fn record_taxonomy(case: &Case, actor: &str, text: &str, origin: &str) -> Result<()> {
+    use sha2::{Digest, Sha256};
+    let sha = hex::encode(Sha256::digest(text.as_bytes()));
+    if case.info("taxonomy_sha256")?.as_deref() == Some(sha.as_str()) {
+        return Ok(());
+    }
+    let tx = rusqlite::Transaction::new_unchecked(&case.conn, TransactionBehavior::Immediate)?;
+    let previous: Option<String> = {
+        use rusqlite::OptionalExtension;
+        tx.query_row(
+            "SELECT value FROM case_info WHERE key = 'taxonomy_sha256'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+    };
+    if previous.as_deref() != Some(sha.as_str()) {
+        tx.execute(
+            "INSERT INTO case_info(key, value) VALUES ('taxonomy_sha256', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [&sha],
+        )?;
+        let mut chain = audit::Chain::load(&tx)?;
+        chain.append(
+            &tx,
+            &audit::Event::case(
+                actor,
+                if previous.is_some() {
+                    "taxonomy.change"
+                } else {
+                    "taxonomy.use"
+                },
+                serde_json::json!({ "sha256": sha, "previous": previous, "origin": origin }),
+            ),
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 /// The display reference of an item id: `T-000123`.
 pub fn reference(id: i64) -> String {
     format!("T-{id:06}")
