@@ -438,7 +438,7 @@ pub struct Thumb {
 /// The smallest share of the larger image's width or height that a crop may keep.
 const MIN_KEEP: f32 = 0.76;
 /// Profiles that fit worse than this are not aligned further.
-const PROFILE_FIT: f32 = 0.85;
+const PROFILE_FIT: f32 = 0.7;
 /// Search step for the crop's extent and offset, as a share of the larger image.
 const STEP: f32 = 0.01;
 

@@ -2,7 +2,7 @@
 //! tags carried by the bag, and the sending case's history of each item, all with their audit
 //! entries in the same transaction. A refused bag is one case-level audit event and nothing else.
 
-use rusqlite::{OptionalExtension, Transaction};
+use rusqlite::Transaction;
 use serde_json::{json, Value};
 
 use super::audit::{Chain, Event};
@@ -88,33 +88,21 @@ pub fn record_item(
     it: &ImportedItem,
 ) -> rusqlite::Result<Recorded> {
     let now = crate::clock::now();
-    let existing: Option<i64> = tx
-        .prepare_cached("SELECT id FROM items WHERE sha256 = ?1")?
-        .query_row([it.sha256], |r| r.get(0))
-        .optional()?;
-    let (item_id, is_new) = match existing {
-        Some(id) => (id, false),
-        None => {
-            tx.prepare_cached(
-                "INSERT INTO items(sha256, size, mime, kind, ext_mismatch, metadata, captured_at,
-                                   name, first_source, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(rusqlite::params![
-                it.sha256,
-                it.size as i64,
-                it.mime,
-                it.kind,
-                it.ext_mismatch,
-                it.metadata_json,
-                it.captured_at,
-                it.name,
-                o.source,
-                now
-            ])?;
-            (tx.last_insert_rowid(), true)
-        }
-    };
+    let (item_id, is_new) = super::ingest_rows::find_or_create_item(
+        tx,
+        &super::ingest_rows::NewItem {
+            sha256: it.sha256,
+            size: it.size,
+            mime: it.mime,
+            kind: it.kind,
+            ext_mismatch: it.ext_mismatch,
+            metadata_json: it.metadata_json,
+            captured_at: it.captured_at,
+            name: it.name,
+            first_source: o.source,
+            created_at: &now,
+        },
+    )?;
     let fallback = [(it.bag_file.as_bytes().to_vec(), None)];
     let paths = if it.paths.is_empty() {
         &fallback[..]

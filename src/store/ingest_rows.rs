@@ -59,6 +59,49 @@ pub fn begin_batch(
     Ok(id)
 }
 
+/// An item as first received (ingest or import).
+pub struct NewItem<'a> {
+    pub sha256: &'a str,
+    pub size: u64,
+    pub mime: &'a str,
+    pub kind: &'a str,
+    pub ext_mismatch: Option<&'a str>,
+    pub metadata_json: &'a str,
+    pub captured_at: Option<&'a str>,
+    pub name: &'a str,
+    pub first_source: &'a str,
+    pub created_at: &'a str,
+}
+
+/// The item with this content, created if the case does not have it yet: (id, created).
+pub fn find_or_create_item(tx: &Transaction, it: &NewItem) -> rusqlite::Result<(i64, bool)> {
+    let existing: Option<i64> = tx
+        .prepare_cached("SELECT id FROM items WHERE sha256 = ?1")?
+        .query_row([it.sha256], |r| r.get(0))
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok((id, false));
+    }
+    tx.prepare_cached(
+        "INSERT INTO items(sha256, size, mime, kind, ext_mismatch, metadata, captured_at,
+                           name, first_source, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(rusqlite::params![
+        it.sha256,
+        it.size as i64,
+        it.mime,
+        it.kind,
+        it.ext_mismatch,
+        it.metadata_json,
+        it.captured_at,
+        it.name,
+        it.first_source,
+        it.created_at
+    ])?;
+    Ok((tx.last_insert_rowid(), true))
+}
+
 pub fn record_file(
     tx: &Transaction,
     chain: &mut Chain,
@@ -66,33 +109,21 @@ pub fn record_file(
     actor: &str,
     f: &ReceivedFile,
 ) -> rusqlite::Result<Recorded> {
-    let existing: Option<i64> = tx
-        .prepare_cached("SELECT id FROM items WHERE sha256 = ?1")?
-        .query_row([f.sha256], |r| r.get(0))
-        .optional()?;
-    let (item_id, is_new) = match existing {
-        Some(id) => (id, false),
-        None => {
-            tx.prepare_cached(
-                "INSERT INTO items(sha256, size, mime, kind, ext_mismatch, metadata, captured_at,
-                                   name, first_source, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?
-            .execute(rusqlite::params![
-                f.sha256,
-                f.size as i64,
-                f.mime,
-                f.kind,
-                f.ext_mismatch,
-                f.metadata_json,
-                f.captured_at,
-                f.name,
-                f.source,
-                f.received_at
-            ])?;
-            (tx.last_insert_rowid(), true)
-        }
-    };
+    let (item_id, is_new) = find_or_create_item(
+        tx,
+        &NewItem {
+            sha256: f.sha256,
+            size: f.size,
+            mime: f.mime,
+            kind: f.kind,
+            ext_mismatch: f.ext_mismatch,
+            metadata_json: f.metadata_json,
+            captured_at: f.captured_at,
+            name: f.name,
+            first_source: f.source,
+            created_at: f.received_at,
+        },
+    )?;
     let inserted = tx
         .prepare_cached(
             "INSERT OR IGNORE INTO provenance(item_id, source, path, size, mtime, received_at,
