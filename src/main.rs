@@ -156,7 +156,8 @@ enum Command {
         /// Print `{"groups":[{"kind":"exact"|"similar","refs":[...]}]}`.
         #[arg(long)]
         json: bool,
-        /// Largest perceptual-hash distance (of 63 bits) for two images to be similar.
+        /// pHash distance (of 63 bits) within which fingerprints alone make two images
+        /// similar (default 2); pairs in a wider band are checked on their thumbnails.
         #[arg(long)]
         threshold: Option<u32>,
     },

@@ -46,13 +46,13 @@ pub struct Tuning {
 pub const DEFAULT: Tuning = Tuning {
     tight_phash: 2,
     tight_dhash: 8,
-    same_phash: 10,
-    same_dhash: 18,
-    same_accept: 0.97,
+    same_phash: 4,
+    same_dhash: 12,
+    same_accept: 0.98,
     crop_phash: 16,
     crop_dhash: 22,
     crop_aspect: 0.2,
-    crop_accept: 0.92,
+    crop_accept: 0.90,
 };
 
 impl Tuning {
@@ -67,27 +67,6 @@ impl Tuning {
         tuning.crop_phash = DEFAULT.crop_phash.max(t);
         tuning.crop_dhash = DEFAULT.crop_dhash.max(tuning.tight_dhash);
         tuning
-    }
-
-    fn with_env_overrides(self) -> Tuning {
-        let Ok(v) = std::env::var("TRIAGE_DUPS_TUNE") else {
-            return self;
-        };
-        let f: Vec<f32> = v.split(',').filter_map(|x| x.trim().parse().ok()).collect();
-        if f.len() != 9 {
-            return self;
-        }
-        Tuning {
-            tight_phash: f[0] as u32,
-            tight_dhash: f[1] as u32,
-            same_phash: f[2] as u32,
-            same_dhash: f[3] as u32,
-            same_accept: f[4],
-            crop_phash: f[5] as u32,
-            crop_dhash: f[6] as u32,
-            crop_aspect: f[7],
-            crop_accept: f[8],
-        }
     }
 }
 
@@ -107,9 +86,7 @@ pub fn run(case: Option<PathBuf>, json: bool, threshold: Option<u32>) -> Result<
             }
         );
     }
-    let tuning = threshold
-        .map_or(DEFAULT, Tuning::with_threshold)
-        .with_env_overrides();
+    let tuning = threshold.map_or(DEFAULT, Tuning::with_threshold);
     let exact = dups::received_more_than_once(&case.conn)?;
     let prints = dups::fingerprints(&case.conn)?;
     let similar = similar_groups(&case.objects, &prints, tuning);
@@ -201,24 +178,6 @@ pub fn similar_groups(objects: &ObjectStore, prints: &[Printed], t: Tuning) -> V
             _ => f32::MIN,
         }
     });
-    if let Some(path) = std::env::var_os("TRIAGE_DUPS_SCORES") {
-        let mut text = String::new();
-        for (&(a, b, same), s) in candidates.iter().zip(&scores) {
-            let n = near
-                .binary_search_by(|n| (n.a as usize, n.b as usize).cmp(&(a, b)))
-                .map(|k| near[k])
-                .ok();
-            text.push_str(&format!(
-                "{} {} {} {} {s} {}\n",
-                prints[a].id,
-                prints[b].id,
-                n.map_or(0, |n| n.phash),
-                n.map_or(0, |n| n.dhash),
-                u8::from(same)
-            ));
-        }
-        let _ = std::fs::write(path, text);
-    }
     let accepted = candidates
         .iter()
         .zip(&scores)
