@@ -9,6 +9,7 @@ pub mod filter;
 pub mod identity;
 pub mod ingest;
 pub mod preview;
+pub mod similar;
 pub mod store;
 pub mod taxonomy;
 pub mod text;

@@ -436,7 +436,6 @@ fn hostile_images_are_taken_in_with_a_warning_and_no_fingerprint() {
         &case,
         &[
             "ingest",
-            "--fingerprints",
             "--source",
             "s",
             "--json",
@@ -492,7 +491,13 @@ fn dups_fingerprints_what_the_ingest_did_not_and_names_what_it_cannot() {
     init(&case);
     ok(&run_in(
         &case,
-        &["ingest", "--source", "s", dir.to_str().expect("utf8")],
+        &[
+            "ingest",
+            "--no-fingerprints",
+            "--source",
+            "s",
+            dir.to_str().expect("utf8"),
+        ],
     ));
     let refs = refs_by_name(&case);
     assert!(!has_fingerprint(&case, &refs["a.jpg"]));
@@ -514,4 +519,100 @@ fn dups_fingerprints_what_the_ingest_did_not_and_names_what_it_cannot() {
         "a child process peaked at {} MB",
         peak >> 20
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The console: `s` shows the images grouped with the current one, `V` marks them, and one
+// decision then applies to the whole group in one change.
+
+fn console_screen(c: &triage::console::Console) -> String {
+    use ratatui::backend::TestBackend;
+    let mut term = ratatui::Terminal::new(TestBackend::new(120, 40)).expect("term");
+    term.draw(|f| {
+        triage::console::ui::render(
+            &c.state,
+            &c.keymap,
+            &triage::console::theme::Theme::mono(),
+            f,
+        )
+    })
+    .expect("draw");
+    let buf = term.backend().buffer().clone();
+    (0..40)
+        .map(|y| (0..120).map(|x| buf[(x, y)].symbol()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn similar_images_are_grouped_at_ingest_and_tagged_together_from_the_console() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let case = tmp.path().join("case");
+    let a = tmp.path().join("a");
+    let original = photo(10);
+    write(&a, "1-original.jpg", &original);
+    write(&a, "2-other.jpg", &photo(200));
+    write(&a, "3-resized.jpg", &reencode(&original, 0.6, 80));
+    write(&a, "4-reencoded.jpg", &reencode(&original, 1.0, 45));
+    init(&case);
+    ok(&run_in(
+        &case,
+        &["ingest", "--source", "A", a.to_str().expect("utf8")],
+    ));
+    // Grouped at ingest (no `triage dups` run), thumbnails kept beside the fingerprints.
+    let store = triage::store::Case::open(&case).expect("open");
+    let kept: i64 = store
+        .conn
+        .query_row(
+            "SELECT count(*) FROM fingerprints WHERE length(thumb) = 1032",
+            [],
+            |r| r.get(0),
+        )
+        .expect("thumbs");
+    assert_eq!(kept, 4);
+    assert_eq!(
+        triage::store::dups::similar_to(&store.conn, 1).expect("similar"),
+        vec![3, 4]
+    );
+
+    let mut c = triage::console::Console::new(
+        store,
+        triage::taxonomy::Taxonomy::default_set(),
+        "rev".into(),
+        triage::console::keymap::Keymap::defaults(),
+        120,
+        40,
+    );
+    let press = |c: &mut triage::console::Console, ch: char| {
+        c.key(KeyEvent::from(KeyCode::Char(ch)));
+        c.settle();
+    };
+    press(&mut c, 's');
+    let s = console_screen(&c);
+    assert!(s.contains("similar to T-000001"), "{s}");
+    assert!(
+        s.contains("3-resized.jpg") && s.contains("4-reencoded.jpg"),
+        "{s}"
+    );
+    assert!(!s.contains("2-other.jpg"), "{s}");
+    press(&mut c, 'V');
+    assert!(console_screen(&c).contains("3 marked"));
+    press(&mut c, 'x');
+    let conn = &c.runtime.case.conn;
+    let triaged: Vec<i64> = conn
+        .prepare("SELECT id FROM items WHERE status = 'triaged' ORDER BY id")
+        .expect("sql")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(triaged, vec![1, 3, 4], "the group, and nothing else");
+    let changes: i64 = conn
+        .query_row("SELECT count(*) FROM changes", [], |r| r.get(0))
+        .expect("changes");
+    assert_eq!(changes, 1, "one change for the group");
+    // `s` again goes back to the view it came from.
+    press(&mut c, 's');
+    assert!(console_screen(&c).contains("2-other.jpg"));
 }

@@ -64,5 +64,6 @@ fn build(base: &std::path::Path, case_dir: &std::path::Path) -> Result<Case> {
         )?;
         eprintln!("{source}: {} new, {} duplicates", s.new, s.duplicates);
     }
+    crate::similar::regroup(&mut case, crate::similar::DEFAULT)?;
     Ok(case)
 }

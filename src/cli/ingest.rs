@@ -25,6 +25,9 @@ pub fn run(
         fingerprints,
     };
     let summary = ingest::run(&mut case, &opts)?;
+    if fingerprints && summary.new > 0 {
+        crate::similar::regroup(&mut case, crate::similar::DEFAULT)?;
+    }
     if json {
         println!("{}", serde_json::to_string(&summary)?);
     } else {

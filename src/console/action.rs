@@ -21,7 +21,9 @@ pub enum Action {
     Note,
     Undo,
     ToggleMark,
+    MarkAll,
     ClearMarks,
+    Similar,
     Filter,
     Views,
     Help,
@@ -72,7 +74,17 @@ impl Action {
                 "toggle-mark",
                 "mark/unmark item for bulk tagging",
             ),
+            (
+                Action::MarkAll,
+                "mark-all",
+                "mark every item in the view (up to 5,000) for bulk tagging",
+            ),
             (Action::ClearMarks, "clear-marks", "clear marks and filter"),
+            (
+                Action::Similar,
+                "similar",
+                "show the images similar to this one (again: back)",
+            ),
             (Action::Filter, "filter", "filter the current view"),
             (
                 Action::Views,

@@ -27,6 +27,10 @@ pub enum Anchor {
     },
 }
 
+/// The most items "mark all" takes: a bulk change beyond this is better made from the command
+/// line, where it can be reviewed first.
+pub const MARK_ALL_LIMIT: usize = 5000;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Then {
     /// Reload the window where it is.
@@ -50,6 +54,8 @@ pub enum Effect {
         items: Vec<i64>,
     },
     History(i64),
+    /// Mark every item of the view, when there are not too many.
+    MarkAll,
     /// Decode and fit the image of an item (answered as `Outcome::Preview`).
     Preview {
         generation: u64,
@@ -104,6 +110,7 @@ pub enum Outcome {
         item_id: i64,
         full: bool,
     },
+    Marked(Vec<i64>),
     Error(String),
 }
 
@@ -199,6 +206,18 @@ impl Runtime {
                     item_id: *item_id,
                     full: *full,
                 }])
+            }
+            Effect::MarkAll => {
+                let rows = self
+                    .selection
+                    .after(&self.case.conn, None, MARK_ALL_LIMIT + 1)
+                    .map_err(e)?;
+                if rows.len() > MARK_ALL_LIMIT {
+                    return Ok(vec![Outcome::NoChange(format!(
+                        "more than {MARK_ALL_LIMIT} items here: narrow the view with / first"
+                    ))]);
+                }
+                Ok(vec![Outcome::Marked(rows.iter().map(|r| r.id).collect())])
             }
             Effect::History(id) => Ok(vec![Outcome::History(
                 crate::store::audit::for_item(&self.case.conn, *id).map_err(e)?,

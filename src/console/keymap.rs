@@ -121,6 +121,8 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("note", &["n"]),
     ("undo", &["u"]),
     ("toggle-mark", &["v"]),
+    ("mark-all", &["V"]),
+    ("similar", &["s"]),
     ("clear-marks", &["Esc"]),
     ("filter", &["/"]),
     ("views", &["w"]),

@@ -25,6 +25,10 @@ use theme::Theme;
 
 use crate::store::Case;
 use crate::taxonomy::Taxonomy;
+use preview::Shown;
+
+/// How long a frame waits for a preview already being decoded.
+const PREVIEW_WAIT: std::time::Duration = std::time::Duration::from_millis(60);
 
 pub struct Options {
     pub theme: Theme,
@@ -180,6 +184,31 @@ impl Console {
         }
     }
 
+    /// One event; true when the whole screen must be redrawn.
+    fn handle(&mut self, ev: Event) -> bool {
+        match ev {
+            Event::Term(TermEvent::Key(k)) => {
+                let redraw = self.keymap.action(&k) == Some(action::Action::Redraw)
+                    && matches!(self.state.mode, state::Mode::Normal);
+                self.key(k);
+                redraw
+            }
+            Event::Term(TermEvent::Resize(w, h)) => {
+                self.resize(w, h);
+                true
+            }
+            Event::Term(_) => false,
+            Event::Preview(answer) => {
+                self.preview_done(answer);
+                false
+            }
+            Event::Signal(_) | Event::InputClosed => {
+                self.state.quit = true;
+                false
+            }
+        }
+    }
+
     /// A preview arrived from the worker.
     pub fn preview_done(&mut self, answer: crate::preview::Answer) {
         let effects = update::apply(&mut self.state, effect::Outcome::Preview(answer));
@@ -245,31 +274,25 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
         while let Ok(first) = rx.recv() {
             let mut redraw_all = false;
             for ev in std::iter::once(first).chain(rx.try_iter()) {
-                match ev {
-                    Event::Term(TermEvent::Key(k)) => {
-                        if console.keymap.action(&k) == Some(action::Action::Redraw)
-                            && matches!(console.state.mode, state::Mode::Normal)
-                        {
-                            redraw_all = true;
-                        }
-                        console.key(k);
-                    }
-                    Event::Term(TermEvent::Resize(w, h)) => {
-                        console.resize(w, h);
-                        redraw_all = true;
-                    }
-                    Event::Term(_) => {}
-                    Event::Preview(answer) => console.preview_done(answer),
-                    Event::Signal(_) | Event::InputClosed => console.state.quit = true,
-                }
+                redraw_all |= console.handle(ev);
                 if console.state.quit {
                     break;
                 }
             }
+            console.settle();
+            // A preview on its way usually arrives within milliseconds: wait for it briefly
+            // rather than send a "loading…" frame and then the picture over it (on a slow link
+            // the second frame costs as much as the first).
+            let deadline = std::time::Instant::now() + PREVIEW_WAIT;
+            while !console.state.quit && matches!(console.state.preview.shown, Shown::Loading(_)) {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                let Ok(ev) = rx.recv_timeout(left) else { break };
+                redraw_all |= console.handle(ev);
+                console.settle();
+            }
             if console.state.quit {
                 break;
             }
-            console.settle();
             if redraw_all {
                 term.clear()?;
             }

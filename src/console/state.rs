@@ -88,6 +88,8 @@ pub struct State {
     pub reviewer: String,
     pub taxonomy: Arc<Taxonomy>,
     pub view: View,
+    /// The view to go back to from a "similar to" view.
+    pub previous_view: Option<View>,
     pub filter: Option<String>,
     /// The visible window of the current view.
     pub rows: Vec<Row>,
@@ -120,6 +122,7 @@ impl State {
             reviewer,
             taxonomy,
             view: View::Untriaged,
+            previous_view: None,
             filter: None,
             rows: Vec::new(),
             offset: 0,

@@ -141,6 +141,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             vec![]
         }
+        Action::MarkAll => vec![Effect::MarkAll],
+        Action::Similar => similar(state),
         Action::ClearMarks => {
             let mut effects = vec![];
             if !state.marks.is_empty() {
@@ -528,9 +530,35 @@ fn choose_view(state: &mut State) -> Vec<Effect> {
         return vec![];
     };
     state.mode = Mode::Normal;
+    set_view(state, view)
+}
+
+fn set_view(state: &mut State, view: View) -> Vec<Effect> {
     state.view = view.clone();
     state.marks.clear();
     vec![Effect::SetView(view)]
+}
+
+/// `s`: the current image and those grouped with it as the same picture; from there, back.
+fn similar(state: &mut State) -> Vec<Effect> {
+    if let View::Similar(_) = state.view {
+        let back = state.previous_view.take().unwrap_or(View::Untriaged);
+        return set_view(state, back);
+    }
+    let Some(row) = state.current() else {
+        return vec![];
+    };
+    if row.kind != "image" {
+        state.message = Some((Level::Info, "similar items: images only".into()));
+        return vec![];
+    }
+    let id = row.id;
+    state.previous_view = Some(state.view.clone());
+    state.message = Some((
+        Level::Info,
+        "similar images: V marks them all, s goes back".into(),
+    ));
+    set_view(state, View::Similar(id))
 }
 
 fn help_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
@@ -667,6 +695,20 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
         Outcome::Counts { total, untriaged } => {
             state.total = total;
             state.untriaged = untriaged;
+            if matches!(state.view, View::Similar(_)) && total <= 1 {
+                state.message = Some((
+                    Level::Info,
+                    "no similar images known (triage dups groups them)".into(),
+                ));
+            }
+            vec![]
+        }
+        Outcome::Marked(ids) => {
+            state.message = Some((
+                Level::Info,
+                format!("{} marked: tags now apply to all of them", ids.len()),
+            ));
+            state.marks = ids.into_iter().collect();
             vec![]
         }
         Outcome::Detail(d) => {

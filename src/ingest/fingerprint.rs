@@ -49,43 +49,29 @@ pub fn distance(a: u64, b: u64) -> u32 {
     (a ^ b).count_ones()
 }
 
-/// The fingerprint of an image held in memory. `orientation` is the EXIF Orientation value
-/// (1–8), applied before hashing. An error is a warning for the item, starting with
-/// `fingerprint: `.
-pub fn of_bytes(bytes: &[u8], orientation: Option<u16>) -> Result<Fingerprint, String> {
-    guarded(|| decode(Cursor::new(bytes), orientation).map(|g| g.fingerprint()))
+/// The fingerprint and the thumbnail of an image held in memory. `orientation` is the EXIF
+/// Orientation value (1–8), applied before hashing. An error is a warning for the item,
+/// starting with `fingerprint: `.
+pub fn of_bytes(bytes: &[u8], orientation: Option<u16>) -> Result<(Fingerprint, Thumb), String> {
+    guarded(|| decode(Cursor::new(bytes), orientation).map(Grids::both))
 }
 
-/// The fingerprint of an image stored on disk (content too large to be held in memory).
-pub fn of_file(path: &Path, orientation: Option<u16>) -> Result<Fingerprint, String> {
+/// The fingerprint and the thumbnail of an image stored on disk, from one decoding.
+pub fn of_file(path: &Path, orientation: Option<u16>) -> Result<(Fingerprint, Thumb), String> {
     let file = open_bounded(path)?;
-    guarded(|| decode(BufReader::new(file), orientation).map(|g| g.fingerprint()))
+    guarded(|| decode(BufReader::new(file), orientation).map(Grids::both))
 }
 
-/// The fingerprint of an image being ingested: from the bytes in memory when they are the
-/// whole file, from the stored copy otherwise; the EXIF orientation read by the extractor.
-pub fn of_content(content: &Content, metadata: &Metadata) -> Result<Fingerprint, String> {
+/// The fingerprint and thumbnail of an image being ingested: from the bytes in memory when
+/// they are the whole file, from the stored copy otherwise; the EXIF orientation read by the
+/// extractor.
+pub fn of_content(content: &Content, metadata: &Metadata) -> Result<(Fingerprint, Thumb), String> {
     let orientation = metadata.exif.as_ref().and_then(|e| e.orientation);
     if content.complete {
         of_bytes(content.bytes, orientation)
     } else {
         of_file(content.stored, orientation)
     }
-}
-
-/// The fingerprint and the thumbnail of a stored image, from one decoding.
-pub fn of_file_with_thumb(
-    path: &Path,
-    orientation: Option<u16>,
-) -> Result<(Fingerprint, Thumb), String> {
-    let file = open_bounded(path)?;
-    guarded(|| decode(BufReader::new(file), orientation).map(|g| (g.fingerprint(), g.thumb())))
-}
-
-/// The thumbnail of a stored image, for [`same_picture`].
-pub fn thumb_of_file(path: &Path, orientation: Option<u16>) -> Result<Thumb, String> {
-    let file = open_bounded(path)?;
-    guarded(|| decode(BufReader::new(file), orientation).map(Grids::thumb))
 }
 
 fn open_bounded(path: &Path) -> Result<std::fs::File, String> {
@@ -224,6 +210,10 @@ impl Grids {
             dhash: dhash(&self.small),
             phash: phash(&self.large),
         }
+    }
+
+    fn both(self) -> (Fingerprint, Thumb) {
+        (self.fingerprint(), self.thumb())
     }
 
     fn thumb(self) -> Thumb {
@@ -486,6 +476,35 @@ pub struct Thumb {
     pub size: (u32, u32),
     /// THUMB × THUMB cells, row by row.
     pub grid: Vec<f32>,
+}
+
+impl Thumb {
+    /// As kept in the case: width and height (u32, little-endian), then one byte per cell
+    /// (luma rounded: 1 KB instead of 4, and the correlations move by well under 0.001).
+    pub fn to_blob(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + THUMB * THUMB);
+        out.extend_from_slice(&self.size.0.to_le_bytes());
+        out.extend_from_slice(&self.size.1.to_le_bytes());
+        out.extend(self.grid.iter().map(|v| v.round().clamp(0.0, 255.0) as u8));
+        out
+    }
+
+    /// The thumbnail kept by [`Thumb::to_blob`]; `None` for anything else.
+    pub fn from_blob(blob: &[u8]) -> Option<Thumb> {
+        if blob.len() != 8 + THUMB * THUMB {
+            return None;
+        }
+        let w = u32::from_le_bytes(blob[0..4].try_into().ok()?);
+        let h = u32::from_le_bytes(blob[4..8].try_into().ok()?);
+        if w == 0 || h == 0 {
+            return None;
+        }
+        Some(Thumb {
+            aspect: w as f32 / h as f32,
+            size: (w, h),
+            grid: blob[8..].iter().map(|&b| f32::from(b)).collect(),
+        })
+    }
 }
 
 /// The smallest share of the larger image's width or height that a crop may keep.

@@ -53,7 +53,8 @@ pub struct Options {
     pub roots: Vec<PathBuf>,
     pub actor: String,
     pub progress: bool,
-    /// Compute image fingerprints now (slower) rather than when `triage dups` needs them.
+    /// Compute image fingerprints and thumbnails now (the default) rather than when
+    /// `triage dups` needs them.
     pub fingerprints: bool,
 }
 
@@ -95,8 +96,8 @@ struct Prepared {
     captured_at: Option<String>,
     name: String,
     path: Vec<u8>,
-    /// (dHash, pHash) of an image, as SQLite integers.
-    fingerprint: Option<(i64, i64)>,
+    /// An image's fingerprint and thumbnail.
+    fingerprint: Option<(fingerprint::Fingerprint, fingerprint::Thumb)>,
 }
 
 enum Ready {
@@ -284,12 +285,11 @@ fn prepare(
         stored: &copied.temp,
     };
     let mut metadata = meta::extract(detected.kind, &detected.mime, &content);
-    // Fingerprinting decodes every image: several times the cost of the rest of the ingest,
-    // so it is asked for (`--fingerprints`); otherwise `triage dups` computes them when needed.
+    // Fingerprinting decodes every image: on a photo-heavy intake it costs more than the rest
+    // of the ingest together, so `--no-fingerprints` leaves it to `triage dups`.
     let fingerprint = (fingerprints && detected.kind == detect::Kind::Image)
         .then(|| fingerprint::of_content(&content, &metadata))
-        .and_then(|r| r.map_err(|e| metadata.warnings.push(e)).ok())
-        .map(fingerprint::Fingerprint::to_sql);
+        .and_then(|r| r.map_err(|e| metadata.warnings.push(e)).ok());
     Ok(Prepared {
         metadata_json: serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".into()),
         captured_at: metadata.captured_at(),
@@ -514,8 +514,8 @@ impl Committer<'_> {
                         received_at: &f.received_at,
                     },
                 )?;
-                if let (Recorded::New(id), Some((dhash, phash))) = (recorded, f.fingerprint) {
-                    crate::store::dups::record_fingerprint(tx, id, dhash, phash)?;
+                if let (Recorded::New(id), Some((print, thumb))) = (recorded, &f.fingerprint) {
+                    crate::store::dups::record_fingerprint(tx, id, *print, thumb)?;
                 }
                 out.push(recorded);
             }

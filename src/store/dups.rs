@@ -4,20 +4,47 @@
 
 use rusqlite::{Connection, Transaction};
 
-use crate::ingest::fingerprint::Fingerprint;
+use crate::ingest::fingerprint::{Fingerprint, Thumb};
 
-/// Record an item's fingerprint; an existing one is kept.
+/// Record an item's fingerprint and thumbnail; an existing fingerprint is kept, a missing
+/// thumbnail (cases fingerprinted before thumbnails were kept) is filled in.
 pub fn record_fingerprint(
     tx: &Transaction,
     item_id: i64,
-    dhash: i64,
-    phash: i64,
+    fingerprint: Fingerprint,
+    thumb: &Thumb,
 ) -> rusqlite::Result<()> {
+    let (dhash, phash) = fingerprint.to_sql();
     tx.prepare_cached(
-        "INSERT OR IGNORE INTO fingerprints(item_id, dhash, phash) VALUES (?1, ?2, ?3)",
+        "INSERT INTO fingerprints(item_id, dhash, phash, thumb) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT(item_id) DO UPDATE SET thumb = excluded.thumb WHERE thumb IS NULL",
     )?
-    .execute((item_id, dhash, phash))?;
+    .execute((item_id, dhash, phash, thumb.to_blob()))?;
     Ok(())
+}
+
+/// Replace the similar-image groups (each a list of item ids) in one transaction.
+pub fn record_similar_groups(tx: &Transaction, groups: &[Vec<i64>]) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM similar", [])?;
+    let mut insert = tx.prepare_cached("INSERT INTO similar(item_id, grp) VALUES (?1, ?2)")?;
+    for g in groups {
+        let Some(&first) = g.first() else { continue };
+        for &id in g {
+            insert.execute((id, first))?;
+        }
+    }
+    Ok(())
+}
+
+/// The other items in `item_id`'s similar-image group, as last computed.
+pub fn similar_to(conn: &Connection, item_id: i64) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.item_id FROM similar s
+          WHERE s.grp = (SELECT grp FROM similar WHERE item_id = ?1) AND s.item_id <> ?1
+          ORDER BY s.item_id",
+    )?;
+    let rows = stmt.query_map([item_id], |r| r.get(0))?;
+    rows.collect()
 }
 
 /// An image item without a fingerprint.
@@ -28,15 +55,16 @@ pub struct Missing {
     pub orientation: Option<u16>,
 }
 
-/// Image items without a fingerprint that were never tried: ingested before fingerprints
-/// existed, or imported. Items whose fingerprint failed at ingest (a `fingerprint:` warning in
+/// Image items without a fingerprint that were never tried (ingested before fingerprints
+/// existed, or imported), or without a kept thumbnail. Items whose fingerprint failed at ingest (a `fingerprint:` warning in
 /// their metadata) are left out: the same bytes would fail again.
 pub fn missing_fingerprints(conn: &Connection) -> rusqlite::Result<Vec<Missing>> {
     let mut stmt = conn.prepare(
         "SELECT i.id, i.sha256, json_extract(i.metadata, '$.exif.orientation')
            FROM items i
           WHERE i.kind = 'image'
-            AND NOT EXISTS (SELECT 1 FROM fingerprints f WHERE f.item_id = i.id)
+            AND NOT EXISTS (SELECT 1 FROM fingerprints f
+                             WHERE f.item_id = i.id AND f.thumb IS NOT NULL)
             AND NOT EXISTS (SELECT 1 FROM json_each(i.metadata, '$.warnings') w
                              WHERE w.value LIKE 'fingerprint:%')
           ORDER BY i.id",
@@ -64,6 +92,8 @@ pub struct Printed {
     /// Width and height as displayed (EXIF orientation applied), when the header gave them.
     pub size: Option<(u32, u32)>,
     pub orientation: Option<u16>,
+    /// The kept 32×32 thumbnail, when there is one.
+    pub thumb: Option<Thumb>,
 }
 
 /// Every fingerprint, by item id, with the image's size and orientation.
@@ -72,7 +102,7 @@ pub fn fingerprints(conn: &Connection) -> rusqlite::Result<Vec<Printed>> {
         "SELECT f.item_id, i.sha256, f.dhash, f.phash,
                 json_extract(i.metadata, '$.image.width'),
                 json_extract(i.metadata, '$.image.height'),
-                json_extract(i.metadata, '$.exif.orientation')
+                json_extract(i.metadata, '$.exif.orientation'), f.thumb
            FROM fingerprints f JOIN items i ON i.id = f.item_id
           ORDER BY f.item_id",
     )?;
@@ -97,6 +127,9 @@ pub fn fingerprints(conn: &Connection) -> rusqlite::Result<Vec<Printed>> {
             fingerprint: Fingerprint::from_sql(r.get(2)?, r.get(3)?),
             size,
             orientation,
+            thumb: r
+                .get::<_, Option<Vec<u8>>>(7)?
+                .and_then(|b| Thumb::from_blob(&b)),
         })
     })?;
     rows.collect()

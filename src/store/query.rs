@@ -16,6 +16,8 @@ pub enum View {
     Flagged,
     Escalated,
     Source(String),
+    /// An item and the images last grouped with it as the same picture.
+    Similar(i64),
 }
 
 impl View {
@@ -27,6 +29,7 @@ impl View {
             View::Flagged => "flagged".into(),
             View::Escalated => "escalated".into(),
             View::Source(s) => format!("source {s}"),
+            View::Similar(id) => format!("similar to {}", crate::store::reference(*id)),
         }
     }
 }
@@ -68,6 +71,11 @@ pub fn view_where(view: &View, me: &str) -> Where {
         View::Source(s) => (
             "items.id IN (SELECT item_id FROM provenance WHERE source = ?)",
             vec![Value::Text(s.clone())],
+        ),
+        View::Similar(id) => (
+            "(items.id = ? OR items.id IN (SELECT item_id FROM similar
+                 WHERE grp = (SELECT grp FROM similar WHERE item_id = ?)))",
+            vec![Value::Integer(*id), Value::Integer(*id)],
         ),
     };
     Where {

@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Each entry migrates from version `index` to `index + 1`; never edit a shipped one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 const V1: &str = r#"
 CREATE TABLE case_info (
@@ -144,6 +144,18 @@ CREATE TABLE fingerprints (
     dhash   INTEGER NOT NULL,
     phash   INTEGER NOT NULL
 );
+"#;
+
+/// Cached 32×32 thumbnails beside the fingerprints (so similar-image checks need not decode
+/// originals again), and the similar-image groups last computed, for the console and filters.
+/// Both are derived data, recomputable from the originals.
+const V4: &str = r#"
+ALTER TABLE fingerprints ADD COLUMN thumb BLOB;
+CREATE TABLE similar (
+    item_id INTEGER PRIMARY KEY REFERENCES items(id),
+    grp     INTEGER NOT NULL
+);
+CREATE INDEX similar_grp ON similar(grp);
 "#;
 
 pub const CURRENT_VERSION: usize = MIGRATIONS.len();
