@@ -169,7 +169,9 @@ enum Command {
         /// Colour depth: mono, 16, 256 or true (NO_COLOR forces mono).
         #[arg(long)]
         colors: Option<String>,
-        /// How images are previewed (`i`): halfblocks (default) or off.
+        /// How images are previewed (`i`): halfblocks (default, works everywhere), sixel or
+        /// kitty (pictures, when your terminal shows them; never probed), or off. Also
+        /// `TRIAGE_IMAGES`.
         #[arg(long)]
         images: Option<String>,
         /// Bytes one preview may cost on the wire (default 16384, or TRIAGE_PREVIEW_BUDGET).

@@ -67,11 +67,27 @@ impl Tuning {
 
 /// Groups of item ids showing the same picture, joined transitively.
 pub fn similar_groups(objects: &ObjectStore, prints: &[Printed], t: Tuning) -> Vec<Vec<i64>> {
+    let edges = same_picture_pairs(objects, prints, None, t);
+    fingerprint::union_find(prints.len(), edges)
+        .into_iter()
+        .map(|g| g.into_iter().map(|i| prints[i].id).collect())
+        .collect()
+}
+
+/// The pairs (indexes into `prints`) taken for the same picture, among those that involve one
+/// of `only` (every pair when `None`).
+fn same_picture_pairs(
+    objects: &ObjectStore,
+    prints: &[Printed],
+    only: Option<&[usize]>,
+    t: Tuning,
+) -> Vec<(usize, usize)> {
     let debug = std::env::var_os("TRIAGE_DUPS_DEBUG").is_some();
     let started = Instant::now();
     let fps: Vec<Fingerprint> = prints.iter().map(|p| p.fingerprint).collect();
-    let near = fingerprint::near_pairs(
+    let near = fingerprint::near_pairs_of(
         &fps,
+        only,
         t.tight_phash.max(t.same_phash).max(t.crop_phash),
         t.tight_dhash.max(t.same_dhash).max(t.crop_dhash),
     );
@@ -155,10 +171,7 @@ pub fn similar_groups(objects: &ObjectStore, prints: &[Printed], t: Tuning) -> V
             started.elapsed().as_secs_f64()
         );
     }
-    fingerprint::union_find(prints.len(), edges)
-        .into_iter()
-        .map(|g| g.into_iter().map(|i| prints[i].id).collect())
-        .collect()
+    edges
 }
 
 /// `f` over `items` on every core, results in order.
@@ -305,4 +318,35 @@ pub fn regroup(case: &mut Case, tuning: Tuning) -> Result<Vec<Vec<i64>>> {
     let groups = similar_groups(&case.objects, &prints, tuning);
     case.write(|tx| dups::record_similar_groups(tx, &groups))?;
     Ok(groups)
+}
+
+/// After an ingest: compare the images of items above `after_id` with the whole case (not
+/// the case with itself) and join them to the groups kept in the case.
+pub fn regroup_new(case: &mut Case, after_id: i64, tuning: Tuning) -> Result<()> {
+    let prints = dups::fingerprints(&case.conn)?;
+    let new: Vec<usize> = (0..prints.len())
+        .filter(|&i| prints[i].id > after_id)
+        .collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    let mut edges = same_picture_pairs(&case.objects, &prints, Some(&new), tuning);
+    // The groups already kept stay joined.
+    let index: std::collections::HashMap<i64, usize> =
+        prints.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+    for group in dups::similar_groups(&case.conn)? {
+        let members: Vec<usize> = group
+            .iter()
+            .filter_map(|id| index.get(id).copied())
+            .collect();
+        if let Some(&first) = members.first() {
+            edges.extend(members[1..].iter().map(|&m| (first, m)));
+        }
+    }
+    let groups: Vec<Vec<i64>> = fingerprint::union_find(prints.len(), edges)
+        .into_iter()
+        .map(|g| g.into_iter().map(|i| prints[i].id).collect())
+        .collect();
+    case.write(|tx| dups::record_similar_groups(tx, &groups))?;
+    Ok(())
 }

@@ -592,3 +592,44 @@ fn signals_restore_the_terminal() {
         );
     }
 }
+
+/// How many times `needle` occurs in `hay`.
+fn occurrences(hay: &[u8], needle: &[u8]) -> usize {
+    hay.windows(needle.len()).filter(|w| *w == needle).count()
+}
+
+#[test]
+fn sixel_previews_are_sent_once_and_again_only_after_being_covered() {
+    let f = Fixture::new();
+    let mut cmd = pty::console_command(BIN, &f.case, f.home.path());
+    cmd.args(["--images", "sixel"]);
+    let mut c = Console::spawn(cmd);
+    c.wait_ready();
+    const SIXEL: &[u8] = b"\x1bP0;1;0q";
+    let sixels = |c: &Console| occurrences(&c.raw(), SIXEL);
+    c.send("i");
+    c.wait_status("preview");
+    assert_eq!(sixels(&c), 1, "the first photo, once");
+    let raw = c.raw();
+    let at = raw
+        .windows(SIXEL.len())
+        .position(|w| w == SIXEL)
+        .expect("sixel");
+    let size = raw[at..]
+        .windows(2)
+        .position(|w| w == b"\x1b\\")
+        .expect("end")
+        + 2;
+    assert!(size <= 16 * 1024, "within the default budget: {size} bytes");
+    // Moving the focus changes cells elsewhere: the picture is not sent again.
+    c.send("\t");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(sixels(&c), 1, "not re-sent while nothing covers it");
+    // A popup takes it off the screen; closing the popup brings it back.
+    c.send("?");
+    c.wait_text("mark/unmark item for bulk tagging");
+    c.send("\x1b");
+    c.wait_for("the help closed", |s| !s.contains("mark/unmark item"));
+    c.wait_for("the picture again", |_| sixels(&c) == 2);
+    c.send("q");
+}

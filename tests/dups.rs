@@ -77,12 +77,27 @@ fn exact_and_similar_groups() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // Each ingest compared its images with the case: the groups kept are those a full
+    // comparison (`dups`) finds.
+    let kept = |case: &Path| -> Vec<(i64, i64)> {
+        let conn = rusqlite::Connection::open(case.join("case.db")).expect("db");
+        let mut stmt = conn
+            .prepare("SELECT grp, item_id FROM similar ORDER BY item_id")
+            .expect("sql");
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query");
+        rows.collect::<Result<_, _>>().expect("rows")
+    };
+    let after_ingests = kept(&case);
+    assert_eq!(after_ingests.len(), 3, "{after_ingests:?}");
     let out = triage(&["--case", case_s, "dups", "--json"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert_eq!(kept(&case), after_ingests);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let groups = v["groups"].as_array().expect("groups");
     let refs = |kind: &str| -> Vec<Vec<String>> {

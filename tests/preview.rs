@@ -29,6 +29,8 @@ fn request(path: &Path, cols: u16, rows: u16, depth: Depth, budget: usize) -> Re
         depth,
         grayscale: false,
         blur: false,
+        protocol: None,
+        cell_px: (8, 16),
     }
 }
 

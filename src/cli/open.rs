@@ -56,17 +56,34 @@ fn preview_options(
     colors: Option<&str>,
     images: &ImageOptions,
 ) -> Result<console::preview::Preview> {
+    use crate::preview::graphics::Protocol;
     use crate::preview::Depth;
-    let enabled = match images.mode.as_deref().unwrap_or("halfblocks") {
-        "halfblocks" => true,
-        "off" => false,
-        "sixel" | "kitty" => {
+    let mode = images
+        .mode
+        .clone()
+        .or_else(|| {
+            std::env::var("TRIAGE_IMAGES")
+                .ok()
+                .filter(|m| !m.is_empty())
+        })
+        .unwrap_or_else(|| "halfblocks".into());
+    let (enabled, protocol) = match mode.as_str() {
+        "halfblocks" => (true, None),
+        "off" => (false, None),
+        "sixel" => (true, Some(Protocol::Sixel)),
+        // tmux passes kitty's sequences on only when wrapped and allowed (allow-passthrough);
+        // sent as they are they would be lost or garbled.
+        "kitty" if std::env::var_os("TMUX").is_some() => {
             return Err(anyhow!(
-                "--images {}: not available yet; use halfblocks (works everywhere) or off",
-                images.mode.as_deref().unwrap_or("")
+                "--images kitty: kitty graphics do not pass through tmux; use halfblocks or sixel (tmux 3.4+)"
             ))
         }
-        other => return Err(anyhow!("--images {other}: expected halfblocks or off")),
+        "kitty" => (true, Some(Protocol::Kitty)),
+        other => {
+            return Err(anyhow!(
+                "--images {other}: expected halfblocks, sixel, kitty or off"
+            ))
+        }
     };
     // The terminal is never probed (over SSH a probe costs a round trip and can misfire):
     // the depth comes from --colors, else from what the environment declares.
@@ -96,11 +113,17 @@ fn preview_options(
         })
         .unwrap_or(16 * 1024);
     let gate_all = images.gate_all || std::env::var_os("TRIAGE_GATE_ALL").is_some_and(|v| v == "1");
-    Ok(console::preview::Preview::new(
-        depth,
-        budget,
-        gate_all,
-        images.grayscale,
-        enabled,
-    ))
+    let mut preview =
+        console::preview::Preview::new(depth, budget, gate_all, images.grayscale, enabled);
+    preview.protocol = protocol;
+    if protocol.is_some() {
+        // The kernel's idea of the window (TIOCGWINSZ), not a query to the terminal: nothing is
+        // sent, so nothing can misfire over SSH. Zero when the terminal does not say.
+        if let Ok(ws) = ratatui::crossterm::terminal::window_size() {
+            if ws.columns > 0 && ws.rows > 0 && ws.width > 0 && ws.height > 0 {
+                preview.cell_px = (ws.width / ws.columns, ws.height / ws.rows);
+            }
+        }
+    }
+    Ok(preview)
 }

@@ -30,6 +30,17 @@ impl<B: Backend> Frugal<B> {
         &mut self.inner
     }
 
+    /// Cells covered by a picture sent outside the buffer (sixel, kitty): what is on screen
+    /// there is not text, so it is never re-sent to fill a gap.
+    pub fn protect(&mut self, area: Rect) {
+        let area = area.intersection(self.shadow.area);
+        for y in area.top()..area.bottom() {
+            for x in area.left()..area.right() {
+                self.shadow[(x, y)].set_diff_option(CellDiffOption::Skip);
+            }
+        }
+    }
+
     fn fits_shadow(&self, x: u16, y: u16) -> bool {
         x < self.shadow.area.width && y < self.shadow.area.height
     }

@@ -4,6 +4,7 @@ pub mod action;
 pub mod effect;
 pub mod event;
 pub mod frugal;
+pub mod graphics;
 pub mod keymap;
 pub mod picker;
 pub mod preview;
@@ -248,6 +249,8 @@ impl Console {
             depth: self.state.preview.depth,
             grayscale,
             blur,
+            protocol: self.state.preview.protocol,
+            cell_px: self.state.preview.cell_px,
         })
     }
 }
@@ -267,7 +270,8 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
             console.state.message = Some((Level::Error, opts.keymap_problems.join("; ")));
         }
         event::spawn_input(tx);
-        terminal::draw(&mut term, |f| {
+        let mut pictures = graphics::Graphics::default();
+        terminal::draw(&mut term, &graphics::Plan::default(), |f| {
             ui::render(&console.state, &console.keymap, &opts.theme, f)
         })?;
         // Block for one event, then take everything already queued: a burst of keys draws once.
@@ -291,14 +295,22 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
                 console.settle();
             }
             if console.state.quit {
+                let bye = pictures.clear(console.state.preview.protocol);
+                let w = term.backend_mut().inner_mut().writer_mut();
+                std::io::Write::write_all(w, &bye)?;
+                w.commit()?;
                 break;
             }
             if redraw_all {
                 term.clear()?;
             }
-            terminal::draw(&mut term, |f| {
+            let plan = pictures.plan(&console.state, redraw_all);
+            terminal::draw(&mut term, &plan, |f| {
                 ui::render(&console.state, &console.keymap, &opts.theme, f)
             })?;
+            if let Some(area) = pictures.covered() {
+                term.backend_mut().protect(area);
+            }
         }
         Ok(())
     })();

@@ -42,6 +42,10 @@ pub struct Preview {
     pub budget: usize,
     pub enabled: bool,
     pub last_cost: Option<usize>,
+    /// Sixel or kitty pictures instead of half blocks (`--images`).
+    pub protocol: Option<crate::preview::graphics::Protocol>,
+    /// Pixels per cell as the terminal reports them (sixel and kitty only).
+    pub cell_px: (u16, u16),
 }
 
 impl Preview {
@@ -63,6 +67,8 @@ impl Preview {
             budget,
             enabled,
             last_cost: None,
+            protocol: None,
+            cell_px: crate::preview::graphics::FALLBACK_CELL,
         }
     }
 }

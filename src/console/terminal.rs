@@ -83,14 +83,19 @@ fn install_panic_hook() {
     }));
 }
 
-/// Draw one frame with `render`, as a single synchronized write.
-pub fn draw(term: &mut Term, render: impl FnOnce(&mut ratatui::Frame)) -> io::Result<()> {
-    queue!(
-        term.backend_mut().inner_mut().writer_mut(),
-        BeginSynchronizedUpdate
-    )?;
+/// Draw one frame with `render`, as a single synchronized write; `plan` carries what pictures
+/// need sent before and after the cells.
+pub fn draw(
+    term: &mut Term,
+    plan: &super::graphics::Plan,
+    render: impl FnOnce(&mut ratatui::Frame),
+) -> io::Result<()> {
+    let w = term.backend_mut().inner_mut().writer_mut();
+    queue!(w, BeginSynchronizedUpdate)?;
+    w.write_all(&plan.before)?;
     term.draw(render)?;
     let w = term.backend_mut().inner_mut().writer_mut();
+    w.write_all(&plan.after)?;
     queue!(w, EndSynchronizedUpdate)?;
     w.commit()
 }

@@ -697,8 +697,31 @@ pub struct Near {
 /// Every pair within `phash` and `dhash` distance: all pairs compared, on every core (50,000
 /// images are 1.25e9 comparisons, about a second).
 pub fn near_pairs(prints: &[Fingerprint], phash: u32, dhash: u32) -> Vec<Near> {
+    near_pairs_of(prints, None, phash, dhash)
+}
+
+/// The pairs within distance that involve at least one of the images `only` (indexes), or
+/// every pair when `None`: a new intake is compared with the case, not the case with itself.
+pub fn near_pairs_of(
+    prints: &[Fingerprint],
+    only: Option<&[usize]>,
+    phash: u32,
+    dhash: u32,
+) -> Vec<Near> {
     let p: Vec<u64> = prints.iter().map(|f| f.phash).collect();
     let d: Vec<u64> = prints.iter().map(|f| f.dhash).collect();
+    let mut is_row = vec![only.is_none(); p.len()];
+    let rows: Vec<usize> = match only {
+        None => (0..p.len()).collect(),
+        Some(rows) => {
+            for &r in rows {
+                if let Some(x) = is_row.get_mut(r) {
+                    *x = true;
+                }
+            }
+            rows.iter().copied().filter(|&r| r < p.len()).collect()
+        }
+    };
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
@@ -706,8 +729,10 @@ pub fn near_pairs(prints: &[Fingerprint], phash: u32, dhash: u32) -> Vec<Near> {
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (p, d) = (&p, &d);
-                s.spawn(move || scan(p, d, t, threads, phash, dhash))
+                let (p, d, rows, is_row) = (&p, &d, &rows, &is_row);
+                // Rows dealt round-robin so each thread gets long and short ones.
+                let mine: Vec<usize> = rows.iter().copied().skip(t).step_by(threads).collect();
+                s.spawn(move || scan(p, d, &mine, is_row, phash, dhash))
             })
             .collect();
         let mut all: Vec<Near> = handles
@@ -719,15 +744,22 @@ pub fn near_pairs(prints: &[Fingerprint], phash: u32, dhash: u32) -> Vec<Near> {
     })
 }
 
-/// Rows `first`, `first + step`, … (dealt round-robin so each thread gets long and short
-/// ones) against every later row.
-fn scan(p: &[u64], d: &[u64], first: usize, step: usize, phash: u32, dhash: u32) -> Vec<Near> {
+/// Each row in `rows` against every other image; a pair of two rows is taken once (from its
+/// first). With every image a row, that is each row against the later ones.
+fn scan(
+    p: &[u64],
+    d: &[u64],
+    rows: &[usize],
+    is_row: &[bool],
+    phash: u32,
+    dhash: u32,
+) -> Vec<Near> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("popcnt") {
         // SAFETY: the CPU has the instruction, checked just above.
-        return unsafe { scan_popcnt(p, d, first, step, phash, dhash) };
+        return unsafe { scan_popcnt(p, d, rows, is_row, phash, dhash) };
     }
-    scan_portable(p, d, first, step, phash, dhash)
+    scan_portable(p, d, rows, is_row, phash, dhash)
 }
 
 /// The same loop compiled with the POPCNT instruction (3× faster than without).
@@ -736,38 +768,47 @@ fn scan(p: &[u64], d: &[u64], first: usize, step: usize, phash: u32, dhash: u32)
 unsafe fn scan_popcnt(
     p: &[u64],
     d: &[u64],
-    first: usize,
-    step: usize,
+    rows: &[usize],
+    is_row: &[bool],
     phash: u32,
     dhash: u32,
 ) -> Vec<Near> {
-    scan_portable(p, d, first, step, phash, dhash)
+    scan_portable(p, d, rows, is_row, phash, dhash)
 }
 
 #[inline(always)]
 fn scan_portable(
     p: &[u64],
     d: &[u64],
-    first: usize,
-    step: usize,
+    rows: &[usize],
+    is_row: &[bool],
     phash: u32,
     dhash: u32,
 ) -> Vec<Near> {
     let mut found = Vec::new();
-    for i in (first..p.len()).step_by(step) {
+    for &i in rows {
         let (pi, di) = (p[i], d[i]);
-        for (j, &pj) in p.iter().enumerate().skip(i + 1) {
+        let mut check = |j: usize, pj: u64| {
             let pd = (pi ^ pj).count_ones();
             if pd <= phash {
                 let dd = (di ^ d[j]).count_ones();
                 if dd <= dhash {
                     found.push(Near {
-                        a: i as u32,
-                        b: j as u32,
+                        a: i.min(j) as u32,
+                        b: i.max(j) as u32,
                         phash: pd as u8,
                         dhash: dd as u8,
                     });
                 }
+            }
+        };
+        // Later images always; earlier ones only when they are not rows themselves.
+        for (j, &pj) in p.iter().enumerate().skip(i + 1) {
+            check(j, pj);
+        }
+        for (j, &pj) in p.iter().enumerate().take(i) {
+            if !is_row[j] {
+                check(j, pj);
             }
         }
     }

@@ -34,6 +34,7 @@ pub fn fit(img: &DynamicImage, req: &Request) -> Result<Picture, String> {
                     depth,
                     pixels,
                     cost,
+                    graphic: None,
                 });
             }
         }

@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod decode;
+pub mod graphics;
 
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender};
@@ -36,6 +37,10 @@ pub struct Request {
     pub depth: Depth,
     pub grayscale: bool,
     pub blur: bool,
+    /// Sixel or kitty instead of half blocks (only when the reviewer asks for it).
+    pub protocol: Option<graphics::Protocol>,
+    /// Pixels per cell, as the terminal reports them (for sixel and kitty).
+    pub cell_px: (u16, u16),
 }
 
 /// A scaled image ready to draw: `height` is in pixels (two per cell row).
@@ -48,6 +53,9 @@ pub struct Picture {
     pub pixels: Vec<[u8; 3]>,
     /// Estimated bytes to draw it.
     pub cost: usize,
+    /// A sixel or kitty escape sequence to send at the picture's top-left cell, instead of
+    /// `pixels` in half blocks.
+    pub graphic: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +70,10 @@ pub fn answer(req: &Request) -> Answer {
     Answer {
         generation: req.generation,
         item_id: req.item_id,
-        result: decode::load_cached(req).and_then(|img| budget::fit(&img, req)),
+        result: decode::load_cached(req).and_then(|img| match req.protocol {
+            Some(p) => graphics::fit(&img, req, p),
+            None => budget::fit(&img, req),
+        }),
     }
 }
 

@@ -36,6 +36,25 @@ pub fn record_similar_groups(tx: &Transaction, groups: &[Vec<i64>]) -> rusqlite:
     Ok(())
 }
 
+/// The similar-image groups kept in the case, each as its members' ids.
+pub fn similar_groups(conn: &Connection) -> rusqlite::Result<Vec<Vec<i64>>> {
+    let mut stmt = conn.prepare("SELECT grp, item_id FROM similar ORDER BY grp, item_id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+    let mut groups: Vec<Vec<i64>> = Vec::new();
+    let mut last = None;
+    for row in rows {
+        let (grp, id) = row?;
+        if last != Some(grp) {
+            groups.push(Vec::new());
+            last = Some(grp);
+        }
+        if let Some(g) = groups.last_mut() {
+            g.push(id);
+        }
+    }
+    Ok(groups)
+}
+
 /// The other items in `item_id`'s similar-image group, as last computed.
 pub fn similar_to(conn: &Connection, item_id: i64) -> rusqlite::Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(

@@ -82,8 +82,19 @@ pub fn split_preview(details: Rect) -> (Rect, Rect) {
 
 /// The cells an image may take in a terminal of this size (inside the preview's border).
 pub fn preview_cells(width: u16, height: u16) -> (u16, u16) {
+    let inner = preview_inner(width, height);
+    (inner.width, inner.height)
+}
+
+/// The inside of the preview pane (inside its border) in a terminal of this size.
+pub fn preview_inner(width: u16, height: u16) -> Rect {
     let (top, _) = split_preview(areas(Rect::new(0, 0, width, height)).details);
-    (top.width.saturating_sub(2), top.height.saturating_sub(2))
+    Rect::new(
+        top.x + 1,
+        top.y + 1,
+        top.width.saturating_sub(2),
+        top.height.saturating_sub(2),
+    )
 }
 
 /// A rectangle of at most `w`×`h` centred in `area`.

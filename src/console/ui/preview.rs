@@ -1,7 +1,7 @@
 //! The preview pane: an image in half-block cells (two pixels per cell), a neutral placeholder
 //! for gated sensitive material, or a message.
 
-use ratatui::buffer::Buffer;
+use ratatui::buffer::{Buffer, CellDiffOption};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
@@ -19,6 +19,9 @@ pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     match &state.preview.shown {
+        Shown::Picture(_, pic, _) if pic.graphic.is_some() => {
+            f.render_widget(Covered(picture_area(pic, inner)), inner)
+        }
         Shown::Picture(_, pic, _) => f.render_widget(Halfblocks(pic), inner),
         Shown::Gated(_, reasons) => {
             let lines = vec![
@@ -54,6 +57,25 @@ pub fn height(details_height: u16) -> u16 {
     (details_height / 2)
         .clamp(6, 22)
         .min(details_height.saturating_sub(6))
+}
+
+/// The cells a picture covers, from the top-left of the pane's inside.
+pub fn picture_area(pic: &Picture, inner: Rect) -> Rect {
+    Rect::new(inner.x, inner.y, pic.width, pic.height / 2).intersection(inner)
+}
+
+/// Cells under a sixel or kitty picture: left alone by the diff, so text never overwrites
+/// the picture and the picture is not sent again while nothing covers it.
+struct Covered(Rect);
+
+impl Widget for Covered {
+    fn render(self, _area: Rect, buf: &mut Buffer) {
+        for y in self.0.top()..self.0.bottom() {
+            for x in self.0.left()..self.0.right() {
+                buf[(x, y)].set_diff_option(CellDiffOption::Skip);
+            }
+        }
+    }
 }
 
 struct Halfblocks<'a>(&'a Picture);
