@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use crate::ingest::fingerprint::{self, Fingerprint, Thumb};
 use crate::store::dups::{self, Missing, Printed};
-use crate::store::{reference, Case, ObjectStore};
+use crate::store::{reference, Case};
 
 /// When two images are taken for the same picture. Measured on the benchmark corpora
 /// (benches/dups_precision.py), where look-alike material (chat screenshots of one app, street
@@ -66,22 +66,22 @@ impl Tuning {
 }
 
 /// Groups of item ids showing the same picture, joined transitively.
-pub fn similar_groups(objects: &ObjectStore, prints: &[Printed], t: Tuning) -> Vec<Vec<i64>> {
-    let edges = same_picture_pairs(objects, prints, None, t);
-    fingerprint::union_find(prints.len(), edges)
+pub fn similar_groups(case: &Case, prints: &[Printed], t: Tuning) -> Result<Vec<Vec<i64>>> {
+    let edges = same_picture_pairs(case, prints, None, t)?;
+    Ok(fingerprint::union_find(prints.len(), edges)
         .into_iter()
         .map(|g| g.into_iter().map(|i| prints[i].id).collect())
-        .collect()
+        .collect())
 }
 
 /// The pairs (indexes into `prints`) taken for the same picture, among those that involve one
 /// of `only` (every pair when `None`).
 fn same_picture_pairs(
-    objects: &ObjectStore,
+    case: &Case,
     prints: &[Printed],
     only: Option<&[usize]>,
     t: Tuning,
-) -> Vec<(usize, usize)> {
+) -> Result<Vec<(usize, usize)>> {
     let debug = std::env::var_os("TRIAGE_DUPS_DEBUG").is_some();
     let started = Instant::now();
     let fps: Vec<Fingerprint> = prints.iter().map(|p| p.fingerprint).collect();
@@ -126,27 +126,35 @@ fn same_picture_pairs(
     let mut needed: Vec<usize> = candidates.iter().flat_map(|&(a, b, _)| [a, b]).collect();
     needed.sort_unstable();
     needed.dedup();
-    // Kept thumbnails are used as they are; only images fingerprinted before thumbnails were
-    // kept are decoded again.
-    let thumbs: Vec<Option<fingerprint::Thumb>> = par_map(&needed, |&i| {
-        let p = &prints[i];
-        p.thumb.clone().or_else(|| {
+    // Kept thumbnails are read for the images in a candidate pair only, and held as stored
+    // (1 KB each); only images fingerprinted before thumbnails were kept are decoded again.
+    let mut kept: Vec<Option<Vec<u8>>> = Vec::with_capacity(needed.len());
+    for &i in &needed {
+        kept.push(dups::thumb(&case.conn, prints[i].id)?);
+    }
+    let objects = &case.objects;
+    let thumbs: Vec<Option<Vec<u8>>> = par_map(&needed, |&i| {
+        let k = needed.binary_search(&i).ok()?;
+        kept[k].clone().or_else(|| {
+            let p = &prints[i];
             fingerprint::of_file(&objects.path_of(&p.sha256), p.orientation)
                 .ok()
-                .map(|(_, t)| t)
+                .map(|(_, t)| t.to_blob())
         })
     });
+    drop(kept);
     let thumb_of = |i: usize| {
         needed
             .binary_search(&i)
             .ok()
-            .and_then(|k| thumbs[k].as_ref())
+            .and_then(|k| thumbs[k].as_deref())
+            .and_then(Thumb::from_blob)
     };
     let decoded = started.elapsed();
     let scores: Vec<f32> = par_map(&candidates, |&(a, b, same)| {
         match (thumb_of(a), thumb_of(b)) {
-            (Some(ta), Some(tb)) if same => fingerprint::direct_match(ta, tb),
-            (Some(ta), Some(tb)) => fingerprint::crop_match(ta, tb),
+            (Some(ta), Some(tb)) if same => fingerprint::direct_match(&ta, &tb),
+            (Some(ta), Some(tb)) => fingerprint::crop_match(&ta, &tb),
             _ => f32::MIN,
         }
     });
@@ -171,7 +179,7 @@ fn same_picture_pairs(
             started.elapsed().as_secs_f64()
         );
     }
-    edges
+    Ok(edges)
 }
 
 /// `f` over `items` on every core, results in order.
@@ -315,7 +323,7 @@ pub fn backfill(case: &mut Case, progress: bool) -> Result<Backfilled> {
 /// Group every fingerprinted image under `tuning` and keep the groups in the case.
 pub fn regroup(case: &mut Case, tuning: Tuning) -> Result<Vec<Vec<i64>>> {
     let prints = dups::fingerprints(&case.conn)?;
-    let groups = similar_groups(&case.objects, &prints, tuning);
+    let groups = similar_groups(case, &prints, tuning)?;
     case.write(|tx| dups::record_similar_groups(tx, &groups))?;
     Ok(groups)
 }
@@ -330,7 +338,7 @@ pub fn regroup_new(case: &mut Case, after_id: i64, tuning: Tuning) -> Result<()>
     if new.is_empty() {
         return Ok(());
     }
-    let mut edges = same_picture_pairs(&case.objects, &prints, Some(&new), tuning);
+    let mut edges = same_picture_pairs(case, &prints, Some(&new), tuning)?;
     // The groups already kept stay joined.
     let index: std::collections::HashMap<i64, usize> =
         prints.iter().enumerate().map(|(i, p)| (p.id, i)).collect();

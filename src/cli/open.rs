@@ -88,7 +88,7 @@ fn preview_options(
     // The terminal is never probed (over SSH a probe costs a round trip and can misfire):
     // the depth comes from --colors, else from what the environment declares.
     let depth = match (theme.depth, colors) {
-        (console::theme::Depth::Mono, _) => Depth::Mono,
+        (Depth::Mono, _) => Depth::Mono,
         (_, Some("true" | "truecolor" | "24bit")) => Depth::True,
         (_, Some("256")) => Depth::Ansi256,
         (_, Some("16")) => Depth::Ansi16,

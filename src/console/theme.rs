@@ -3,13 +3,8 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Depth {
-    Mono,
-    Ansi16,
-    Ansi256,
-    True,
-}
+/// The colour depth of the screen: one enum for text and for pictures.
+pub use crate::preview::Depth;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Theme {

@@ -36,6 +36,16 @@ pub fn record_similar_groups(tx: &Transaction, groups: &[Vec<i64>]) -> rusqlite:
     Ok(())
 }
 
+/// An image's kept thumbnail, as stored (see `Thumb::to_blob`).
+pub fn thumb(conn: &Connection, item_id: i64) -> rusqlite::Result<Option<Vec<u8>>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .prepare_cached("SELECT thumb FROM fingerprints WHERE item_id = ?1")?
+        .query_row([item_id], |r| r.get::<_, Option<Vec<u8>>>(0))
+        .optional()?
+        .flatten())
+}
+
 /// The similar-image groups kept in the case, each as its members' ids.
 pub fn similar_groups(conn: &Connection) -> rusqlite::Result<Vec<Vec<i64>>> {
     let mut stmt = conn.prepare("SELECT grp, item_id FROM similar ORDER BY grp, item_id")?;
@@ -111,8 +121,6 @@ pub struct Printed {
     /// Width and height as displayed (EXIF orientation applied), when the header gave them.
     pub size: Option<(u32, u32)>,
     pub orientation: Option<u16>,
-    /// The kept 32×32 thumbnail, when there is one.
-    pub thumb: Option<Thumb>,
 }
 
 /// Every fingerprint, by item id, with the image's size and orientation.
@@ -121,7 +129,7 @@ pub fn fingerprints(conn: &Connection) -> rusqlite::Result<Vec<Printed>> {
         "SELECT f.item_id, i.sha256, f.dhash, f.phash,
                 json_extract(i.metadata, '$.image.width'),
                 json_extract(i.metadata, '$.image.height'),
-                json_extract(i.metadata, '$.exif.orientation'), f.thumb
+                json_extract(i.metadata, '$.exif.orientation')
            FROM fingerprints f JOIN items i ON i.id = f.item_id
           ORDER BY f.item_id",
     )?;
@@ -146,9 +154,6 @@ pub fn fingerprints(conn: &Connection) -> rusqlite::Result<Vec<Printed>> {
             fingerprint: Fingerprint::from_sql(r.get(2)?, r.get(3)?),
             size,
             orientation,
-            thumb: r
-                .get::<_, Option<Vec<u8>>>(7)?
-                .and_then(|b| Thumb::from_blob(&b)),
         })
     })?;
     rows.collect()
