@@ -63,6 +63,8 @@ pub enum Effect {
         grayscale: bool,
         blur: bool,
     },
+    /// Count the whole case for the overview screen.
+    Overview,
     /// Record that the reviewer revealed a gated image.
     Reveal {
         item_id: i64,
@@ -111,6 +113,7 @@ pub enum Outcome {
         full: bool,
     },
     Marked(Vec<i64>),
+    Overview(Box<crate::store::overview::Overview>),
     Error(String),
 }
 
@@ -219,6 +222,9 @@ impl Runtime {
                 }
                 Ok(vec![Outcome::Marked(rows.iter().map(|r| r.id).collect())])
             }
+            Effect::Overview => Ok(vec![Outcome::Overview(Box::new(
+                crate::store::overview::compute(&self.case.conn, &self.tax).map_err(e)?,
+            ))]),
             Effect::History(id) => Ok(vec![Outcome::History(
                 crate::store::audit::for_item(&self.case.conn, *id).map_err(e)?,
             )]),

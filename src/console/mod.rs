@@ -5,6 +5,7 @@ pub mod effect;
 pub mod event;
 pub mod frugal;
 pub mod keymap;
+pub mod overview;
 pub mod picker;
 pub mod preview;
 pub mod state;
