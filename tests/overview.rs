@@ -222,6 +222,33 @@ fn enter_on_a_status_bar_filters_the_queue() {
     assert!(!s.contains("T-000002"), "{s}");
 }
 
+fn triaged_count(c: &Console) -> u64 {
+    let Mode::Overview(o) = &c.state.mode else {
+        panic!("no overview");
+    };
+    o.bars
+        .iter()
+        .find(|b| b.filter == "status:triaged")
+        .map(|b| b.count)
+        .expect("triaged bar")
+}
+
+#[test]
+fn the_overview_counts_again_after_a_change() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tagged_case(tmp.path());
+    let mut c = console(&dir, 80, 24);
+    key(&mut c, KeyCode::Char('O'));
+    assert_eq!(triaged_count(&c), 1);
+    key(&mut c, KeyCode::Char('q'));
+    assert!(matches!(c.state.mode, Mode::Normal));
+    key(&mut c, KeyCode::Char('x')); // the current untriaged item: triaged
+    key(&mut c, KeyCode::Char('O'));
+    assert_eq!(triaged_count(&c), 2);
+    key(&mut c, KeyCode::Char('O'));
+    assert!(matches!(c.state.mode, Mode::Normal));
+}
+
 #[test]
 fn every_bar_filter_is_accepted_and_counts_what_the_bar_says() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -326,4 +353,25 @@ fn dates_are_months_over_short_spans_and_years_over_long_ones() {
             .expect("some");
         triage::store::query::filter_where(&e, &tax).expect("compile");
     }
+}
+
+/// Timing on a large case (not run by default):
+/// `TRIAGE_OVERVIEW_CASE=/path/to/case cargo test --test overview -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn overview_timing_on_a_large_case() {
+    let Some(dir) = std::env::var_os("TRIAGE_OVERVIEW_CASE") else {
+        return;
+    };
+    let case = Case::open(Path::new(&dir)).expect("open");
+    let tax = Taxonomy::default_set();
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let t = std::time::Instant::now();
+        let ov = triage::store::overview::compute(&case.conn, &tax).expect("overview");
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        assert!(ov.total > 0);
+    }
+    times.sort_by(f64::total_cmp);
+    eprintln!("overview compute ms: {times:.0?} (median {:.0})", times[2]);
 }

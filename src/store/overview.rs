@@ -7,6 +7,7 @@ use crate::taxonomy::{Taxonomy, TermKind};
 
 /// GPS positions are counted per cell of this many degrees (about 11 km north-south): the
 /// map needs no finer detail, and a case holds at most a few thousand cells, not its points.
+/// (The `* 10` of GPS_CELL_LAT/LON below.)
 pub const CELL_DEGREES: f64 = 0.1;
 /// The most map cells kept (the busiest ones).
 const MAX_CELLS: usize = 20_000;
@@ -55,38 +56,52 @@ pub fn compute(conn: &Connection, tax: &Taxonomy) -> rusqlite::Result<Overview> 
         by_status,
         ..Overview::default()
     };
-    // One pass over the tag index for all three vocabularies.
-    let mut st = conn.prepare_cached(
-        "SELECT kind, term_id, count(*) FROM tags GROUP BY kind, term_id ORDER BY 3 DESC, 2",
+    // By term id alone, the tag index answers without reading the table; the kind comes from
+    // the taxonomy (or, for a term it no longer has, from one of its tags).
+    let by_term = pairs(
+        conn,
+        "SELECT term_id, count(*) FROM tags GROUP BY term_id ORDER BY 2 DESC, 1",
+        [],
     )?;
-    let mut q = st.query([])?;
-    while let Some(r) = q.next()? {
-        let kind: String = r.get(0)?;
-        let pair = (r.get::<_, String>(1)?, r.get::<_, i64>(2)? as u64);
-        match TermKind::parse(&kind) {
-            Some(TermKind::Crime) => ov.by_crime.push(pair),
-            Some(TermKind::Party) => ov.by_party.push(pair),
-            Some(TermKind::Flag) => ov.by_flag.push(pair),
+    for (id, n) in by_term {
+        let kind = match tax.get(&id) {
+            Some(t) => Some(t.kind),
+            None => kind_of_unknown(conn, &id)?,
+        };
+        match kind {
+            Some(TermKind::Crime) => ov.by_crime.push((id, n)),
+            Some(TermKind::Party) => ov.by_party.push((id, n)),
+            Some(TermKind::Flag) => ov.by_flag.push((id, n)),
             None => {}
         }
     }
-    ov.by_crime_group = crime_groups(conn, tax)?;
+    ov.by_crime_group = crime_groups(conn, tax, &ov.by_crime)?;
     ov.by_source = pairs(
         conn,
         "SELECT source, count(DISTINCT item_id) FROM provenance GROUP BY source
          ORDER BY 2 DESC, 1",
         [],
     )?;
+    // The expression is the one indexed as items_month (schema V5): an index scan, no sort.
     ov.by_month = pairs(
         conn,
-        "SELECT substr(captured_at, 1, 7) AS m, count(*) FROM items
-         WHERE captured_at GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]*' GROUP BY m ORDER BY m",
+        "SELECT substr(captured_at, 1, 7), count(*) FROM items
+         WHERE substr(captured_at, 1, 7) IS NOT NULL GROUP BY substr(captured_at, 1, 7)",
         [],
     )?;
+    ov.by_month
+        .retain(|(m, _)| m.len() == 7 && m.as_bytes()[4] == b'-' && m[..4].parse::<u16>().is_ok());
+    ov.by_month.sort();
     ov.undated = total.saturating_sub(ov.by_month.iter().map(|(_, n)| n).sum());
     ov.places = places(conn)?;
     ov.located = ov.places.iter().map(|p| p.items).sum();
     Ok(ov)
+}
+
+/// The last audit entry: it changes with every change to the case (ingest, tags, status,
+/// notes, sources), so counts made at the same entry still hold.
+pub fn last_change(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))
 }
 
 fn pairs<P: rusqlite::Params>(
@@ -101,35 +116,54 @@ fn pairs<P: rusqlite::Params>(
         .collect()
 }
 
+fn kind_of_unknown(conn: &Connection, id: &str) -> rusqlite::Result<Option<TermKind>> {
+    use rusqlite::OptionalExtension;
+    let kind: Option<String> = conn
+        .prepare_cached("SELECT kind FROM tags WHERE term_id = ? LIMIT 1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    Ok(kind.as_deref().and_then(TermKind::parse))
+}
+
 /// Items per crime category, each item once per category. The term → category map comes
-/// from the taxonomy (which the database does not hold), passed in as JSON.
-fn crime_groups(conn: &Connection, tax: &Taxonomy) -> rusqlite::Result<Vec<(String, u64)>> {
-    let map: serde_json::Map<String, serde_json::Value> = tax
-        .of_kind(TermKind::Crime)
-        .map(|t| {
-            let group = t.group.clone().unwrap_or_else(|| NO_GROUP.to_string());
-            (t.id.clone(), serde_json::Value::String(group))
+/// from the taxonomy (which the database does not hold), passed in as JSON; driving the join
+/// from it lets the tag index find each term's items.
+fn crime_groups(
+    conn: &Connection,
+    tax: &Taxonomy,
+    by_crime: &[(String, u64)],
+) -> rusqlite::Result<Vec<(String, u64)>> {
+    let map: serde_json::Map<String, serde_json::Value> = by_crime
+        .iter()
+        .map(|(id, _)| {
+            let group = tax
+                .get(id)
+                .and_then(|t| t.group.clone())
+                .unwrap_or_else(|| NO_GROUP.to_string());
+            (id.clone(), serde_json::Value::String(group))
         })
         .collect();
     let json = serde_json::Value::Object(map).to_string();
     pairs(
         conn,
-        "SELECT coalesce(g.value, ?2), count(DISTINCT t.item_id)
-         FROM tags t LEFT JOIN json_each(?1) g ON g.key = t.term_id
-         WHERE t.kind = 'crime' GROUP BY 1 ORDER BY 2 DESC, 1",
-        rusqlite::params![json, NO_GROUP],
+        "SELECT g.value, count(DISTINCT t.item_id)
+         FROM json_each(?1) g JOIN tags t ON t.term_id = g.key
+         GROUP BY g.value ORDER BY 2 DESC, 1",
+        [json],
     )
 }
 
-/// GPS cells with their item counts, the busiest first. Only rows whose metadata mentions
-/// GPS are parsed as JSON: the rest cost a substring search.
+/// The GPS cell expressions, the same text as the partial index items_gps_cell (schema V5)
+/// so that SQLite answers from the index: cells of a tenth of a degree.
+pub const GPS_CELL_LAT: &str = "round(json_extract(metadata, '$.exif.gps.lat') * 10)";
+pub const GPS_CELL_LON: &str = "round(json_extract(metadata, '$.exif.gps.lon') * 10)";
+pub const GPS_ROWS: &str = "instr(metadata, '\"gps\"') > 0";
+
+/// GPS cells with their item counts, the busiest first.
 fn places(conn: &Connection) -> rusqlite::Result<Vec<Place>> {
     let sql = format!(
-        "SELECT round(lat / {CELL_DEGREES}) AS a, round(lon / {CELL_DEGREES}) AS o, count(*) FROM (
-            SELECT json_extract(metadata, '$.exif.gps.lat') AS lat,
-                   json_extract(metadata, '$.exif.gps.lon') AS lon
-            FROM items WHERE instr(metadata, '\"gps\"') > 0)
-         WHERE typeof(lat) IN ('real', 'integer') AND typeof(lon) IN ('real', 'integer')
+        "SELECT {GPS_CELL_LAT} AS a, {GPS_CELL_LON} AS o, count(*) FROM items
+         WHERE {GPS_ROWS} AND a IS NOT NULL AND o IS NOT NULL
          GROUP BY a, o ORDER BY 3 DESC LIMIT {MAX_CELLS}"
     );
     conn.prepare_cached(&sql)?
@@ -141,4 +175,31 @@ fn places(conn: &Connection) -> rusqlite::Result<Vec<Place>> {
             })
         })?
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The queries name the indexed expressions exactly, or SQLite scans the table.
+    #[test]
+    fn queries_use_the_overview_indexes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::schema::migrate(&mut conn).unwrap();
+        let plan = |sql: &str| -> String {
+            let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let rows = st.query_map([], |r| r.get::<_, String>(3)).unwrap();
+            rows.map(|r| r.unwrap()).collect::<Vec<_>>().join("; ")
+        };
+        let gps = plan(&format!(
+            "SELECT {GPS_CELL_LAT} AS a, {GPS_CELL_LON} AS o, count(*) FROM items
+             WHERE {GPS_ROWS} AND a IS NOT NULL AND o IS NOT NULL GROUP BY a, o"
+        ));
+        assert!(gps.contains("items_gps_cell"), "{gps}");
+        let months = plan(
+            "SELECT substr(captured_at, 1, 7), count(*) FROM items
+             WHERE substr(captured_at, 1, 7) IS NOT NULL GROUP BY substr(captured_at, 1, 7)",
+        );
+        assert!(months.contains("items_month"), "{months}");
+    }
 }
