@@ -168,7 +168,7 @@ fn the_overview_draws_bars_histogram_and_map_at_80x24_and_120x40() {
         assert!(matches!(c.state.mode, Mode::Overview(_)));
         let s = screen(&c, w, h);
         let total = c.state.total.max(1);
-        assert!(s.contains("overview of the whole case"), "{s}");
+        assert!(s.contains("overview, whole case: 37 items"), "{s}");
         assert!(s.contains("status"), "{s}");
         let line_with = |label: &str| {
             s.lines()
@@ -374,4 +374,75 @@ fn overview_timing_on_a_large_case() {
     }
     times.sort_by(f64::total_cmp);
     eprintln!("overview compute ms: {times:.0?} (median {:.0})", times[2]);
+    let mut c = console(Path::new(&dir), 80, 24);
+    let t = std::time::Instant::now();
+    key(&mut c, KeyCode::Char('O'));
+    eprintln!(
+        "O in the console: {:.0} ms",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    for tabs in [3, 2, 1] {
+        for _ in 0..tabs {
+            key(&mut c, KeyCode::Tab);
+        }
+        eprintln!("{}", screen(&c, 80, 24));
+    }
+}
+
+#[test]
+fn positions_outside_syria_fit_the_map_to_them() {
+    use triage::store::overview::{Overview, Place};
+    let tax = Taxonomy::default_set();
+    // Kyiv and Kharkiv: far from Syria, the map shows them rather than the outline.
+    let data = Overview {
+        total: 5,
+        by_status: vec![("untriaged".into(), 5)],
+        places: vec![
+            Place {
+                lat: 50.4,
+                lon: 30.5,
+                items: 3,
+            },
+            Place {
+                lat: 50.0,
+                lon: 36.2,
+                items: 2,
+            },
+        ],
+        located: 5,
+        ..Overview::default()
+    };
+    let o = overview::build(data, &tax);
+    let (s, w, n, e) = o.map_bounds;
+    assert!(
+        s < 50.0 && n > 50.4 && w < 30.5 && e > 36.2,
+        "{:?}",
+        o.map_bounds
+    );
+    assert!(n - s < 5.0, "fitted, not the world: {:?}", o.map_bounds);
+    assert_eq!(
+        (o.map_lat, o.map_lon),
+        (50.4, 30.5),
+        "cursor on the busiest place"
+    );
+    let mut state = triage::console::state::State::new(
+        "c".into(),
+        "r".into(),
+        std::sync::Arc::new(Taxonomy::default_set()),
+    );
+    state.mode = Mode::Overview(Box::new(o));
+    let mut term = Terminal::new(TestBackend::new(80, 24)).expect("term");
+    term.draw(|f| ui::render(&state, &Keymap::defaults(), &Theme::mono(), f))
+        .expect("draw");
+    let buf = term.backend().buffer().clone();
+    let braille = (0..24)
+        .flat_map(|y| (0..80).map(move |x| (x, y)))
+        .filter(|&(x, y)| {
+            buf[(x, y)]
+                .symbol()
+                .chars()
+                .any(|ch| ('\u{2801}'..='\u{28ff}').contains(&ch))
+        })
+        .count();
+    assert!(braille >= 2, "both places drawn");
 }

@@ -18,9 +18,8 @@ use crate::text::width;
 pub fn render(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
     let focused = o.on_map;
     let title = format!(
-        " map · {} items with GPS in {} cells ",
-        o.data.located,
-        o.data.places.len()
+        " map · {} with GPS ",
+        super::overview::thousands(o.data.located)
     );
     let block = Block::bordered().title(Span::styled(
         title,
@@ -52,7 +51,31 @@ pub fn render(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
         .map(|p| (p.lon, p.lat))
         .collect();
     let dot = (x[1] - x[0]) / f64::from(canvas_area.width.max(1) * 2);
-    let labels = city_labels(x, y, canvas_area);
+    let cells = Cells {
+        x,
+        y,
+        cols: i64::from(canvas_area.width),
+        rows: i64::from(canvas_area.height),
+    };
+    let with_items: Vec<(i64, i64)> = places
+        .iter()
+        .map(|(lon, lat)| cells.cell(*lon, *lat))
+        .collect();
+    let labels = if cells.cols >= 2 && cells.rows >= 2 {
+        city_labels(&cells, &with_items)
+    } else {
+        vec![]
+    };
+    // Brackets either side of the cursor's cell, on top of everything else.
+    let (cur_col, cur_row) = cells.cell(o.map_lon, o.map_lat);
+    let brackets: Vec<(&str, f64, f64)> = [("[", cur_col - 1), ("]", cur_col + 1)]
+        .into_iter()
+        .filter(|(_, c)| focused && (0..cells.cols).contains(c))
+        .map(|(t, c)| {
+            let (lon, lat) = cells.at(c, cur_row);
+            (t, lon, lat)
+        })
+        .collect();
     let canvas = Canvas::default()
         .marker(Marker::Braille)
         .x_bounds(x)
@@ -84,20 +107,23 @@ pub fn render(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
             for (name, lon, lat) in &labels {
                 ctx.print(*lon, *lat, Span::styled(name.clone(), theme.dim()));
             }
+            for (text, lon, lat) in &brackets {
+                ctx.print(*lon, *lat, Span::styled(*text, theme.heading()));
+            }
         });
     f.render_widget(canvas, canvas_area);
     let text = if focused {
         format!(
-            "{:.2}{} {:.2}{}: {} items within {} km · Enter filters",
+            "{:.2}{} {:.2}{}: {} items within {} km",
             o.map_lat.abs(),
             if o.map_lat < 0.0 { "S" } else { "N" },
             o.map_lon.abs(),
             if o.map_lon < 0.0 { "W" } else { "E" },
-            items_near(o),
+            super::overview::thousands(items_near(o)),
             near_km(o.map_step),
         )
     } else {
-        "Tab here: arrows or h/j/k/l move, Enter filters".to_string()
+        "Tab here, then arrows or h/j/k/l".to_string()
     };
     f.render_widget(
         Paragraph::new(TextLine::styled(
@@ -146,36 +172,58 @@ fn fitted_bounds(b: (f64, f64, f64, f64), area: Rect) -> ([f64; 2], [f64; 2]) {
     }
 }
 
-/// City names that fit without overlapping an earlier (more important) one, each as
-/// (text, lon, lat) of where it starts: the cell right of the city, so that the city's own
-/// cell still shows the items there.
-fn city_labels(x: [f64; 2], y: [f64; 2], area: Rect) -> Vec<(String, f64, f64)> {
-    let (cols, rows) = (f64::from(area.width), f64::from(area.height));
-    if cols < 2.0 || rows < 2.0 {
-        return vec![];
+/// The canvas's character cells: from coordinates to a cell and back.
+struct Cells {
+    x: [f64; 2],
+    y: [f64; 2],
+    cols: i64,
+    rows: i64,
+}
+
+impl Cells {
+    /// Column and row, as the canvas places text.
+    fn cell(&self, lon: f64, lat: f64) -> (i64, i64) {
+        let col = (lon - self.x[0]) * (self.cols - 1) as f64 / (self.x[1] - self.x[0]);
+        let row = (self.y[1] - lat) * (self.rows - 1) as f64 / (self.y[1] - self.y[0]);
+        (col as i64, row as i64)
     }
+
+    /// Coordinates that land in this cell (the canvas truncates to a cell).
+    fn at(&self, col: i64, row: i64) -> (f64, f64) {
+        let lon = self.x[0] + (col as f64 + 0.5) * (self.x[1] - self.x[0]) / (self.cols - 1) as f64;
+        let lat = self.y[1] - (row as f64 + 0.5) * (self.y[1] - self.y[0]) / (self.rows - 1) as f64;
+        (lon.min(self.x[1]), lat.max(self.y[0]))
+    }
+}
+
+/// City names, each right (or else left) of its city where it neither covers a cell with
+/// items nor overlaps an earlier (more important) name; a name with no such place is left
+/// out. As (text, lon, lat) of where the text starts.
+fn city_labels(cells: &Cells, busy: &[(i64, i64)]) -> Vec<(String, f64, f64)> {
     let mut taken: Vec<(i64, i64, i64)> = Vec::new();
     let mut out = Vec::new();
     for (name, lat, lon) in CITIES {
-        if !(x[0]..=x[1]).contains(lon) || !(y[0]..=y[1]).contains(lat) {
+        if !(cells.x[0]..=cells.x[1]).contains(lon) || !(cells.y[0]..=cells.y[1]).contains(lat) {
             continue;
         }
-        let text = name.to_string();
-        let len = width::width(&text) as i64;
-        let mut col = ((lon - x[0]) * (cols - 1.0) / (x[1] - x[0])) as i64 + 1;
-        let row = ((y[1] - lat) * (rows - 1.0) / (y[1] - y[0])) as i64;
-        col = col.min(cols as i64 - len).max(0);
-        let clash = taken
-            .iter()
-            .any(|(r, a, b)| *r == row && col <= *b + 1 && col + len >= *a - 1);
-        if clash {
+        let len = width::width(name) as i64;
+        let (col, row) = cells.cell(*lon, *lat);
+        let free = |start: i64| {
+            start >= 0
+                && start + len <= cells.cols
+                && !taken
+                    .iter()
+                    .any(|(r, a, b)| *r == row && start <= *b + 1 && start + len >= *a - 1)
+                && !busy
+                    .iter()
+                    .any(|(c, r)| *r == row && (start..start + len).contains(c))
+        };
+        let Some(start) = [col + 1, col - len].into_iter().find(|s| free(*s)) else {
             continue;
-        }
-        taken.push((row, col, col + len - 1));
-        // Back from the cell to coordinates inside it (the canvas truncates to a cell).
-        let lon_at = x[0] + (col as f64 + 0.5) * (x[1] - x[0]) / (cols - 1.0);
-        let lat_at = y[1] - (row as f64 + 0.5) * (y[1] - y[0]) / (rows - 1.0);
-        out.push((text, lon_at.min(x[1]), lat_at.max(y[0])));
+        };
+        taken.push((row, start, start + len - 1));
+        let (lon_at, lat_at) = cells.at(start, row);
+        out.push((name.to_string(), lon_at, lat_at));
     }
     out
 }

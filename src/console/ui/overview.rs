@@ -38,11 +38,10 @@ pub fn render(state: &State, o: &OverviewState, theme: &Theme, f: &mut Frame) {
     .areas(area);
     let d = &o.data;
     let head = format!(
-        "overview of the whole case ({}): {} items · {} with GPS · {} undated",
-        sanitize(&state.case_name),
-        d.total,
-        d.located,
-        d.undated
+        "overview, whole case: {} items · {} with GPS · {} undated",
+        thousands(d.total),
+        thousands(d.located),
+        thousands(d.undated)
     );
     f.render_widget(
         Paragraph::new(Line::styled(
@@ -106,7 +105,7 @@ fn render_counts(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
     let count_w = o
         .bars
         .iter()
-        .map(|b| b.count.to_string().len())
+        .map(|b| thousands(b.count).len())
         .max()
         .unwrap_or(1);
     // Label, bar and number share the line: the label takes what it needs up to 45%.
@@ -153,7 +152,7 @@ fn render_counts(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
                 "{}{label} {} {:>count_w$}",
                 if selected { ">" } else { " " },
                 width::fit(&bar(b.count, max, bar_w), bar_w),
-                b.count
+                thousands(b.count)
             );
             lines.push(if selected {
                 Line::styled(text, theme.selected())
@@ -164,7 +163,7 @@ fn render_counts(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
                         format!(" {} ", width::fit(&bar(b.count, max, bar_w), bar_w)),
                         bar_style(theme, b),
                     ),
-                    Span::raw(format!("{:>count_w$}", b.count)),
+                    Span::raw(format!("{:>count_w$}", thousands(b.count))),
                 ])
             });
         }
@@ -183,6 +182,19 @@ fn bar_style(theme: &Theme, b: &Bar) -> Style {
         Section::Status if b.label == "escalated" => theme.warn(),
         _ => theme.ok(),
     }
+}
+
+/// 1234567 as "1,234,567": counts of a large case stay readable.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `count` of `max` as a bar of up to `cells` cells, in eighths.
@@ -283,9 +295,9 @@ fn render_dates(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
         .collect();
     lines.push(Line::raw(marker));
     let info = match sel.and_then(|s| dates.get(s)) {
-        Some((_, b)) => format!("{}: {} items", b.label, b.count),
+        Some((_, b)) => format!("{}: {} items", b.label, thousands(b.count)),
         None => match shown.iter().max_by_key(|(_, b)| b.count) {
-            Some((_, b)) => format!("most: {} with {} items", b.label, b.count),
+            Some((_, b)) => format!("most: {} with {} items", b.label, thousands(b.count)),
             None => String::new(),
         },
     };
