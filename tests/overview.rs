@@ -446,3 +446,26 @@ fn positions_outside_syria_fit_the_map_to_them() {
         .count();
     assert!(braille >= 2, "both places drawn");
 }
+
+#[test]
+fn help_lists_the_overview_key() {
+    let mut state = triage::console::state::State::new(
+        "c".into(),
+        "r".into(),
+        std::sync::Arc::new(Taxonomy::default_set()),
+    );
+    state.mode = Mode::Help { scroll: 0 };
+    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("term");
+    term.draw(|f| ui::render(&state, &Keymap::defaults(), &Theme::mono(), f))
+        .expect("draw");
+    let buf = term.backend().buffer().clone();
+    let line = (0..40)
+        .map(|y| {
+            (0..120)
+                .map(|x| buf[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .find(|l| l.contains("overview"))
+        .expect("overview in help");
+    assert!(line.contains("│O "), "{line}");
+}

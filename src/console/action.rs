@@ -103,7 +103,7 @@ impl Action {
             (
                 Action::Overview,
                 "overview",
-                "overview: counts, dates, map; Enter on a bar filters the queue",
+                "overview of the case: counts, dates, map",
             ),
             (Action::Redraw, "redraw", "redraw the whole screen"),
         ];
