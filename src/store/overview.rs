@@ -89,8 +89,15 @@ pub fn compute(conn: &Connection, tax: &Taxonomy) -> rusqlite::Result<Overview> 
          WHERE substr(captured_at, 1, 7) IS NOT NULL GROUP BY substr(captured_at, 1, 7)",
         [],
     )?;
-    ov.by_month
-        .retain(|(m, _)| m.len() == 7 && m.as_bytes()[4] == b'-' && m[..4].parse::<u16>().is_ok());
+    // Only dates that start YYYY-MM (a stray format is counted as undated).
+    ov.by_month.retain(|(m, _)| {
+        let b = m.as_bytes();
+        b.len() == 7
+            && b[4] == b'-'
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || c.is_ascii_digit())
+    });
     ov.by_month.sort();
     ov.undated = total.saturating_sub(ov.by_month.iter().map(|(_, n)| n).sum());
     ov.places = places(conn)?;

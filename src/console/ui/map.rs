@@ -114,7 +114,7 @@ pub fn render(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
     f.render_widget(canvas, canvas_area);
     let text = if focused {
         format!(
-            "{:.2}{} {:.2}{}: {} items within {} km",
+            "{:.2}{} {:.2}{}: {} within {} km",
             o.map_lat.abs(),
             if o.map_lat < 0.0 { "S" } else { "N" },
             o.map_lon.abs(),
