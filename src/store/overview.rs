@@ -164,7 +164,9 @@ fn crime_groups(
 /// so that SQLite answers from the index: cells of a tenth of a degree.
 pub const GPS_CELL_LAT: &str = "round(json_extract(metadata, '$.exif.gps.lat') * 10)";
 pub const GPS_CELL_LON: &str = "round(json_extract(metadata, '$.exif.gps.lon') * 10)";
-pub const GPS_ROWS: &str = "instr(metadata, '\"gps\"') > 0";
+/// Rows that may hold a position, and only valid JSON: the index must never make an insert
+/// fail on a row whose metadata is not JSON.
+pub const GPS_ROWS: &str = "instr(metadata, '\"gps\"') > 0 AND json_valid(metadata)";
 
 /// GPS cells with their item counts, the busiest first.
 fn places(conn: &Connection) -> rusqlite::Result<Vec<Place>> {
@@ -208,5 +210,15 @@ mod tests {
              WHERE substr(captured_at, 1, 7) IS NOT NULL GROUP BY substr(captured_at, 1, 7)",
         );
         assert!(months.contains("items_month"), "{months}");
+        // Metadata that is not JSON (or has no position) is stored, just not on the map.
+        for (i, meta) in ["{\"exif\":{\"gps\":", "{}"].iter().enumerate() {
+            conn.execute(
+                "INSERT INTO items(sha256, size, mime, kind, metadata, name, first_source,
+                 created_at) VALUES (?1, 1, 'x', 'other', ?2, 'n', 's', 't')",
+                rusqlite::params![format!("{i}"), meta],
+            )
+            .unwrap();
+        }
+        assert!(places(&conn).unwrap().is_empty());
     }
 }

@@ -166,7 +166,7 @@ CREATE INDEX items_month ON items(substr(captured_at, 1, 7));
 CREATE INDEX items_gps_cell ON items(
     round(json_extract(metadata, '$.exif.gps.lat') * 10),
     round(json_extract(metadata, '$.exif.gps.lon') * 10))
-    WHERE instr(metadata, '"gps"') > 0;
+    WHERE instr(metadata, '"gps"') > 0 AND json_valid(metadata);
 "#;
 
 pub const CURRENT_VERSION: usize = MIGRATIONS.len();
