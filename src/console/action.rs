@@ -30,6 +30,7 @@ pub enum Action {
     History,
     Preview,
     Reveal,
+    Overview,
     Redraw,
 }
 
@@ -98,6 +99,11 @@ impl Action {
                 Action::Reveal,
                 "reveal",
                 "reveal a gated sensitive image (asks; recorded)",
+            ),
+            (
+                Action::Overview,
+                "overview",
+                "overview of the case: counts, dates, map",
             ),
             (Action::Redraw, "redraw", "redraw the whole screen"),
         ];

@@ -63,6 +63,8 @@ pub enum Effect {
         grayscale: bool,
         blur: bool,
     },
+    /// Count the whole case for the overview screen.
+    Overview,
     /// Record that the reviewer revealed a gated image.
     Reveal {
         item_id: i64,
@@ -111,6 +113,7 @@ pub enum Outcome {
         full: bool,
     },
     Marked(Vec<i64>),
+    Overview(Box<crate::store::overview::Overview>),
     Error(String),
 }
 
@@ -131,6 +134,9 @@ pub struct Runtime {
     view: View,
     filter: Option<query::Where>,
     selection: Selection,
+    /// The last overview and the audit entry it was counted at: every change to a case
+    /// writes an audit entry, so while the last one is the same the counts still hold.
+    overview: Option<(i64, crate::store::overview::Overview)>,
 }
 
 impl Runtime {
@@ -143,6 +149,7 @@ impl Runtime {
             view: View::Untriaged,
             filter: None,
             selection,
+            overview: None,
         }
     }
 
@@ -219,6 +226,9 @@ impl Runtime {
                 }
                 Ok(vec![Outcome::Marked(rows.iter().map(|r| r.id).collect())])
             }
+            Effect::Overview => Ok(vec![Outcome::Overview(Box::new(
+                self.overview().map_err(e)?,
+            ))]),
             Effect::History(id) => Ok(vec![Outcome::History(
                 crate::store::audit::for_item(&self.case.conn, *id).map_err(e)?,
             )]),
@@ -324,6 +334,18 @@ impl Runtime {
             }
         }
         Ok(out)
+    }
+
+    fn overview(&mut self) -> rusqlite::Result<crate::store::overview::Overview> {
+        let at = crate::store::overview::last_change(&self.case.conn)?;
+        if let Some((seq, ov)) = &self.overview {
+            if *seq == at {
+                return Ok(ov.clone());
+            }
+        }
+        let ov = crate::store::overview::compute(&self.case.conn, &self.tax)?;
+        self.overview = Some((at, ov.clone()));
+        Ok(ov)
     }
 
     fn rebuild(&mut self) {

@@ -131,6 +131,7 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("history", &["H"]),
     ("preview", &["i"]),
     ("reveal", &["R"]),
+    ("overview", &["O"]),
     ("toggle-flag-1", &["1"]),
     ("toggle-flag-2", &["2"]),
     ("toggle-flag-3", &["3"]),

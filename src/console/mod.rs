@@ -6,6 +6,7 @@ pub mod event;
 pub mod frugal;
 pub mod graphics;
 pub mod keymap;
+pub mod overview;
 pub mod picker;
 pub mod preview;
 pub mod state;

@@ -73,6 +73,85 @@ pub enum Mode {
         entries: Vec<crate::store::audit::Entry>,
         scroll: u16,
     },
+    /// `O`: the case in counts, bar charts and a map; Enter on a bar filters the queue.
+    Overview(Box<OverviewState>),
+}
+
+/// The overview's parts, in the order Tab visits them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Status,
+    Crimes,
+    Parties,
+    Flags,
+    Sources,
+    Dates,
+    Map,
+}
+
+impl Section {
+    pub const ALL: [Section; 7] = [
+        Section::Status,
+        Section::Crimes,
+        Section::Parties,
+        Section::Flags,
+        Section::Sources,
+        Section::Dates,
+        Section::Map,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Status => "status",
+            Section::Crimes => "crimes by category",
+            Section::Parties => "parties",
+            Section::Flags => "flags",
+            Section::Sources => "sources",
+            Section::Dates => "captured",
+            Section::Map => "map",
+        }
+    }
+}
+
+/// One selectable bar: what it is called, how many items it counts, and the filter
+/// expression that shows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    pub section: Section,
+    /// Display text; may come from evidence (source names): sanitised when drawn.
+    pub label: String,
+    pub count: u64,
+    /// A term under its category heading.
+    pub nested: bool,
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverviewState {
+    pub data: crate::store::overview::Overview,
+    /// Every bar of every section (dates included), in display order.
+    pub bars: Vec<Bar>,
+    /// Index into `bars`, unless the map has the focus.
+    pub cursor: usize,
+    pub on_map: bool,
+    /// The map cursor's cell centre and size, in degrees.
+    pub map_lat: f64,
+    pub map_lon: f64,
+    pub map_step: f64,
+    /// The area the map shows: (south, west, north, east).
+    pub map_bounds: (f64, f64, f64, f64),
+}
+
+impl OverviewState {
+    pub fn section(&self) -> Section {
+        if self.on_map {
+            return Section::Map;
+        }
+        self.bars
+            .get(self.cursor)
+            .map(|b| b.section)
+            .unwrap_or(Section::Map)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

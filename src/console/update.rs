@@ -8,6 +8,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::action::Action;
 use super::effect::{Anchor, Effect, Outcome, Select, Then};
 use super::keymap::Keymap;
+use super::overview;
 use super::picker;
 use super::preview::{Reveal, Shown};
 use super::state::{Level, Mode, Pane, Picker, Prompt, PromptKind, State, ViewMenu};
@@ -30,6 +31,7 @@ pub fn key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
         Mode::Prompt(_) => prompt_key(state, ev),
         Mode::Views(_) => views_key(state, ev),
         Mode::Help { .. } | Mode::History { .. } => help_key(state, keymap, ev),
+        Mode::Overview(_) => overview_key(state, keymap, ev),
         Mode::ConfirmReveal(id) => {
             let id = *id;
             state.mode = Mode::Normal;
@@ -198,6 +200,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 _ => state.message = Some((Level::Info, "nothing gated to reveal here".into())),
             }
             vec![]
+        }
+        Action::Overview => {
+            state.message = Some((Level::Info, "counting the case…".into()));
+            vec![Effect::Overview]
         }
         Action::Redraw => vec![],
     }
@@ -575,6 +581,72 @@ fn help_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
+/// The overview: j/k (arrows) move between bars across sections, Tab jumps to the next
+/// section, the map takes arrows and h/j/k/l for its cursor, Enter filters the queue.
+fn overview_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
+    let Mode::Overview(o) = &mut state.mode else {
+        return vec![];
+    };
+    let closes = matches!(ev.code, KeyCode::Esc | KeyCode::Char('q'))
+        || keymap.action(&ev) == Some(Action::Overview);
+    if closes {
+        state.mode = Mode::Normal;
+        state.message = None;
+        return vec![];
+    }
+    state.message = None;
+    let last = o.bars.len().saturating_sub(1);
+    match ev.code {
+        KeyCode::Tab => overview::next_section(o, true),
+        KeyCode::BackTab => overview::next_section(o, false),
+        KeyCode::Enter => return overview_enter(state),
+        KeyCode::Up | KeyCode::Char('k') if o.on_map => overview::move_map(o, 1.0, 0.0),
+        KeyCode::Down | KeyCode::Char('j') if o.on_map => overview::move_map(o, -1.0, 0.0),
+        KeyCode::Left | KeyCode::Char('h') if o.on_map => overview::move_map(o, 0.0, -1.0),
+        KeyCode::Right | KeyCode::Char('l') if o.on_map => overview::move_map(o, 0.0, 1.0),
+        KeyCode::Down | KeyCode::Char('j') | KeyCode::Right | KeyCode::Char('l') => {
+            o.cursor = (o.cursor + 1).min(last)
+        }
+        KeyCode::Up | KeyCode::Char('k') | KeyCode::Left | KeyCode::Char('h') => {
+            o.cursor = o.cursor.saturating_sub(1)
+        }
+        KeyCode::PageDown => o.cursor = (o.cursor + 10).min(last),
+        KeyCode::PageUp => o.cursor = o.cursor.saturating_sub(10),
+        KeyCode::Home | KeyCode::Char('g') if !o.on_map => o.cursor = 0,
+        KeyCode::End | KeyCode::Char('G') if !o.on_map => o.cursor = last,
+        _ => {}
+    }
+    vec![]
+}
+
+/// Enter in the overview: the queue, showing every item (view "all") under the filter the
+/// bar or place stands for.
+fn overview_enter(state: &mut State) -> Vec<Effect> {
+    let Mode::Overview(o) = &state.mode else {
+        return vec![];
+    };
+    let expr = if o.on_map {
+        match overview::place_filter(o, &state.taxonomy) {
+            Ok(expr) => expr,
+            Err(msg) => {
+                state.message = Some((Level::Info, msg));
+                return vec![];
+            }
+        }
+    } else {
+        match o.bars.get(o.cursor) {
+            Some(bar) => bar.filter.clone(),
+            None => return vec![],
+        }
+    };
+    state.mode = Mode::Normal;
+    state.focus = Pane::Queue;
+    state.previous_view = None;
+    let mut effects = set_view(state, View::All);
+    effects.push(Effect::SetFilter(Some(expr)));
+    effects
+}
+
 fn has_gating_flag(state: &State) -> bool {
     state.detail.as_ref().is_some_and(|d| {
         d.tags
@@ -783,6 +855,11 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             } else {
                 state.message = Some((Level::Error, e));
             }
+            vec![]
+        }
+        Outcome::Overview(data) => {
+            state.message = None;
+            state.mode = Mode::Overview(Box::new(overview::build(*data, &state.taxonomy)));
             vec![]
         }
         Outcome::History(entries) => {

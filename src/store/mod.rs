@@ -8,6 +8,7 @@ pub mod import_rows;
 pub mod ingest_rows;
 pub mod items;
 pub mod objects;
+pub mod overview;
 pub mod query;
 pub mod schema;
 pub mod sources;

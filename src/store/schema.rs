@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Each entry migrates from version `index` to `index + 1`; never edit a shipped one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 const V1: &str = r#"
 CREATE TABLE case_info (
@@ -156,6 +156,17 @@ CREATE TABLE similar (
     grp     INTEGER NOT NULL
 );
 CREATE INDEX similar_grp ON similar(grp);
+"#;
+
+/// The overview's counts from indexes rather than a scan of every item's metadata: items
+/// per capture month, and items with GPS per cell of a tenth of a degree (a partial index:
+/// only rows with a position). The expressions must stay the text `store::overview` queries.
+const V5: &str = r#"
+CREATE INDEX items_month ON items(substr(captured_at, 1, 7));
+CREATE INDEX items_gps_cell ON items(
+    round(json_extract(metadata, '$.exif.gps.lat') * 10),
+    round(json_extract(metadata, '$.exif.gps.lon') * 10))
+    WHERE instr(metadata, '"gps"') > 0 AND json_valid(metadata);
 "#;
 
 pub const CURRENT_VERSION: usize = MIGRATIONS.len();

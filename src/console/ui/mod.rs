@@ -3,6 +3,9 @@
 mod details;
 mod help;
 mod history;
+mod map;
+mod outline;
+mod overview;
 mod picker;
 pub mod preview;
 mod queue;
@@ -51,6 +54,10 @@ pub fn page_size(width: u16, height: u16) -> usize {
 }
 
 pub fn render(state: &State, keymap: &Keymap, theme: &Theme, f: &mut Frame) {
+    if let Mode::Overview(o) = &state.mode {
+        overview::render(state, o, theme, f);
+        return;
+    }
     let a = areas(f.area());
     queue::render(state, theme, f, a.queue);
     if state.preview.open {
@@ -67,7 +74,7 @@ pub fn render(state: &State, keymap: &Keymap, theme: &Theme, f: &mut Frame) {
         Mode::Views(m) => views::render(m, theme, f),
         Mode::Help { scroll } => help::render(keymap, *scroll, theme, f),
         Mode::History { entries, scroll } => history::render(state, entries, *scroll, theme, f),
-        Mode::Normal | Mode::Prompt(_) | Mode::ConfirmReveal(_) => {}
+        Mode::Normal | Mode::Prompt(_) | Mode::ConfirmReveal(_) | Mode::Overview(_) => {}
     }
 }
 
