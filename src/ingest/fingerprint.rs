@@ -576,12 +576,27 @@ pub fn crop_match(a: &Thumb, b: &Thumb) -> f32 {
 /// a fine one around its best.
 fn align_1d(small: &[f32], big: &[f32]) -> (f32, f32, f32) {
     let n = small.len();
+    // `small` is the same in every fit: centred once (Σ centred = 0, so the covariance needs
+    // no mean of the other side).
+    let mean = small.iter().sum::<f32>() / n as f32;
+    let centred: Vec<f32> = small.iter().map(|v| v - mean).collect();
+    let saa: f32 = centred.iter().map(|v| v * v).sum();
     let mut buf = vec![0f32; n];
     let mut fit = |o: f32, k: f32| {
         for (i, b) in buf.iter_mut().enumerate() {
             *b = sample_1d(big, o + k * (i as f32 + 0.5) / n as f32);
         }
-        correlation(small, &buf)
+        let mb = buf.iter().sum::<f32>() / n as f32;
+        let (mut sab, mut sbb) = (0f32, 0f32);
+        for (a, b) in centred.iter().zip(&buf) {
+            let db = b - mb;
+            sab += a * db;
+            sbb += db * db;
+        }
+        if saa < 1e-6 || sbb < 1e-6 {
+            return 0.0;
+        }
+        sab / (saa * sbb).sqrt()
     };
     let mut best = (0.0, 1.0, f32::MIN);
     let coarse = 2.0 * STEP;
