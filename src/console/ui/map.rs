@@ -6,7 +6,7 @@ use ratatui::style::Color;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line as TextLine, Span};
 use ratatui::widgets::canvas::{Canvas, Context, Line, Points, Rectangle};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::outline::{CITIES, LEBANON, SYRIA};
@@ -21,14 +21,7 @@ pub fn render(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
         " map · {} with GPS ",
         super::overview::thousands(o.data.located)
     );
-    let block = Block::bordered().title(Span::styled(
-        title,
-        if focused {
-            theme.heading()
-        } else {
-            theme.title()
-        },
-    ));
+    let block = super::overview::section_block(title, focused, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
     if inner.height < 3 || inner.width < 10 {

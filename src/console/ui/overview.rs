@@ -185,6 +185,16 @@ fn bar_style(theme: &Theme, b: &Bar) -> Style {
 }
 
 /// 1234567 as "1,234,567": counts of a large case stay readable.
+/// A section's frame, its title highlighted while the cursor is in it.
+pub fn section_block(title: String, focused: bool, theme: &Theme) -> Block<'static> {
+    let style = if focused {
+        theme.heading()
+    } else {
+        theme.title()
+    };
+    Block::bordered().title(Span::styled(title, style))
+}
+
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
@@ -226,14 +236,7 @@ fn render_dates(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
         (Some((_, a)), Some((_, b))) => format!("{}..{} ", a.label, b.label),
         _ => String::new(),
     };
-    let block = Block::bordered().title(Span::styled(
-        format!(" captured {range}{unit} "),
-        if focused {
-            theme.heading()
-        } else {
-            theme.title()
-        },
-    ));
+    let block = section_block(format!(" captured {range}{unit} "), focused, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
     if inner.height < 3 || inner.width < 4 {
