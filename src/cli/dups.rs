@@ -90,6 +90,10 @@ pub fn run(case: Option<PathBuf>, json: bool, threshold: Option<u32>) -> Result<
     let exact = dups::received_more_than_once(&case.conn)?;
     let prints = dups::fingerprints(&case.conn)?;
     let similar = similar_groups(&case.objects, &prints, tuning);
+    // `dup:similar` in filters answers from the groups of the default rule.
+    if threshold.is_none() {
+        case.write(|tx| dups::record_similar_groups(tx, &similar))?;
+    }
 
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());

@@ -112,3 +112,21 @@ pub fn received_more_than_once(conn: &Connection) -> rusqlite::Result<Vec<(i64, 
     let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
     rows.collect()
 }
+
+/// Replace the recorded similar-image groups (derived data, what `dup:similar` filters on):
+/// each member keyed to the smallest id of its group.
+pub fn record_similar_groups(tx: &Transaction, groups: &[Vec<i64>]) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM similar_members", [])?;
+    let mut st = tx.prepare_cached(
+        "INSERT OR IGNORE INTO similar_members(item_id, group_id) VALUES (?1, ?2)",
+    )?;
+    for g in groups {
+        let Some(&leader) = g.iter().min() else {
+            continue;
+        };
+        for &id in g {
+            st.execute((id, leader))?;
+        }
+    }
+    Ok(())
+}

@@ -10,6 +10,7 @@ pub mod items;
 pub mod objects;
 pub mod query;
 pub mod schema;
+pub mod search_index;
 pub mod sources;
 pub mod verify;
 

@@ -5,6 +5,7 @@ use rusqlite::types::Value;
 use rusqlite::Connection;
 
 use super::items::{self, Row, ROW_COLUMNS};
+use super::search_index;
 use crate::filter::{Expr, Field, ParseError};
 use crate::taxonomy::{Taxonomy, TermKind};
 
@@ -84,33 +85,60 @@ pub fn filter_where(expr: &Expr, tax: &Taxonomy) -> Result<Where, ParseError> {
     Ok(w)
 }
 
+/// Items whose indexed text matches an FTS5 query (the one parameter).
+const MATCH_SQL: &str = "items.id IN (SELECT rowid FROM search WHERE search MATCH ?)";
+
 fn compile(expr: &Expr, tax: &Taxonomy, params: &mut Vec<Value>) -> Result<String, ParseError> {
+    if let Some(q) = fts_query(expr) {
+        params.push(Value::Text(q));
+        return Ok(MATCH_SQL.into());
+    }
     Ok(match expr {
+        Expr::And(parts) => {
+            // The free words and phrases of one AND go to the index as one query.
+            let (text, rest): (Vec<&Expr>, Vec<&Expr>) =
+                parts.iter().partition(|p| fts_query(p).is_some());
+            let mut sqls = Vec::new();
+            if !text.is_empty() {
+                let q: Vec<String> = text.iter().filter_map(|p| fts_query(p)).collect();
+                params.push(Value::Text(q.join(" AND ")));
+                sqls.push(format!("({MATCH_SQL})"));
+            }
+            for p in rest {
+                sqls.push(format!("({})", compile(p, tax, params)?));
+            }
+            sqls.join(" AND ")
+        }
+        Expr::Or(parts) => {
+            let mut sqls = Vec::new();
+            for p in parts {
+                sqls.push(format!("({})", compile(p, tax, params)?));
+            }
+            sqls.join(" OR ")
+        }
+        Expr::Not(inner) => format!("NOT ({})", compile(inner, tax, params)?),
+        // Only punctuation: nothing to look up, so it narrows nothing.
+        Expr::Text(_) | Expr::Phrase(_) => "1".into(),
+        Expr::Field { field, value, pos } => compile_field(*field, value, *pos, tax, params)?,
+    })
+}
+
+/// The FTS5 query for an expression made only of words and phrases (with AND and OR).
+fn fts_query(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Text(w) => search_index::fts_term(w, true),
+        Expr::Phrase(p) => search_index::fts_term(p, false),
         Expr::And(parts) | Expr::Or(parts) => {
             let joiner = if matches!(expr, Expr::And(_)) {
                 " AND "
             } else {
                 " OR "
             };
-            let mut sqls = Vec::new();
-            for p in parts {
-                sqls.push(format!("({})", compile(p, tax, params)?));
-            }
-            sqls.join(joiner)
+            let qs = parts.iter().map(fts_query).collect::<Option<Vec<_>>>()?;
+            Some(format!("({})", qs.join(joiner)))
         }
-        Expr::Not(inner) => format!("NOT ({})", compile(inner, tax, params)?),
-        Expr::Text(word) => {
-            let folded = crate::text::fold::fold(word);
-            for _ in 0..4 {
-                params.push(Value::Text(folded.clone()));
-            }
-            "instr(tfold(items.name), ?) > 0 OR instr(tfold(items.metadata), ?) > 0
-             OR items.id IN (SELECT item_id FROM provenance WHERE instr(tfold(source), ?) > 0)
-             OR items.id IN (SELECT item_id FROM notes WHERE retracted = 0 AND instr(tfold(body), ?) > 0)"
-                .into()
-        }
-        Expr::Field { field, value, pos } => compile_field(*field, value, *pos, tax, params)?,
-    })
+        Expr::Not(_) | Expr::Field { .. } => None,
+    }
 }
 
 fn compile_field(
@@ -170,6 +198,38 @@ fn compile_field(
             }
             format!("items.id IN (SELECT item_id FROM tags WHERE term_id IN ({marks}))")
         }
+        Field::Near => {
+            let (lat, lon, km) = parse_near(value).map_err(err)?;
+            // A bounding box the index can answer, then the exact distance.
+            let dlat = km / 111.19;
+            let coslat = lat.to_radians().cos();
+            let (lo_lon, hi_lon) = if coslat > 0.01 && km / (111.19 * coslat) < 180.0 {
+                let d = km / (111.19 * coslat);
+                (lon - d, lon + d)
+            } else {
+                (-180.0, 180.0)
+            };
+            params.extend([lat - dlat, lat + dlat, lo_lon, hi_lon, lat, lon, km].map(Value::Real));
+            "items.id IN (SELECT item_id FROM item_geo WHERE lat BETWEEN ? AND ?
+               AND lon BETWEEN ? AND ? AND geo_km(lat, lon, ?, ?) <= ?)"
+                .into()
+        }
+        Field::Dup => {
+            const EXACT: &str = "EXISTS (SELECT 1 FROM provenance p WHERE p.item_id = items.id
+                                  LIMIT 1 OFFSET 1)";
+            const SIMILAR: &str = "items.id IN (SELECT item_id FROM similar_members)";
+            match value.to_ascii_lowercase().as_str() {
+                "exact" => EXACT.into(),
+                "similar" => SIMILAR.into(),
+                "yes" | "any" => format!("{EXACT} OR {SIMILAR}"),
+                _ => {
+                    return Err(err(format!(
+                        "unknown dup `{value}`; expected yes (any duplicate), exact (received \
+                         more than once) or similar (in a similar-image group)"
+                    )))
+                }
+            }
+        }
         Field::Captured | Field::Received => {
             let column = if field == Field::Captured {
                 "items.captured_at"
@@ -197,6 +257,35 @@ fn compile_field(
             parts.join(" AND ")
         }
     })
+}
+
+/// `LAT,LON,KM`: a point in decimal degrees and a radius in kilometres.
+fn parse_near(value: &str) -> Result<(f64, f64, f64), String> {
+    let expected = "expected near:LAT,LON,KM like near:33.57,36.40,10";
+    let parts: Vec<&str> = value.split(',').map(str::trim).collect();
+    let [lat, lon, km] = parts[..] else {
+        return Err(format!("`{value}`: {expected}"));
+    };
+    let num = |s: &str, what: &str| {
+        s.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("`{s}` is not a {what}; {expected}"))
+    };
+    let (lat, lon, km) = (
+        num(lat, "latitude")?,
+        num(lon, "longitude")?,
+        num(km, "distance")?,
+    );
+    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+        return Err(format!(
+            "`{value}`: latitude must be within ±90 and longitude within ±180"
+        ));
+    }
+    if km <= 0.0 {
+        return Err(format!("`{value}`: the distance must be more than 0 km"));
+    }
+    Ok((lat, lon, km))
 }
 
 fn check_date(s: &str) -> Result<(), String> {
@@ -343,8 +432,29 @@ pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
         1,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
-            let s: Option<String> = ctx.get(0)?;
-            Ok(s.map(|s| crate::text::fold::fold(&s)))
+            // Received paths are bytes, not necessarily UTF-8: decoded lossily, for matching only.
+            use rusqlite::types::ValueRef;
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Text(b) | ValueRef::Blob(b) => {
+                    Some(crate::text::fold::fold(&String::from_utf8_lossy(b)))
+                }
+                ValueRef::Integer(i) => Some(i.to_string()),
+                ValueRef::Real(f) => Some(f.to_string()),
+                ValueRef::Null => None,
+            })
+        },
+    )?;
+    conn.create_scalar_function(
+        "geo_km",
+        4,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(super::search_index::distance_km(
+                ctx.get(0)?,
+                ctx.get(1)?,
+                ctx.get(2)?,
+                ctx.get(3)?,
+            ))
         },
     )
 }

@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Each entry migrates from version `index` to `index + 1`; never edit a shipped one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V_SEARCH];
 
 const V1: &str = r#"
 CREATE TABLE case_info (
@@ -145,6 +145,9 @@ CREATE TABLE fingerprints (
     phash   INTEGER NOT NULL
 );
 "#;
+
+/// Search: the full-text index, GPS positions, similar-image groups and saved views.
+const V_SEARCH: &str = super::search_index::MIGRATION;
 
 pub const CURRENT_VERSION: usize = MIGRATIONS.len();
 
