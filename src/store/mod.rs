@@ -13,6 +13,7 @@ pub mod schema;
 pub mod search_index;
 pub mod sources;
 pub mod verify;
+pub mod views;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -77,6 +77,15 @@ pub fn view_where(view: &View, me: &str) -> Where {
     }
 }
 
+/// Parse and compile a filter expression: the one road from text to SQL for the console's
+/// `/`, `triage list`, `triage export` and saved views. `Ok(None)` when it is empty.
+pub fn compile_filter(text: &str, tax: &Taxonomy) -> Result<Option<Where>, ParseError> {
+    match crate::filter::parse(text)? {
+        None => Ok(None),
+        Some(expr) => filter_where(&expr, tax).map(Some),
+    }
+}
+
 /// Compile a parsed filter. Term names are resolved against the taxonomy here, so that a
 /// misspelt crime is an error at its position, not an empty result.
 pub fn filter_where(expr: &Expr, tax: &Taxonomy) -> Result<Where, ParseError> {

@@ -99,6 +99,26 @@ pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
     ))
 }
 
+/// Index the items from `first_id` on (rows added in bulk, e.g. a benchmark's clones).
+pub fn index_from(conn: &Connection, first_id: i64) -> rusqlite::Result<()> {
+    conn.execute(search_doc_insert!("WHERE i.id >= ?1"), [first_id])?;
+    conn.execute(geo_insert!("AND i.id >= ?1"), [first_id])?;
+    Ok(())
+}
+
+/// Bytes used by the search index (the FTS5 table's shadow tables) and by `item_geo`.
+pub fn sizes(conn: &Connection) -> rusqlite::Result<(u64, u64)> {
+    let size = |like: &str| -> rusqlite::Result<u64> {
+        conn.query_row(
+            "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE ?1",
+            [like],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n as u64)
+    };
+    Ok((size("search%")?, size("item_geo%")?))
+}
+
 /// Quote a user's word or phrase for an FTS5 MATCH, folded as the index is. A word matches
 /// as a prefix (`bomb` finds `bombing`); a phrase matches its words in order.
 pub fn fts_term(text: &str, prefix: bool) -> Option<String> {
