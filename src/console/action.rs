@@ -23,6 +23,7 @@ pub enum Action {
     ToggleMark,
     ClearMarks,
     Filter,
+    Command,
     Views,
     Help,
     History,
@@ -74,6 +75,11 @@ impl Action {
             ),
             (Action::ClearMarks, "clear-marks", "clear marks and filter"),
             (Action::Filter, "filter", "filter the current view"),
+            (
+                Action::Command,
+                "command",
+                "command: save NAME (the filter as a view), views",
+            ),
             (
                 Action::Views,
                 "views",

@@ -123,6 +123,7 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("toggle-mark", &["v"]),
     ("clear-marks", &["Esc"]),
     ("filter", &["/"]),
+    ("command", &[":"]),
     ("views", &["w"]),
     ("help", &["?", "F1"]),
     ("redraw", &["C-l"]),

@@ -7,6 +7,7 @@ pub mod frugal;
 pub mod keymap;
 pub mod picker;
 pub mod preview;
+pub mod search;
 pub mod state;
 pub mod terminal;
 pub mod theme;
@@ -58,6 +59,8 @@ pub struct Console {
     pending_detail: Option<i64>,
     /// The preview worker; without one (tests), previews are made on this thread.
     pub preview_tx: Option<std::sync::mpsc::Sender<crate::preview::Request>>,
+    /// The search worker; without one (tests), queries run on this thread.
+    search: Option<search::Worker>,
 }
 
 impl Console {
@@ -68,6 +71,18 @@ impl Console {
         keymap: Keymap,
         width: u16,
         height: u16,
+    ) -> Console {
+        Self::with_search(case, tax, reviewer, keymap, (width, height), None)
+    }
+
+    /// A console whose queries run on the given search worker.
+    pub fn with_search(
+        case: Case,
+        tax: Taxonomy,
+        reviewer: String,
+        keymap: Keymap,
+        (width, height): (u16, u16),
+        search: Option<search::Worker>,
     ) -> Console {
         let tax = Arc::new(tax);
         let mut state = State::new(case.name(), reviewer.clone(), tax.clone());
@@ -82,13 +97,50 @@ impl Console {
             keymap,
             pending_detail: None,
             preview_tx: None,
+            search,
         };
         for o in outcomes {
             let effects = update::apply(&mut c.state, o);
             c.run_effects(effects);
         }
+        c.state.searching = true;
+        c.search(false);
         c.settle();
         c
+    }
+
+    /// Ask for the current query's counts (and its first window when `window`): from the
+    /// worker, or here when there is none.
+    fn search(&mut self, window: bool) {
+        let req = search::Request {
+            generation: self.state.search_generation,
+            selection: self.runtime.selection().clone(),
+            page: self.state.page,
+            window,
+        };
+        match &self.search {
+            Some(worker) => worker.send(req),
+            None => {
+                let mut outcomes = Vec::new();
+                if let Err(e) =
+                    search::answer(&self.runtime.case.conn, &req, &mut |o| outcomes.push(o))
+                {
+                    outcomes.push(effect::Outcome::SearchFailed {
+                        generation: req.generation,
+                        error: e.to_string(),
+                    });
+                }
+                for o in outcomes {
+                    self.search_done(o);
+                }
+            }
+        }
+    }
+
+    /// Rows or counts arrived from the search worker.
+    pub fn search_done(&mut self, outcome: effect::Outcome) {
+        let effects = update::apply(&mut self.state, outcome);
+        self.run_effects(effects);
     }
 
     pub fn key(&mut self, ev: ratatui::crossterm::event::KeyEvent) {
@@ -132,6 +184,9 @@ impl Console {
 
     fn run_effects(&mut self, effects: Vec<Effect>) {
         let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        // One query per burst of effects: Some(true) for a new selection, Some(false) when
+        // only the counts may have changed.
+        let mut query: Option<bool> = None;
         while let Some(effect) = queue.pop_front() {
             if let Effect::Detail(id) = effect {
                 self.pending_detail = Some(id);
@@ -161,9 +216,25 @@ impl Console {
                 continue;
             }
             let outcomes = self.runtime.run(&effect, self.here());
+            match effect {
+                Effect::SetView(_) | Effect::SetFilter(_)
+                    if !outcomes
+                        .iter()
+                        .any(|o| matches!(o, effect::Outcome::FilterError(_))) =>
+                {
+                    query = Some(true);
+                }
+                Effect::Apply { .. } | Effect::Undo | Effect::RepeatLast { .. } => {
+                    query = query.or(Some(false));
+                }
+                _ => {}
+            }
             for o in outcomes {
                 queue.extend(update::apply(&mut self.state, o));
             }
+        }
+        if let Some(window) = query {
+            self.search(window);
         }
     }
 
@@ -229,7 +300,15 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
     let mut term = terminal::enter()?;
     let result = (|| -> anyhow::Result<()> {
         let size = term.size()?;
-        let mut console = Console::new(case, tax, reviewer, opts.keymap, size.width, size.height);
+        let worker = search::Worker::spawn(&case.root, tx.clone())?;
+        let mut console = Console::with_search(
+            case,
+            tax,
+            reviewer,
+            opts.keymap,
+            (size.width, size.height),
+            Some(worker),
+        );
         console.state.preview = opts.preview;
         let (preview_tx, preview_rx) = std::sync::mpsc::channel();
         crate::preview::spawn_worker(preview_rx, tx.clone(), Event::Preview);
@@ -260,6 +339,7 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
                     }
                     Event::Term(_) => {}
                     Event::Preview(answer) => console.preview_done(answer),
+                    Event::Search(outcome) => console.search_done(outcome),
                     Event::Signal(_) | Event::InputClosed => console.state.quit = true,
                 }
                 if console.state.quit {

@@ -19,6 +19,8 @@ pub enum PromptKind {
     Filter,
     Note,
     Escalate,
+    /// `:` commands: `save NAME`, `views`.
+    Command,
 }
 
 impl PromptKind {
@@ -27,6 +29,7 @@ impl PromptKind {
             PromptKind::Filter => "filter",
             PromptKind::Note => "note",
             PromptKind::Escalate => "escalate: reason",
+            PromptKind::Command => "",
         }
     }
 }
@@ -111,6 +114,11 @@ pub struct State {
     pub sources: Vec<String>,
     pub quit: bool,
     pub preview: super::preview::Preview,
+    /// The generation of the newest query (filter or view); answers of older ones are stale.
+    pub search_generation: u64,
+    /// A query's rows or counts are still being worked out.
+    pub searching: bool,
+    pub saved_views: Vec<crate::store::views::SavedView>,
 }
 
 impl State {
@@ -146,6 +154,9 @@ impl State {
                 false,
                 true,
             ),
+            search_generation: 0,
+            searching: false,
+            saved_views: Vec::new(),
         }
     }
 

@@ -130,6 +130,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             });
             vec![]
         }
+        Action::Command => {
+            state.mode = Mode::Prompt(Prompt {
+                kind: PromptKind::Command,
+                input: String::new(),
+                error: None,
+            });
+            vec![]
+        }
         Action::Undo => vec![Effect::Undo],
         Action::ToggleMark => {
             if let Some(id) = state.current_id() {
@@ -147,23 +155,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 state.marks.clear();
                 state.message = Some((Level::Info, "marks cleared".into()));
             } else if state.filter.is_some() {
+                begin_query(state);
                 effects.push(Effect::SetFilter(None));
             }
             effects
         }
-        Action::Views => {
-            let mut views = vec![
-                View::Untriaged,
-                View::All,
-                View::Mine,
-                View::Flagged,
-                View::Escalated,
-            ];
-            views.extend(state.sources.iter().cloned().map(View::Source));
-            let cursor = views.iter().position(|v| *v == state.view).unwrap_or(0);
-            state.mode = Mode::Views(ViewMenu { views, cursor });
-            vec![]
-        }
+        Action::Views => open_views(state),
         Action::Help => {
             state.mode = Mode::Help { scroll: 0 };
             vec![]
@@ -455,8 +452,10 @@ fn prompt_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             match kind {
                 // The prompt stays open until the filter is known to be valid.
                 PromptKind::Filter => {
+                    begin_query(state);
                     vec![Effect::SetFilter(Some(input).filter(|s| !s.is_empty()))]
                 }
+                PromptKind::Command => command(state, &input),
                 PromptKind::Note | PromptKind::Escalate if input.is_empty() => {
                     p.error = Some("type some text, or Esc to cancel".into());
                     vec![]
@@ -527,10 +526,79 @@ fn choose_view(state: &mut State) -> Vec<Effect> {
     let Some(view) = m.views.get(m.cursor).cloned() else {
         return vec![];
     };
+    let was_saved = matches!(state.view, View::Saved(_));
     state.mode = Mode::Normal;
     state.view = view.clone();
     state.marks.clear();
-    vec![Effect::SetView(view)]
+    begin_query(state);
+    // A saved view is all items under its filter; leaving one leaves its filter too.
+    let saved_filter = match &view {
+        View::Saved(name) => state
+            .saved_views
+            .iter()
+            .find(|v| &v.name == name)
+            .map(|v| v.expr.clone()),
+        _ => None,
+    };
+    let leaving_saved = saved_filter.is_none() && state.filter.is_some() && was_saved;
+    let mut effects = vec![Effect::SetView(view)];
+    if saved_filter.is_some() || leaving_saved {
+        effects.push(Effect::SetFilter(saved_filter));
+    }
+    effects
+}
+
+/// The built-in views, one per provider, then the saved views.
+fn open_views(state: &mut State) -> Vec<Effect> {
+    let mut views = vec![
+        View::Untriaged,
+        View::All,
+        View::Mine,
+        View::Flagged,
+        View::Escalated,
+    ];
+    views.extend(state.sources.iter().cloned().map(View::Source));
+    views.extend(
+        state
+            .saved_views
+            .iter()
+            .map(|v| View::Saved(v.name.clone())),
+    );
+    let cursor = views.iter().position(|v| *v == state.view).unwrap_or(0);
+    state.mode = Mode::Views(ViewMenu { views, cursor });
+    vec![]
+}
+
+/// A new query supersedes any still running: answers of older generations are dropped.
+fn begin_query(state: &mut State) {
+    state.search_generation += 1;
+    state.searching = true;
+}
+
+/// A `:` command.
+fn command(state: &mut State, input: &str) -> Vec<Effect> {
+    let (verb, rest) = input.split_once(' ').unwrap_or((input, ""));
+    let rest = rest.trim();
+    let error = match verb {
+        "save" | "w" if rest.is_empty() => "expected a name: save NAME".to_string(),
+        "save" | "w" => match &state.filter {
+            Some(expr) => {
+                let effect = Effect::SaveView {
+                    name: rest.to_string(),
+                    expr: expr.clone(),
+                };
+                state.mode = Mode::Normal;
+                return vec![effect];
+            }
+            None => "no filter to save: set one with / first".to_string(),
+        },
+        "views" => return open_views(state),
+        _ => format!("unknown command `{verb}`; expected save NAME or views"),
+    };
+    if let Mode::Prompt(p) = &mut state.mode {
+        p.error = Some(error);
+    }
+    vec![]
 }
 
 fn help_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
@@ -664,9 +732,40 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             }
             select_changed(state)
         }
-        Outcome::Counts { total, untriaged } => {
-            state.total = total;
-            state.untriaged = untriaged;
+        Outcome::Found { generation, rows } => {
+            if generation != state.search_generation {
+                return vec![]; // a newer query was asked for: a stale answer
+            }
+            apply(
+                state,
+                Outcome::Window {
+                    rows,
+                    offset: 0,
+                    select: Select::First,
+                },
+            )
+        }
+        Outcome::Counted {
+            generation,
+            total,
+            untriaged,
+        } => {
+            if generation == state.search_generation {
+                state.total = total;
+                state.untriaged = untriaged;
+                state.searching = false;
+            }
+            vec![]
+        }
+        Outcome::SearchFailed { generation, error } => {
+            if generation == state.search_generation {
+                state.searching = false;
+                state.message = Some((Level::Error, format!("search failed: {error}")));
+            }
+            vec![]
+        }
+        Outcome::SavedViews(v) => {
+            state.saved_views = v;
             vec![]
         }
         Outcome::Detail(d) => {
@@ -736,6 +835,7 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             vec![]
         }
         Outcome::FilterError(e) => {
+            state.searching = false;
             if let Mode::Prompt(p) = &mut state.mode {
                 p.error = Some(e);
             } else {

@@ -17,6 +17,8 @@ pub enum View {
     Flagged,
     Escalated,
     Source(String),
+    /// A saved view: everything, narrowed by its saved filter (which the console sets).
+    Saved(String),
 }
 
 impl View {
@@ -28,6 +30,7 @@ impl View {
             View::Flagged => "flagged".into(),
             View::Escalated => "escalated".into(),
             View::Source(s) => format!("source {s}"),
+            View::Saved(name) => format!("view {name}"),
         }
     }
 }
@@ -55,7 +58,7 @@ impl Where {
 
 pub fn view_where(view: &View, me: &str) -> Where {
     let (sql, params): (&str, Vec<Value>) = match view {
-        View::All => ("", vec![]),
+        View::All | View::Saved(_) => ("", vec![]),
         View::Untriaged => ("items.status = 'untriaged'", vec![]),
         View::Escalated => ("items.status = 'escalated'", vec![]),
         View::Flagged => (
