@@ -248,6 +248,9 @@ fn the_index_follows_ingest_and_duplicates_received_again() {
     );
     assert_eq!(f.find("dup:exact"), vec!["report.txt"]);
     assert_eq!(f.find("dup:yes"), vec!["report.txt"]);
+    // source: is a provider-name prefix, folded; any provider that sent the item counts.
+    assert_eq!(f.find("source:b first"), vec!["report.txt"]);
+    assert_eq!(f.find("source:a"), vec!["report.txt"]);
     assert_eq!(f.find("second"), vec!["other.txt"], "a new item is indexed");
     assert_eq!(f.find("-dup:yes"), vec!["other.txt"]);
 }
@@ -307,6 +310,10 @@ fn an_existing_case_is_migrated_with_its_items_indexed() {
     let mut f = fixture();
     f.write("douma.jpg", &photo(1, Some((33.5711, 36.4019, 700.0))));
     f.write("statement.txt", "إفادة عن مدرسة في حمص\n".as_bytes());
+    f.write(
+        "twice/statement copy.txt",
+        "إفادة عن مدرسة في حمص\n".as_bytes(),
+    );
     f.ingest_all();
     let root = f.case.root.clone();
     // Back to the schema before search, as a case written by the previous version.
@@ -314,7 +321,8 @@ fn an_existing_case_is_migrated_with_its_items_indexed() {
         .conn
         .execute_batch(
             "DROP TABLE search; DROP TABLE item_geo; DROP TABLE similar_members;
-             DROP TABLE saved_views; PRAGMA user_version = 3;",
+             DROP TABLE saved_views; DROP TABLE received_again; DROP INDEX items_captured;
+             DROP INDEX items_created; PRAGMA user_version = 3;",
         )
         .expect("downgrade");
     let Fixture { _tmp, input, case } = f;
@@ -326,6 +334,12 @@ fn an_existing_case_is_migrated_with_its_items_indexed() {
     };
     assert_eq!(f.find("مدرسه حمص"), vec!["statement.txt"]);
     assert_eq!(f.find("near:33.57,36.40,1"), vec!["douma.jpg"]);
+    assert_eq!(f.find("dup:exact"), vec!["statement.txt"]);
+    assert_eq!(
+        f.find("copy"),
+        vec!["statement.txt"],
+        "every received path is a name"
+    );
 }
 
 fn parse_error(expr: &str) -> (usize, String) {

@@ -88,6 +88,7 @@ pub fn grow(case: Option<PathBuf>, to: u64) -> Result<ExitCode> {
     })?;
     eprintln!("indexing the clones");
     case.write(|tx| search_index::index_from(tx, first_clone))?;
+    search_index::update_statistics(&case.conn)?;
     eprintln!(
         "case holds {total} items ({:.0} s)",
         started.elapsed().as_secs_f64()

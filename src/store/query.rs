@@ -184,7 +184,10 @@ fn compile_field(
         }
         Field::Source => {
             params.push(Value::Text(crate::text::fold::fold(value)));
-            "items.id IN (SELECT item_id FROM provenance WHERE instr(tfold(source), ?) = 1)".into()
+            // Matched against the (few) providers, then their items through the index.
+            "items.id IN (SELECT item_id FROM provenance WHERE source IN
+               (SELECT name FROM sources WHERE instr(tfold(name), ?) = 1))"
+                .into()
         }
         Field::By => {
             params.push(Value::Text(value.into()));
@@ -227,8 +230,7 @@ fn compile_field(
                 .into()
         }
         Field::Dup => {
-            const EXACT: &str = "EXISTS (SELECT 1 FROM provenance p WHERE p.item_id = items.id
-                                  LIMIT 1 OFFSET 1)";
+            const EXACT: &str = "items.id IN (SELECT item_id FROM received_again)";
             const SIMILAR: &str = "items.id IN (SELECT item_id FROM similar_members)";
             match value.to_ascii_lowercase().as_str() {
                 "exact" => EXACT.into(),

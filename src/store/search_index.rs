@@ -3,7 +3,8 @@
 //! - `search`, an FTS5 table with one row per item (rowid = item id) holding already-folded
 //!   text: names (item name, providers, received paths), metadata values (EXIF, e-mail
 //!   headers, PDF info, the text excerpt) and the item's live notes;
-//! - `item_geo`, the GPS position of an item, for `near:`.
+//! - `item_geo`, the GPS position of an item, for `near:`;
+//! - `received_again`, the items received more than once, for `dup:exact`.
 //!
 //! Both can be rebuilt from the items at any time (`rebuild`), like fingerprints.
 
@@ -57,6 +58,13 @@ pub const MIGRATION: &str = concat!(
     CREATE INDEX item_geo_lat ON item_geo(lat, lon);\n",
     geo_insert!(";"),
     "
+    CREATE TABLE received_again (item_id INTEGER PRIMARY KEY REFERENCES items(id));
+    INSERT INTO received_again
+        SELECT item_id FROM provenance GROUP BY item_id HAVING count(*) > 1;
+    -- Date ranges (captured:, received:) without reading every item.
+    CREATE INDEX items_captured ON items(captured_at);
+    CREATE INDEX items_created ON items(created_at);
+    ANALYZE items;
     -- Similar-image groups as the last `triage dups` found them (derived, for `dup:similar`).
     CREATE TABLE similar_members (
         item_id  INTEGER PRIMARY KEY REFERENCES items(id),
@@ -79,6 +87,11 @@ pub fn refresh(conn: &Connection, item_id: i64) -> rusqlite::Result<()> {
         .execute([item_id])?;
     conn.prepare_cached(search_doc_insert!("WHERE i.id = ?1"))?
         .execute([item_id])?;
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO received_again(item_id)
+         SELECT ?1 WHERE (SELECT count(*) FROM provenance WHERE item_id = ?1) > 1",
+    )?
+    .execute([item_id])?;
     Ok(())
 }
 
@@ -89,13 +102,22 @@ pub fn record_geo(conn: &Connection, item_id: i64) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Refresh the query planner's statistics of the items table, so that a filter on a narrow
+/// date range is answered from the date index rather than by reading every image. Run after
+/// items were added in bulk (about 0.7 s per million items).
+pub fn update_statistics(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("PRAGMA analysis_limit = 0; ANALYZE items;")
+}
+
 /// Rebuild both from scratch (items added behind triage's back, e.g. a benchmark's clones).
 pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(concat!(
-        "DELETE FROM search; DELETE FROM item_geo;\n",
+        "DELETE FROM search; DELETE FROM item_geo; DELETE FROM received_again;\n",
         search_doc_insert!(";"),
         "\n",
-        geo_insert!(";")
+        geo_insert!(";"),
+        "\nINSERT INTO received_again
+             SELECT item_id FROM provenance GROUP BY item_id HAVING count(*) > 1;"
     ))
 }
 
@@ -103,6 +125,11 @@ pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
 pub fn index_from(conn: &Connection, first_id: i64) -> rusqlite::Result<()> {
     conn.execute(search_doc_insert!("WHERE i.id >= ?1"), [first_id])?;
     conn.execute(geo_insert!("AND i.id >= ?1"), [first_id])?;
+    conn.execute(
+        "INSERT OR IGNORE INTO received_again
+         SELECT item_id FROM provenance WHERE item_id >= ?1 GROUP BY item_id HAVING count(*) > 1",
+        [first_id],
+    )?;
     Ok(())
 }
 
