@@ -74,8 +74,21 @@ fn a_newer_query_supersedes_an_older_one() {
     s.page = 10;
     s.rows = (1..=5).map(row).collect();
     s.total = 5;
+    // Each keystroke in `/` is a query of its own, Enter the last one.
+    let before = s.search_generation;
     let fx = type_keys(&mut s, "/douma\n");
-    assert_eq!(fx, vec![Effect::SetFilter(Some("douma".into()))]);
+    assert_eq!(
+        fx,
+        vec![
+            Effect::TryFilter("d".into()),
+            Effect::TryFilter("do".into()),
+            Effect::TryFilter("dou".into()),
+            Effect::TryFilter("doum".into()),
+            Effect::TryFilter("douma".into()),
+            Effect::SetFilter(Some("douma".into())),
+        ]
+    );
+    assert_eq!(s.search_generation, before + 6, "one generation per query");
     let first = s.search_generation;
     assert!(s.searching);
     assert!(render(&s).contains("searching…"), "{}", render(&s));
@@ -127,6 +140,28 @@ fn a_newer_query_supersedes_an_older_one() {
         !screen.contains("searching…") && screen.contains("1/2"),
         "{screen}"
     );
+}
+
+#[test]
+fn esc_after_typing_puts_the_filter_back() {
+    let mut s = State::new(
+        "c".into(),
+        "alice".into(),
+        Arc::new(Taxonomy::default_set()),
+    );
+    s.rows = vec![row(1)];
+    s.filter = Some("type:image".into());
+    let fx = type_keys(&mut s, "/ x");
+    assert_eq!(fx.last(), Some(&Effect::TryFilter("type:image x".into())));
+    // A half-typed expression that does not compile leaves the results alone.
+    apply(&mut s, Outcome::Incomplete);
+    assert!(!s.searching);
+    let fx = key(&mut s, &Keymap::defaults(), KeyEvent::from(KeyCode::Esc));
+    assert_eq!(fx, vec![Effect::SetFilter(Some("type:image".into()))]);
+    assert_eq!(s.mode, Mode::Normal);
+    // Esc without typing changes nothing.
+    assert!(type_keys(&mut s, "/").is_empty());
+    assert!(key(&mut s, &Keymap::defaults(), KeyEvent::from(KeyCode::Esc)).is_empty());
 }
 
 #[test]

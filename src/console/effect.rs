@@ -40,6 +40,8 @@ pub enum Effect {
     Load(Anchor),
     SetView(View),
     SetFilter(Option<String>),
+    /// The filter prompt's text as it is being typed: applied if it compiles.
+    TryFilter(String),
     Detail(i64),
     Apply {
         edit: Edit,
@@ -115,6 +117,8 @@ pub enum Outcome {
     Sources(Vec<String>),
     Filter(Option<String>),
     FilterError(String),
+    /// A filter being typed does not compile yet; the results stay as they were.
+    Incomplete,
     History(Vec<crate::store::audit::Entry>),
     Preview(crate::preview::Answer),
     Revealed {
@@ -200,6 +204,14 @@ impl Runtime {
                 let shown = text.clone().filter(|t| !t.trim().is_empty());
                 Ok(vec![Outcome::Filter(shown)])
             }
+            Effect::TryFilter(text) => match query::compile_filter(text, &self.tax) {
+                Ok(w) => {
+                    self.filter = w;
+                    self.rebuild();
+                    Ok(vec![])
+                }
+                Err(_) => Ok(vec![Outcome::Incomplete]),
+            },
             Effect::SaveView { name, expr } => {
                 crate::store::views::check_name(name)?;
                 let name = name.trim();

@@ -217,10 +217,13 @@ impl Console {
             }
             let outcomes = self.runtime.run(&effect, self.here());
             match effect {
-                Effect::SetView(_) | Effect::SetFilter(_)
-                    if !outcomes
-                        .iter()
-                        .any(|o| matches!(o, effect::Outcome::FilterError(_))) =>
+                Effect::SetView(_) | Effect::SetFilter(_) | Effect::TryFilter(_)
+                    if !outcomes.iter().any(|o| {
+                        matches!(
+                            o,
+                            effect::Outcome::FilterError(_) | effect::Outcome::Incomplete
+                        )
+                    }) =>
                 {
                     query = Some(true);
                 }

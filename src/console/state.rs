@@ -119,6 +119,8 @@ pub struct State {
     /// A query's rows or counts are still being worked out.
     pub searching: bool,
     pub saved_views: Vec<crate::store::views::SavedView>,
+    /// The filter as it was when live filtering began in the `/` prompt (Esc restores it).
+    pub filter_before: Option<Option<String>>,
 }
 
 impl State {
@@ -157,6 +159,7 @@ impl State {
             search_generation: 0,
             searching: false,
             saved_views: Vec::new(),
+            filter_before: None,
         }
     }
 

@@ -427,24 +427,32 @@ fn prompt_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     let Mode::Prompt(p) = &mut state.mode else {
         return vec![];
     };
+    let live = p.kind == PromptKind::Filter;
     match ev.code {
         KeyCode::Esc => {
             state.mode = Mode::Normal;
-            vec![]
+            // Live results were shown while typing: back to the filter as it was.
+            match state.filter_before.take() {
+                Some(before) => {
+                    begin_query(state);
+                    vec![Effect::SetFilter(before)]
+                }
+                None => vec![],
+            }
         }
         KeyCode::Backspace => {
             p.input.pop();
             p.error = None;
-            vec![]
+            try_filter(state, live)
         }
         KeyCode::Char('u') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
             p.input.clear();
-            vec![]
+            try_filter(state, live)
         }
         KeyCode::Char(c) if !ev.modifiers.contains(KeyModifiers::CONTROL) => {
             p.input.push(c);
             p.error = None;
-            vec![]
+            try_filter(state, live)
         }
         KeyCode::Enter => {
             let input = p.input.trim().to_string();
@@ -452,6 +460,7 @@ fn prompt_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             match kind {
                 // The prompt stays open until the filter is known to be valid.
                 PromptKind::Filter => {
+                    state.filter_before = None;
                     begin_query(state);
                     vec![Effect::SetFilter(Some(input).filter(|s| !s.is_empty()))]
                 }
@@ -567,6 +576,23 @@ fn open_views(state: &mut State) -> Vec<Effect> {
     let cursor = views.iter().position(|v| *v == state.view).unwrap_or(0);
     state.mode = Mode::Views(ViewMenu { views, cursor });
     vec![]
+}
+
+/// Filter as the reviewer types: each keystroke is a new query that supersedes the last
+/// (an expression that does not compile yet leaves the results as they are).
+fn try_filter(state: &mut State, live: bool) -> Vec<Effect> {
+    let Mode::Prompt(p) = &state.mode else {
+        return vec![];
+    };
+    if !live {
+        return vec![];
+    }
+    let input = p.input.trim().to_string();
+    if state.filter_before.is_none() {
+        state.filter_before = Some(state.filter.clone());
+    }
+    begin_query(state);
+    vec![Effect::TryFilter(input)]
 }
 
 /// A new query supersedes any still running: answers of older generations are dropped.
@@ -832,6 +858,10 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             ) {
                 state.mode = Mode::Normal;
             }
+            vec![]
+        }
+        Outcome::Incomplete => {
+            state.searching = false;
             vec![]
         }
         Outcome::FilterError(e) => {
