@@ -146,8 +146,9 @@ pub fn sizes(conn: &Connection) -> rusqlite::Result<(u64, u64)> {
     Ok((size("search%")?, size("item_geo%")?))
 }
 
-/// Quote a user's word or phrase for an FTS5 MATCH, folded as the index is. A word matches
-/// as a prefix (`bomb` finds `bombing`); a phrase matches its words in order.
+/// Quote a user's word or phrase for an FTS5 MATCH, folded as the index is. A word of two
+/// characters or more matches as a prefix (`bomb` finds `bombing`; a single letter as a prefix
+/// would match most of a case); a phrase matches its words in order.
 pub fn fts_term(text: &str, prefix: bool) -> Option<String> {
     let folded = crate::text::fold::fold(text);
     // A term without letters or digits has no tokens; FTS5 would reject it.
@@ -155,6 +156,7 @@ pub fn fts_term(text: &str, prefix: bool) -> Option<String> {
         return None;
     }
     let quoted = format!("\"{}\"", folded.replace('"', "\"\""));
+    let prefix = prefix && folded.chars().filter(|c| c.is_alphanumeric()).count() >= 2;
     Some(if prefix { format!("{quoted}*") } else { quoted })
 }
 
@@ -180,6 +182,7 @@ mod tests {
             Some("\"say \"\"hi\"\"\"")
         );
         assert_eq!(fts_term("--", true), None);
+        assert_eq!(fts_term("d", true).as_deref(), Some("\"d\""));
     }
 
     #[test]
