@@ -93,14 +93,21 @@ pub fn compile_filter(text: &str, tax: &Taxonomy) -> Result<Option<Where>, Parse
 /// misspelt crime is an error at its position, not an empty result.
 pub fn filter_where(expr: &Expr, tax: &Taxonomy) -> Result<Where, ParseError> {
     let mut w = Where::default();
-    w.sql = compile(expr, tax, &mut w.params)?;
+    w.sql = compile(expr, tax, &mut w.params, false)?;
     Ok(w)
 }
 
 /// Items whose indexed text matches an FTS5 query (the one parameter).
 const MATCH_SQL: &str = "items.id IN (SELECT rowid FROM search WHERE search MATCH ?)";
 
-fn compile(expr: &Expr, tax: &Taxonomy, params: &mut Vec<Value>) -> Result<String, ParseError> {
+/// `narrowed`: the expression is ANDed with a full-text match, which yields the candidate
+/// rows; conditions are then better probed per row than listed in full.
+fn compile(
+    expr: &Expr,
+    tax: &Taxonomy,
+    params: &mut Vec<Value>,
+    narrowed: bool,
+) -> Result<String, ParseError> {
     if let Some(q) = fts_query(expr) {
         params.push(Value::Text(q));
         return Ok(MATCH_SQL.into());
@@ -117,21 +124,26 @@ fn compile(expr: &Expr, tax: &Taxonomy, params: &mut Vec<Value>) -> Result<Strin
                 sqls.push(format!("({MATCH_SQL})"));
             }
             for p in rest {
-                sqls.push(format!("({})", compile(p, tax, params)?));
+                sqls.push(format!(
+                    "({})",
+                    compile(p, tax, params, narrowed || !text.is_empty())?
+                ));
             }
             sqls.join(" AND ")
         }
         Expr::Or(parts) => {
             let mut sqls = Vec::new();
             for p in parts {
-                sqls.push(format!("({})", compile(p, tax, params)?));
+                sqls.push(format!("({})", compile(p, tax, params, narrowed)?));
             }
             sqls.join(" OR ")
         }
-        Expr::Not(inner) => format!("NOT ({})", compile(inner, tax, params)?),
+        Expr::Not(inner) => format!("NOT ({})", compile(inner, tax, params, narrowed)?),
         // Only punctuation: nothing to look up, so it narrows nothing.
         Expr::Text(_) | Expr::Phrase(_) => "1".into(),
-        Expr::Field { field, value, pos } => compile_field(*field, value, *pos, tax, params)?,
+        Expr::Field { field, value, pos } => {
+            compile_field(*field, value, *pos, tax, params, narrowed)?
+        }
     })
 }
 
@@ -159,6 +171,7 @@ fn compile_field(
     pos: usize,
     tax: &Taxonomy,
     params: &mut Vec<Value>,
+    narrowed: bool,
 ) -> Result<String, ParseError> {
     let err = |message: String| ParseError { pos, message };
     Ok(match field {
@@ -184,12 +197,18 @@ fn compile_field(
         }
         Field::Source => {
             params.push(Value::Text(crate::text::fold::fold(value)));
-            // Matched against the (few) providers, then probed per item through the
-            // provenance index: listing a large provider's items first would cost more than
-            // the rest of a typical query (a provider plus a word).
-            "EXISTS (SELECT 1 FROM provenance p WHERE p.item_id = items.id AND p.source IN
-               (SELECT name FROM sources WHERE instr(tfold(name), ?) = 1))"
-                .into()
+            // Matched against the (few) providers. Beside a full-text match, probed per
+            // candidate item; otherwise the providers' items are listed through the index
+            // (probing every item of a large case would take a second).
+            if narrowed {
+                "EXISTS (SELECT 1 FROM provenance p WHERE p.item_id = items.id AND p.source IN
+                   (SELECT name FROM sources WHERE instr(tfold(name), ?) = 1))"
+                    .into()
+            } else {
+                "items.id IN (SELECT item_id FROM provenance WHERE source IN
+                   (SELECT name FROM sources WHERE instr(tfold(name), ?) = 1))"
+                    .into()
+            }
         }
         Field::By => {
             params.push(Value::Text(value.into()));
