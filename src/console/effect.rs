@@ -136,6 +136,8 @@ pub struct Here {
     pub last: Option<i64>,
     pub current: Option<i64>,
     pub offset: u64,
+    /// The selection's size as last counted by the search worker, when it is current.
+    pub total: Option<u64>,
 }
 
 pub struct Runtime {
@@ -365,7 +367,11 @@ impl Runtime {
             },
             Anchor::End => {
                 let rows = self.selection.before(conn, None, page)?;
-                let total = self.selection.count(conn)?;
+                // A count on the UI thread only when the worker's is not known.
+                let total = match at.total {
+                    Some(t) => t,
+                    None => self.selection.count(conn)?,
+                };
                 Outcome::Window {
                     offset: total.saturating_sub(rows.len() as u64),
                     rows,
@@ -445,5 +451,6 @@ fn here(page: usize) -> Here {
         last: None,
         current: None,
         offset: 0,
+        total: None,
     }
 }

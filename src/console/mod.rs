@@ -112,6 +112,7 @@ impl Console {
     /// Ask for the current query's counts (and its first window when `window`): from the
     /// worker, or here when there is none.
     fn search(&mut self, window: bool) {
+        self.state.counted = false;
         let req = search::Request {
             generation: self.state.search_generation,
             selection: self.runtime.selection().clone(),
@@ -179,6 +180,7 @@ impl Console {
             last: self.state.rows.last().map(|r| r.id),
             current: self.state.current_id(),
             offset: self.state.offset,
+            total: self.state.counted.then_some(self.state.total),
         }
     }
 

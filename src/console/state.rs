@@ -118,6 +118,8 @@ pub struct State {
     pub search_generation: u64,
     /// A query's rows or counts are still being worked out.
     pub searching: bool,
+    /// `total` is the count of the current selection as it is now (no count outstanding).
+    pub counted: bool,
     pub saved_views: Vec<crate::store::views::SavedView>,
     /// The filter as it was when live filtering began in the `/` prompt (Esc restores it).
     pub filter_before: Option<Option<String>>,
@@ -158,6 +160,7 @@ impl State {
             ),
             search_generation: 0,
             searching: false,
+            counted: false,
             saved_views: Vec::new(),
             filter_before: None,
         }

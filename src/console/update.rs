@@ -780,6 +780,7 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
                 state.total = total;
                 state.untriaged = untriaged;
                 state.searching = false;
+                state.counted = true;
             }
             vec![]
         }
