@@ -375,3 +375,58 @@ fn views_from_the_command_line_are_recorded() {
             .is_empty()
     );
 }
+
+#[test]
+fn export_takes_the_same_filter_and_imported_items_are_indexed() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = demo_case(tmp.path());
+    let listed = String::from_utf8_lossy(&triage(&dir, &["list", "--filter", "douma"]).stdout)
+        .lines()
+        .count();
+    assert!(listed > 0);
+    let bag = tmp.path().join("bag");
+    let out = triage(
+        &dir,
+        &[
+            "export",
+            "--filter",
+            "douma",
+            "--out",
+            &bag.display().to_string(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("exported {listed} items")));
+    let other = tmp.path().join("other");
+    let out = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("init")
+        .arg(&other)
+        .output()
+        .expect("init");
+    assert!(out.status.success());
+    let out = triage(
+        &other,
+        &["import", &bag.display().to_string(), "--source", "partner"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found = String::from_utf8_lossy(
+        &triage(&other, &["list", "--filter", "douma source:partner"]).stdout,
+    )
+    .lines()
+    .count();
+    assert_eq!(found, listed, "imported items are in the index");
+    let out = triage(
+        &dir,
+        &["export", "--filter", "near:1", "--out", "/nonexistent"],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("near:LAT,LON,KM"));
+}
