@@ -275,6 +275,23 @@ fn a_filter_saved_in_the_console_is_a_view_beside_the_built_in_ones() {
     assert_eq!(c.state.view, View::All);
     assert_eq!(c.state.filter, None);
     assert!(c.state.total > 4);
+    // :delete removes it, recorded; the chooser no longer offers it.
+    press(&mut c, ":delete douma photos\n");
+    assert!(c.state.saved_views.is_empty());
+    assert!(screen(&c).contains("view douma photos deleted"));
+    let deletes: i64 = c
+        .runtime
+        .case
+        .conn
+        .query_row(
+            "SELECT count(*) FROM audit WHERE event = 'view.delete'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(deletes, 1);
+    press(&mut c, ":delete douma photos\n");
+    assert!(screen(&c).contains("no saved view douma photos"));
 }
 
 #[test]

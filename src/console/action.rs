@@ -78,7 +78,7 @@ impl Action {
             (
                 Action::Command,
                 "command",
-                "command: save NAME (the filter as a view), views",
+                "command: save NAME (the filter as a view), delete NAME, views",
             ),
             (
                 Action::Views,

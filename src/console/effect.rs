@@ -64,6 +64,8 @@ pub enum Effect {
         name: String,
         expr: String,
     },
+    /// Delete a saved view (recorded).
+    DeleteView(String),
     /// Record that the reviewer revealed a gated image.
     Reveal {
         item_id: i64,
@@ -214,6 +216,22 @@ impl Runtime {
                 }
                 Err(_) => Ok(vec![Outcome::Incomplete]),
             },
+            Effect::DeleteView(name) => {
+                let deleted = self
+                    .case
+                    .write(|tx| crate::store::views::delete(tx, &self.reviewer, name))
+                    .map_err(|e| format!("view not deleted: {e}"))?;
+                if !deleted {
+                    return Ok(vec![Outcome::NoChange(format!("no saved view {name}"))]);
+                }
+                Ok(vec![
+                    Outcome::Saved {
+                        summary: format!("view {name} deleted"),
+                        at: chrono::Local::now().format("%H:%M:%S").to_string(),
+                    },
+                    self.saved_views(),
+                ])
+            }
             Effect::SaveView { name, expr } => {
                 crate::store::views::check_name(name)?;
                 let name = name.trim();

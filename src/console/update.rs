@@ -618,8 +618,13 @@ fn command(state: &mut State, input: &str) -> Vec<Effect> {
             }
             None => "no filter to save: set one with / first".to_string(),
         },
+        "delete" if rest.is_empty() => "expected a name: delete NAME".to_string(),
+        "delete" => {
+            state.mode = Mode::Normal;
+            return vec![Effect::DeleteView(rest.to_string())];
+        }
         "views" => return open_views(state),
-        _ => format!("unknown command `{verb}`; expected save NAME or views"),
+        _ => format!("unknown command `{verb}`; expected save NAME, delete NAME or views"),
     };
     if let Mode::Prompt(p) = &mut state.mode {
         p.error = Some(error);
