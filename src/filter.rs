@@ -14,6 +14,8 @@ pub enum Field {
     By,
     Captured,
     Received,
+    Near,
+    Dup,
 }
 
 impl Field {
@@ -27,6 +29,8 @@ impl Field {
         ("by", Field::By),
         ("captured", Field::Captured),
         ("received", Field::Received),
+        ("near", Field::Near),
+        ("dup", Field::Dup),
     ];
 
     fn parse(name: &str) -> Option<Field> {
@@ -48,8 +52,10 @@ pub enum Expr {
     And(Vec<Expr>),
     Or(Vec<Expr>),
     Not(Box<Expr>),
-    /// Free text: matches name, source, metadata and notes.
+    /// A free word: matches, as a prefix, a word of the names, metadata values or notes.
     Text(String),
+    /// A "quoted phrase": its words, in order.
+    Phrase(String),
     Field {
         field: Field,
         value: String,
@@ -284,7 +290,8 @@ impl Parser {
                 self.i += 1;
                 Ok(e)
             }
-            Tok::Word(w) | Tok::Quoted(w) => Ok(Expr::Text(w)),
+            Tok::Word(w) => Ok(Expr::Text(w)),
+            Tok::Quoted(w) => Ok(Expr::Phrase(w)),
             Tok::Field(field, value, pos) => Ok(Expr::Field { field, value, pos }),
             Tok::Close | Tok::Or => Err(ParseError {
                 pos,
@@ -311,7 +318,7 @@ mod tests {
             matches!(&a[1], Expr::Field { field: Field::Status, value, .. } if value == "untriaged")
         );
         assert!(matches!(&a[2], Expr::Not(_)));
-        assert_eq!(parts[1], Expr::Text("barrel bomb".into()));
+        assert_eq!(parts[1], Expr::Phrase("barrel bomb".into()));
     }
 
     #[test]

@@ -49,6 +49,19 @@ enum SourceCmd {
 }
 
 #[derive(Subcommand)]
+enum ViewCmd {
+    /// Save a filter expression under a name (replacing one of that name); recorded.
+    Save { name: String, expr: String },
+    /// List saved views.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a saved view; recorded.
+    Delete { name: String },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Create a new case in DIR.
     Init { dir: PathBuf },
@@ -184,6 +197,29 @@ enum Command {
         #[arg(long)]
         grayscale: bool,
     },
+    /// Saved views: named filters, listed beside the built-in views in the console (`w`).
+    View {
+        #[command(subcommand)]
+        action: ViewCmd,
+    },
+    /// Rebuild the search index (full text and GPS positions) from the items.
+    Reindex,
+    /// Benchmark: clone items until the case holds this many (no audit; see benches/search.sh).
+    #[command(hide = true)]
+    BenchGrow {
+        #[arg(long)]
+        to: u64,
+    },
+    /// Benchmark: time filter expressions as the console runs them (first page, count).
+    #[command(hide = true)]
+    SearchBench {
+        #[arg(long, default_value_t = 20)]
+        repeat: usize,
+        #[arg(long, default_value_t = 50)]
+        page: usize,
+        #[arg(required = true)]
+        exprs: Vec<String>,
+    },
     /// Build a demo case from built-in sample material and open it.
     Demo {
         /// Where to build it (default: the per-user data folder).
@@ -284,6 +320,18 @@ fn main() -> ExitCode {
             material_only,
             no_open,
         }) => cli::demo::run(dir, material_only, no_open),
+        Some(Command::View { action }) => match action {
+            ViewCmd::Save { name, expr } => cli::view::save(args.case, &name, &expr),
+            ViewCmd::List { json } => cli::view::list(args.case, json),
+            ViewCmd::Delete { name } => cli::view::delete(args.case, &name),
+        },
+        Some(Command::Reindex) => cli::search_bench::reindex(args.case),
+        Some(Command::BenchGrow { to }) => cli::search_bench::grow(args.case, to),
+        Some(Command::SearchBench {
+            repeat,
+            page,
+            exprs,
+        }) => cli::search_bench::run(args.case, exprs, repeat, page),
         None => match args.case {
             Some(_) => cli::open::run(args.case, None, Default::default()),
             None => {

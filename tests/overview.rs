@@ -274,7 +274,7 @@ fn every_bar_filter_is_accepted_and_counts_what_the_bar_says() {
 }
 
 #[test]
-fn tab_reaches_the_map_and_a_place_explains_what_it_needs() {
+fn tab_reaches_the_map_and_enter_filters_near_the_place() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tagged_case(tmp.path());
     let mut c = console(&dir, 80, 24);
@@ -294,12 +294,10 @@ fn tab_reaches_the_map_and_a_place_explains_what_it_needs() {
     };
     assert!(o.map_lon > before.1 && o.map_lat > before.0);
     key(&mut c, KeyCode::Enter);
-    // Until the filter language has near: (search issue), the overview stays and says so.
-    assert!(matches!(c.state.mode, Mode::Overview(_)));
-    let s = screen(&c, 80, 24);
-    assert!(s.contains("filtering by place needs near:"), "{s}");
-    key(&mut c, KeyCode::Esc);
+    // The place becomes a near: filter on the queue.
     assert!(matches!(c.state.mode, Mode::Normal));
+    let filter = c.state.filter.clone().unwrap_or_default();
+    assert!(filter.starts_with("near:"), "{filter}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use serde_json::json;
 
-use crate::similar::{backfill, regroup, Tuning, DEFAULT};
+use crate::similar::{backfill, regroup, similar_groups, Tuning, DEFAULT};
 use crate::store::{dups, reference};
 
 pub fn run(case: Option<PathBuf>, json: bool, threshold: Option<u32>) -> Result<ExitCode> {
@@ -30,7 +30,14 @@ pub fn run(case: Option<PathBuf>, json: bool, threshold: Option<u32>) -> Result<
     }
     let tuning = threshold.map_or(DEFAULT, Tuning::with_threshold);
     let exact = dups::received_more_than_once(&case.conn)?;
-    let similar = regroup(&mut case, tuning)?;
+    // `dup:similar` and the console's `s` answer from the groups of the default rule: other
+    // thresholds are printed, not kept.
+    let similar = if threshold.is_none() {
+        regroup(&mut case, tuning)?
+    } else {
+        let prints = dups::fingerprints(&case.conn)?;
+        similar_groups(&case, &prints, tuning)?
+    };
 
     let out = std::io::stdout();
     let mut out = std::io::BufWriter::new(out.lock());

@@ -49,14 +49,8 @@ pub fn run(
     let tax = super::taxonomy(&case)?;
     let me = crate::identity::login_name();
 
-    let compiled = match crate::filter::parse(filter) {
-        Ok(Some(expr)) => Some(
-            query::filter_where(&expr, &tax)
-                .map_err(|e| anyhow!("filter {}", e.pointer(filter)))?,
-        ),
-        Ok(None) => None,
-        Err(e) => return Err(anyhow!("filter {}", e.pointer(filter))),
-    };
+    let compiled =
+        query::compile_filter(filter, &tax).map_err(|e| anyhow!("filter {}", e.pointer(filter)))?;
     let sel = Selection::new(&View::All, &me, compiled);
     let mut ids = Vec::new();
     let mut after = None;

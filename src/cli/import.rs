@@ -197,6 +197,9 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
             }
         }
     }
+    if summary.new > 0 {
+        crate::store::search_index::update_statistics(&case.conn)?;
+    }
     println!(
         "imported {} from case {}: {} new, {} duplicates, {} already recorded, {} tags applied (batch {})",
         sanitize(&bag_dir.display().to_string()),

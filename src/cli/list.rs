@@ -10,13 +10,11 @@ pub fn run(case: Option<PathBuf>, json: bool, filter: Option<&str>) -> Result<Ex
     let case = super::open_case(case)?;
     let tax = super::taxonomy(&case)?;
     let me = crate::identity::login_name();
-    let compiled = match filter.map(crate::filter::parse).transpose() {
-        Ok(Some(Some(expr))) => Some(
-            query::filter_where(&expr, &tax)
-                .map_err(|e| anyhow!("filter {}", e.pointer(filter.unwrap_or(""))))?,
-        ),
-        Ok(_) => None,
-        Err(e) => return Err(anyhow!("filter {}", e.pointer(filter.unwrap_or("")))),
+    let compiled = match filter {
+        Some(f) => {
+            query::compile_filter(f, &tax).map_err(|e| anyhow!("filter {}", e.pointer(f)))?
+        }
+        None => None,
     };
     let sel = Selection::new(&View::All, &me, compiled);
     let out = std::io::stdout();

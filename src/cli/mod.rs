@@ -11,11 +11,13 @@ pub mod list;
 pub mod log;
 pub mod open;
 pub mod seal;
+pub mod search_bench;
 pub mod show;
 pub mod source;
 pub mod tag;
 pub mod terms;
 pub mod verify;
+pub mod view;
 
 use std::path::PathBuf;
 

@@ -25,6 +25,7 @@ pub enum Action {
     ClearMarks,
     Similar,
     Filter,
+    Command,
     Views,
     Help,
     History,
@@ -87,6 +88,11 @@ impl Action {
                 "show the images similar to this one (again: back)",
             ),
             (Action::Filter, "filter", "filter the current view"),
+            (
+                Action::Command,
+                "command",
+                "command: save NAME (the filter as a view), delete NAME, views",
+            ),
             (
                 Action::Views,
                 "views",

@@ -44,6 +44,8 @@ pub enum Effect {
     Load(Anchor),
     SetView(View),
     SetFilter(Option<String>),
+    /// The filter prompt's text as it is being typed: applied if it compiles.
+    TryFilter(String),
     Detail(i64),
     Apply {
         edit: Edit,
@@ -65,6 +67,13 @@ pub enum Effect {
     },
     /// Count the whole case for the overview screen.
     Overview,
+    /// Save the current filter as a named view (recorded).
+    SaveView {
+        name: String,
+        expr: String,
+    },
+    /// Delete a saved view (recorded).
+    DeleteView(String),
     /// Record that the reviewer revealed a gated image.
     Reveal {
         item_id: i64,
@@ -91,10 +100,22 @@ pub enum Outcome {
         forward: bool,
         advance: usize,
     },
-    Counts {
+    /// The first window of a new query (from the search worker).
+    Found {
+        generation: u64,
+        rows: Vec<Row>,
+    },
+    /// The counts the status bar shows, for the query of that generation.
+    Counted {
+        generation: u64,
         total: u64,
         untriaged: u64,
     },
+    SearchFailed {
+        generation: u64,
+        error: String,
+    },
+    SavedViews(Vec<crate::store::views::SavedView>),
     Detail(Option<Box<Detail>>),
     /// A change committed; `at` is the local wall time of the commit (HH:MM:SS).
     Saved {
@@ -106,6 +127,8 @@ pub enum Outcome {
     Sources(Vec<String>),
     Filter(Option<String>),
     FilterError(String),
+    /// A filter being typed does not compile yet; the results stay as they were.
+    Incomplete,
     History(Vec<crate::store::audit::Entry>),
     Preview(crate::preview::Answer),
     Revealed {
@@ -125,6 +148,8 @@ pub struct Here {
     pub last: Option<i64>,
     pub current: Option<i64>,
     pub offset: u64,
+    /// The selection's size as last counted by the search worker, when it is current.
+    pub total: Option<u64>,
 }
 
 pub struct Runtime {
@@ -153,10 +178,11 @@ impl Runtime {
         }
     }
 
-    /// What the console needs at start: the first window, counts, recent terms, sources.
+    /// What the console needs at start: the first window, recent terms, sources, saved
+    /// views. (The counts come from the search worker.)
     pub fn start(&mut self, page: usize) -> Vec<Outcome> {
         let mut out = self.run(&Effect::Load(Anchor::Start), here(page));
-        out.push(self.counts());
+        out.push(self.saved_views());
         for kind in [TermKind::Crime, TermKind::Party, TermKind::Flag] {
             out.push(self.recent(kind));
         }
@@ -178,30 +204,68 @@ impl Runtime {
         let e = |e: rusqlite::Error| e.to_string();
         match effect {
             Effect::Load(anchor) => Ok(vec![self.load(anchor, at).map_err(e)?]),
+            // The new selection is made here (cheap); its rows and counts come from the
+            // search worker, asked for by the console.
             Effect::SetView(view) => {
                 self.view = view.clone();
                 self.rebuild();
-                Ok(vec![
-                    self.load(&Anchor::Start, at).map_err(e)?,
-                    self.counts(),
-                ])
+                Ok(vec![])
             }
             Effect::SetFilter(text) => {
-                let compiled = match text.as_deref().map(crate::filter::parse) {
-                    None | Some(Ok(None)) => None,
-                    Some(Ok(Some(expr))) => match query::filter_where(&expr, &self.tax) {
-                        Ok(w) => Some(w),
-                        Err(err) => return Ok(vec![Outcome::FilterError(err.to_string())]),
-                    },
+                let compiled = match text.as_deref().map(|t| query::compile_filter(t, &self.tax)) {
+                    None => None,
+                    Some(Ok(w)) => w,
                     Some(Err(err)) => return Ok(vec![Outcome::FilterError(err.to_string())]),
                 };
                 self.filter = compiled;
                 self.rebuild();
                 let shown = text.clone().filter(|t| !t.trim().is_empty());
+                Ok(vec![Outcome::Filter(shown)])
+            }
+            Effect::TryFilter(text) => match query::compile_filter(text, &self.tax) {
+                Ok(w) => {
+                    self.filter = w;
+                    self.rebuild();
+                    Ok(vec![])
+                }
+                Err(_) => Ok(vec![Outcome::Incomplete]),
+            },
+            Effect::DeleteView(name) => {
+                let deleted = self
+                    .case
+                    .write(|tx| crate::store::views::delete(tx, &self.reviewer, name))
+                    .map_err(|e| format!("view not deleted: {e}"))?;
+                if !deleted {
+                    return Ok(vec![Outcome::NoChange(format!("no saved view {name}"))]);
+                }
                 Ok(vec![
-                    Outcome::Filter(shown),
-                    self.load(&Anchor::Start, at).map_err(e)?,
-                    self.counts(),
+                    Outcome::Saved {
+                        summary: format!("view {name} deleted"),
+                        at: chrono::Local::now().format("%H:%M:%S").to_string(),
+                    },
+                    self.saved_views(),
+                ])
+            }
+            Effect::SaveView { name, expr } => {
+                crate::store::views::check_name(name)?;
+                let name = name.trim();
+                let previous = self
+                    .case
+                    .write(|tx| crate::store::views::save(tx, &self.reviewer, name, expr))
+                    .map_err(|e| format!("view not saved: {e}"))?;
+                Ok(vec![
+                    Outcome::Saved {
+                        summary: format!(
+                            "view {name} {}",
+                            if previous.is_some() {
+                                "replaced"
+                            } else {
+                                "saved"
+                            }
+                        ),
+                        at: chrono::Local::now().format("%H:%M:%S").to_string(),
+                    },
+                    self.saved_views(),
                 ])
             }
             // Handled by the console, which owns the preview worker.
@@ -327,7 +391,6 @@ impl Runtime {
             },
         };
         out.push(self.load(&anchor, at).map_err(e)?);
-        out.push(self.counts());
         if tags_changed {
             for kind in [TermKind::Crime, TermKind::Party, TermKind::Flag] {
                 out.push(self.recent(kind));
@@ -363,7 +426,11 @@ impl Runtime {
             },
             Anchor::End => {
                 let rows = self.selection.before(conn, None, page)?;
-                let total = self.selection.count(conn)?;
+                // A count on the UI thread only when the worker's is not known.
+                let total = match at.total {
+                    Some(t) => t,
+                    None => self.selection.count(conn)?,
+                };
                 Outcome::Window {
                     offset: total.saturating_sub(rows.len() as u64),
                     rows,
@@ -416,11 +483,15 @@ impl Runtime {
         })
     }
 
-    fn counts(&self) -> Outcome {
-        let conn = &self.case.conn;
-        match (self.selection.count(conn), query::untriaged_count(conn)) {
-            (Ok(total), Ok(untriaged)) => Outcome::Counts { total, untriaged },
-            (Err(e), _) | (_, Err(e)) => Outcome::Error(e.to_string()),
+    /// The selection the queue pages over (the search worker counts it).
+    pub fn selection(&self) -> &Selection {
+        &self.selection
+    }
+
+    fn saved_views(&self) -> Outcome {
+        match crate::store::views::list(&self.case.conn) {
+            Ok(v) => Outcome::SavedViews(v),
+            Err(e) => Outcome::Error(e.to_string()),
         }
     }
 
@@ -439,5 +510,6 @@ fn here(page: usize) -> Here {
         last: None,
         current: None,
         offset: 0,
+        total: None,
     }
 }

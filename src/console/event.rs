@@ -13,6 +13,8 @@ pub enum Event {
     InputClosed,
     /// A preview from the preview worker.
     Preview(crate::preview::Answer),
+    /// Rows or counts from the search worker.
+    Search(super::effect::Outcome),
 }
 
 pub fn channel() -> (Sender<Event>, Receiver<Event>) {

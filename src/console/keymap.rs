@@ -125,6 +125,7 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("similar", &["s"]),
     ("clear-marks", &["Esc"]),
     ("filter", &["/"]),
+    ("command", &[":"]),
     ("views", &["w"]),
     ("help", &["?", "F1"]),
     ("redraw", &["C-l"]),

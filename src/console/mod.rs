@@ -9,6 +9,7 @@ pub mod keymap;
 pub mod overview;
 pub mod picker;
 pub mod preview;
+pub mod search;
 pub mod state;
 pub mod terminal;
 pub mod theme;
@@ -64,6 +65,8 @@ pub struct Console {
     pending_detail: Option<i64>,
     /// The preview worker; without one (tests), previews are made on this thread.
     pub preview_tx: Option<std::sync::mpsc::Sender<crate::preview::Request>>,
+    /// The search worker; without one (tests), queries run on this thread.
+    search: Option<search::Worker>,
 }
 
 impl Console {
@@ -74,6 +77,18 @@ impl Console {
         keymap: Keymap,
         width: u16,
         height: u16,
+    ) -> Console {
+        Self::with_search(case, tax, reviewer, keymap, (width, height), None)
+    }
+
+    /// A console whose queries run on the given search worker.
+    pub fn with_search(
+        case: Case,
+        tax: Taxonomy,
+        reviewer: String,
+        keymap: Keymap,
+        (width, height): (u16, u16),
+        search: Option<search::Worker>,
     ) -> Console {
         let tax = Arc::new(tax);
         let mut state = State::new(case.name(), reviewer.clone(), tax.clone());
@@ -88,13 +103,51 @@ impl Console {
             keymap,
             pending_detail: None,
             preview_tx: None,
+            search,
         };
         for o in outcomes {
             let effects = update::apply(&mut c.state, o);
             c.run_effects(effects);
         }
+        c.state.searching = true;
+        c.search(false);
         c.settle();
         c
+    }
+
+    /// Ask for the current query's counts (and its first window when `window`): from the
+    /// worker, or here when there is none.
+    fn search(&mut self, window: bool) {
+        self.state.counted = false;
+        let req = search::Request {
+            generation: self.state.search_generation,
+            selection: self.runtime.selection().clone(),
+            page: self.state.page,
+            window,
+        };
+        match &self.search {
+            Some(worker) => worker.send(req),
+            None => {
+                let mut outcomes = Vec::new();
+                if let Err(e) =
+                    search::answer(&self.runtime.case.conn, &req, &mut |o| outcomes.push(o))
+                {
+                    outcomes.push(effect::Outcome::SearchFailed {
+                        generation: req.generation,
+                        error: e.to_string(),
+                    });
+                }
+                for o in outcomes {
+                    self.search_done(o);
+                }
+            }
+        }
+    }
+
+    /// Rows or counts arrived from the search worker.
+    pub fn search_done(&mut self, outcome: effect::Outcome) {
+        let effects = update::apply(&mut self.state, outcome);
+        self.run_effects(effects);
     }
 
     pub fn key(&mut self, ev: ratatui::crossterm::event::KeyEvent) {
@@ -133,11 +186,15 @@ impl Console {
             last: self.state.rows.last().map(|r| r.id),
             current: self.state.current_id(),
             offset: self.state.offset,
+            total: self.state.counted.then_some(self.state.total),
         }
     }
 
     fn run_effects(&mut self, effects: Vec<Effect>) {
         let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        // One query per burst of effects: Some(true) for a new selection, Some(false) when
+        // only the counts may have changed.
+        let mut query: Option<bool> = None;
         while let Some(effect) = queue.pop_front() {
             if let Effect::Detail(id) = effect {
                 self.pending_detail = Some(id);
@@ -167,9 +224,28 @@ impl Console {
                 continue;
             }
             let outcomes = self.runtime.run(&effect, self.here());
+            match effect {
+                Effect::SetView(_) | Effect::SetFilter(_) | Effect::TryFilter(_)
+                    if !outcomes.iter().any(|o| {
+                        matches!(
+                            o,
+                            effect::Outcome::FilterError(_) | effect::Outcome::Incomplete
+                        )
+                    }) =>
+                {
+                    query = Some(true);
+                }
+                Effect::Apply { .. } | Effect::Undo | Effect::RepeatLast { .. } => {
+                    query = query.or(Some(false));
+                }
+                _ => {}
+            }
             for o in outcomes {
                 queue.extend(update::apply(&mut self.state, o));
             }
+        }
+        if let Some(window) = query {
+            self.search(window);
         }
     }
 
@@ -202,6 +278,10 @@ impl Console {
             Event::Term(_) => false,
             Event::Preview(answer) => {
                 self.preview_done(answer);
+                false
+            }
+            Event::Search(outcome) => {
+                self.search_done(outcome);
                 false
             }
             Event::Signal(_) | Event::InputClosed => {
@@ -262,7 +342,15 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
     let mut term = terminal::enter()?;
     let result = (|| -> anyhow::Result<()> {
         let size = term.size()?;
-        let mut console = Console::new(case, tax, reviewer, opts.keymap, size.width, size.height);
+        let worker = search::Worker::spawn(&case.root, tx.clone())?;
+        let mut console = Console::with_search(
+            case,
+            tax,
+            reviewer,
+            opts.keymap,
+            (size.width, size.height),
+            Some(worker),
+        );
         console.state.preview = opts.preview;
         let (preview_tx, preview_rx) = std::sync::mpsc::channel();
         crate::preview::spawn_worker(preview_rx, tx.clone(), Event::Preview);

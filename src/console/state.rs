@@ -19,6 +19,8 @@ pub enum PromptKind {
     Filter,
     Note,
     Escalate,
+    /// `:` commands: `save NAME`, `views`.
+    Command,
 }
 
 impl PromptKind {
@@ -27,6 +29,7 @@ impl PromptKind {
             PromptKind::Filter => "filter",
             PromptKind::Note => "note",
             PromptKind::Escalate => "escalate: reason",
+            PromptKind::Command => "",
         }
     }
 }
@@ -192,6 +195,15 @@ pub struct State {
     pub sources: Vec<String>,
     pub quit: bool,
     pub preview: super::preview::Preview,
+    /// The generation of the newest query (filter or view); answers of older ones are stale.
+    pub search_generation: u64,
+    /// A query's rows or counts are still being worked out.
+    pub searching: bool,
+    /// `total` is the count of the current selection as it is now (no count outstanding).
+    pub counted: bool,
+    pub saved_views: Vec<crate::store::views::SavedView>,
+    /// The filter as it was when live filtering began in the `/` prompt (Esc restores it).
+    pub filter_before: Option<Option<String>>,
 }
 
 impl State {
@@ -228,6 +240,11 @@ impl State {
                 false,
                 true,
             ),
+            search_generation: 0,
+            searching: false,
+            counted: false,
+            saved_views: Vec::new(),
+            filter_before: None,
         }
     }
 

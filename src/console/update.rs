@@ -132,6 +132,14 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             });
             vec![]
         }
+        Action::Command => {
+            state.mode = Mode::Prompt(Prompt {
+                kind: PromptKind::Command,
+                input: String::new(),
+                error: None,
+            });
+            vec![]
+        }
         Action::Undo => vec![Effect::Undo],
         Action::ToggleMark => {
             if let Some(id) = state.current_id() {
@@ -151,23 +159,12 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 state.marks.clear();
                 state.message = Some((Level::Info, "marks cleared".into()));
             } else if state.filter.is_some() {
+                begin_query(state);
                 effects.push(Effect::SetFilter(None));
             }
             effects
         }
-        Action::Views => {
-            let mut views = vec![
-                View::Untriaged,
-                View::All,
-                View::Mine,
-                View::Flagged,
-                View::Escalated,
-            ];
-            views.extend(state.sources.iter().cloned().map(View::Source));
-            let cursor = views.iter().position(|v| *v == state.view).unwrap_or(0);
-            state.mode = Mode::Views(ViewMenu { views, cursor });
-            vec![]
-        }
+        Action::Views => open_views(state),
         Action::Help => {
             state.mode = Mode::Help { scroll: 0 };
             vec![]
@@ -438,24 +435,32 @@ fn prompt_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
     let Mode::Prompt(p) = &mut state.mode else {
         return vec![];
     };
+    let live = p.kind == PromptKind::Filter;
     match ev.code {
         KeyCode::Esc => {
             state.mode = Mode::Normal;
-            vec![]
+            // Live results were shown while typing: back to the filter as it was.
+            match state.filter_before.take() {
+                Some(before) => {
+                    begin_query(state);
+                    vec![Effect::SetFilter(before)]
+                }
+                None => vec![],
+            }
         }
         KeyCode::Backspace => {
             p.input.pop();
             p.error = None;
-            vec![]
+            try_filter(state, live)
         }
         KeyCode::Char('u') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
             p.input.clear();
-            vec![]
+            try_filter(state, live)
         }
         KeyCode::Char(c) if !ev.modifiers.contains(KeyModifiers::CONTROL) => {
             p.input.push(c);
             p.error = None;
-            vec![]
+            try_filter(state, live)
         }
         KeyCode::Enter => {
             let input = p.input.trim().to_string();
@@ -463,8 +468,11 @@ fn prompt_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             match kind {
                 // The prompt stays open until the filter is known to be valid.
                 PromptKind::Filter => {
+                    state.filter_before = None;
+                    begin_query(state);
                     vec![Effect::SetFilter(Some(input).filter(|s| !s.is_empty()))]
                 }
+                PromptKind::Command => command(state, &input),
                 PromptKind::Note | PromptKind::Escalate if input.is_empty() => {
                     p.error = Some("type some text, or Esc to cancel".into());
                     vec![]
@@ -540,9 +548,100 @@ fn choose_view(state: &mut State) -> Vec<Effect> {
 }
 
 fn set_view(state: &mut State, view: View) -> Vec<Effect> {
+    let was_saved = matches!(state.view, View::Saved(_));
     state.view = view.clone();
     state.marks.clear();
-    vec![Effect::SetView(view)]
+    begin_query(state);
+    // A saved view is all items under its filter; leaving one leaves its filter too.
+    let saved_filter = match &view {
+        View::Saved(name) => state
+            .saved_views
+            .iter()
+            .find(|v| &v.name == name)
+            .map(|v| v.expr.clone()),
+        _ => None,
+    };
+    let leaving_saved = saved_filter.is_none() && state.filter.is_some() && was_saved;
+    let mut effects = vec![Effect::SetView(view)];
+    if saved_filter.is_some() || leaving_saved {
+        effects.push(Effect::SetFilter(saved_filter));
+    }
+    effects
+}
+
+/// The built-in views, one per provider, then the saved views.
+fn open_views(state: &mut State) -> Vec<Effect> {
+    let mut views = vec![
+        View::Untriaged,
+        View::All,
+        View::Mine,
+        View::Flagged,
+        View::Escalated,
+    ];
+    views.extend(state.sources.iter().cloned().map(View::Source));
+    views.extend(
+        state
+            .saved_views
+            .iter()
+            .map(|v| View::Saved(v.name.clone())),
+    );
+    let cursor = views.iter().position(|v| *v == state.view).unwrap_or(0);
+    state.mode = Mode::Views(ViewMenu { views, cursor });
+    vec![]
+}
+
+/// Filter as the reviewer types: each keystroke is a new query that supersedes the last
+/// (an expression that does not compile yet leaves the results as they are).
+fn try_filter(state: &mut State, live: bool) -> Vec<Effect> {
+    let Mode::Prompt(p) = &state.mode else {
+        return vec![];
+    };
+    if !live {
+        return vec![];
+    }
+    let input = p.input.trim().to_string();
+    if state.filter_before.is_none() {
+        state.filter_before = Some(state.filter.clone());
+    }
+    begin_query(state);
+    vec![Effect::TryFilter(input)]
+}
+
+/// A new query supersedes any still running: answers of older generations are dropped.
+fn begin_query(state: &mut State) {
+    state.search_generation += 1;
+    state.searching = true;
+}
+
+/// A `:` command.
+fn command(state: &mut State, input: &str) -> Vec<Effect> {
+    let (verb, rest) = input.split_once(' ').unwrap_or((input, ""));
+    let rest = rest.trim();
+    let error = match verb {
+        "save" | "w" if rest.is_empty() => "expected a name: save NAME".to_string(),
+        "save" | "w" => match &state.filter {
+            Some(expr) => {
+                let effect = Effect::SaveView {
+                    name: rest.to_string(),
+                    expr: expr.clone(),
+                };
+                state.mode = Mode::Normal;
+                return vec![effect];
+            }
+            None => "no filter to save: set one with / first".to_string(),
+        },
+        "delete" if rest.is_empty() => "expected a name: delete NAME".to_string(),
+        "delete" => {
+            state.mode = Mode::Normal;
+            return vec![Effect::DeleteView(rest.to_string())];
+        }
+        "views" => return open_views(state),
+        _ => format!("unknown command `{verb}`; expected save NAME, delete NAME or views"),
+    };
+    if let Mode::Prompt(p) = &mut state.mode {
+        p.error = Some(error);
+    }
+    vec![]
 }
 
 /// `s`: the current image and those grouped with it as the same picture; from there, back.
@@ -626,13 +725,7 @@ fn overview_enter(state: &mut State) -> Vec<Effect> {
         return vec![];
     };
     let expr = if o.on_map {
-        match overview::place_filter(o, &state.taxonomy) {
-            Ok(expr) => expr,
-            Err(msg) => {
-                state.message = Some((Level::Info, msg));
-                return vec![];
-            }
-        }
+        overview::place_filter(o)
     } else {
         match o.bars.get(o.cursor) {
             Some(bar) => bar.filter.clone(),
@@ -764,14 +857,42 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             }
             select_changed(state)
         }
-        Outcome::Counts { total, untriaged } => {
-            state.total = total;
-            state.untriaged = untriaged;
-            if matches!(state.view, View::Similar(_)) && total <= 1 {
-                state.message = Some((
-                    Level::Info,
-                    "no similar images known (triage dups groups them)".into(),
-                ));
+        Outcome::Found { generation, rows } => {
+            if generation != state.search_generation {
+                return vec![]; // a newer query was asked for: a stale answer
+            }
+            apply(
+                state,
+                Outcome::Window {
+                    rows,
+                    offset: 0,
+                    select: Select::First,
+                },
+            )
+        }
+        Outcome::Counted {
+            generation,
+            total,
+            untriaged,
+        } => {
+            if generation == state.search_generation {
+                state.total = total;
+                state.untriaged = untriaged;
+                state.searching = false;
+                state.counted = true;
+                if matches!(state.view, View::Similar(_)) && total <= 1 {
+                    state.message = Some((
+                        Level::Info,
+                        "no similar images known (triage dups groups them)".into(),
+                    ));
+                }
+            }
+            vec![]
+        }
+        Outcome::SearchFailed { generation, error } => {
+            if generation == state.search_generation {
+                state.searching = false;
+                state.message = Some((Level::Error, format!("search failed: {error}")));
             }
             vec![]
         }
@@ -781,6 +902,10 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
                 format!("{} marked: tags now apply to all of them", ids.len()),
             ));
             state.marks = ids.into_iter().collect();
+            vec![]
+        }
+        Outcome::SavedViews(v) => {
+            state.saved_views = v;
             vec![]
         }
         Outcome::Detail(d) => {
@@ -849,7 +974,12 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             }
             vec![]
         }
+        Outcome::Incomplete => {
+            state.searching = false;
+            vec![]
+        }
         Outcome::FilterError(e) => {
+            state.searching = false;
             if let Mode::Prompt(p) = &mut state.mode {
                 p.error = Some(e);
             } else {

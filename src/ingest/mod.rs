@@ -218,6 +218,9 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
     summary.files -= tally.lost_files;
     summary.bytes -= tally.lost_bytes;
     summary.problems = tally.problems;
+    if summary.new > 0 {
+        crate::store::search_index::update_statistics(&case.conn)?;
+    }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }

@@ -406,6 +406,7 @@ fn perform_all(
                         (note, actor, &now),
                     )?;
                 }
+                super::search_index::refresh(tx, *item)?;
                 let body: String =
                     tx.query_row("SELECT body FROM notes WHERE id = ?1", [note], |r| r.get(0))?;
                 (

@@ -131,6 +131,7 @@ pub fn record_item(
     if inserted == 0 {
         return Ok(Recorded::Unchanged(item_id));
     }
+    super::search_index::refresh(tx, item_id)?;
     let origin = json!({
         "bag": o.bag,
         "sending_case": o.sending_case,

@@ -99,7 +99,9 @@ pub fn find_or_create_item(tx: &Transaction, it: &NewItem) -> rusqlite::Result<(
         it.first_source,
         it.created_at
     ])?;
-    Ok((tx.last_insert_rowid(), true))
+    let id = tx.last_insert_rowid();
+    super::search_index::record_geo(tx, id)?;
+    Ok((id, true))
 }
 
 pub fn record_file(
@@ -143,6 +145,8 @@ pub fn record_file(
     if inserted == 0 {
         return Ok(Recorded::Unchanged(item_id));
     }
+    // A new path or provider is a new name to find the item by.
+    super::search_index::refresh(tx, item_id)?;
     let path = crate::text::path_for_json(f.path);
     chain.append(
         tx,

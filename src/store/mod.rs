@@ -11,8 +11,10 @@ pub mod objects;
 pub mod overview;
 pub mod query;
 pub mod schema;
+pub mod search_index;
 pub mod sources;
 pub mod verify;
+pub mod views;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

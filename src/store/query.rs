@@ -5,6 +5,7 @@ use rusqlite::types::Value;
 use rusqlite::Connection;
 
 use super::items::{self, Row, ROW_COLUMNS};
+use super::search_index;
 use crate::filter::{Expr, Field, ParseError};
 use crate::taxonomy::{Taxonomy, TermKind};
 
@@ -18,6 +19,8 @@ pub enum View {
     Source(String),
     /// An item and the images last grouped with it as the same picture.
     Similar(i64),
+    /// A saved view: everything, narrowed by its saved filter (which the console sets).
+    Saved(String),
 }
 
 impl View {
@@ -30,6 +33,7 @@ impl View {
             View::Escalated => "escalated".into(),
             View::Source(s) => format!("source {s}"),
             View::Similar(id) => format!("similar to {}", crate::store::reference(*id)),
+            View::Saved(name) => format!("view {name}"),
         }
     }
 }
@@ -57,7 +61,7 @@ impl Where {
 
 pub fn view_where(view: &View, me: &str) -> Where {
     let (sql, params): (&str, Vec<Value>) = match view {
-        View::All => ("", vec![]),
+        View::All | View::Saved(_) => ("", vec![]),
         View::Untriaged => ("items.status = 'untriaged'", vec![]),
         View::Escalated => ("items.status = 'escalated'", vec![]),
         View::Flagged => (
@@ -84,41 +88,89 @@ pub fn view_where(view: &View, me: &str) -> Where {
     }
 }
 
+/// Parse and compile a filter expression: the one road from text to SQL for the console's
+/// `/`, `triage list`, `triage export` and saved views. `Ok(None)` when it is empty.
+pub fn compile_filter(text: &str, tax: &Taxonomy) -> Result<Option<Where>, ParseError> {
+    match crate::filter::parse(text)? {
+        None => Ok(None),
+        Some(expr) => filter_where(&expr, tax).map(Some),
+    }
+}
+
 /// Compile a parsed filter. Term names are resolved against the taxonomy here, so that a
 /// misspelt crime is an error at its position, not an empty result.
 pub fn filter_where(expr: &Expr, tax: &Taxonomy) -> Result<Where, ParseError> {
     let mut w = Where::default();
-    w.sql = compile(expr, tax, &mut w.params)?;
+    w.sql = compile(expr, tax, &mut w.params, false)?;
     Ok(w)
 }
 
-fn compile(expr: &Expr, tax: &Taxonomy, params: &mut Vec<Value>) -> Result<String, ParseError> {
+/// Items whose indexed text matches an FTS5 query (the one parameter).
+const MATCH_SQL: &str = "items.id IN (SELECT rowid FROM search WHERE search MATCH ?)";
+
+/// `narrowed`: the expression is ANDed with a full-text match, which yields the candidate
+/// rows; conditions are then better probed per row than listed in full.
+fn compile(
+    expr: &Expr,
+    tax: &Taxonomy,
+    params: &mut Vec<Value>,
+    narrowed: bool,
+) -> Result<String, ParseError> {
+    if let Some(q) = fts_query(expr) {
+        params.push(Value::Text(q));
+        return Ok(MATCH_SQL.into());
+    }
     Ok(match expr {
+        Expr::And(parts) => {
+            // The free words and phrases of one AND go to the index as one query.
+            let (text, rest): (Vec<&Expr>, Vec<&Expr>) =
+                parts.iter().partition(|p| fts_query(p).is_some());
+            let mut sqls = Vec::new();
+            if !text.is_empty() {
+                let q: Vec<String> = text.iter().filter_map(|p| fts_query(p)).collect();
+                params.push(Value::Text(q.join(" AND ")));
+                sqls.push(format!("({MATCH_SQL})"));
+            }
+            for p in rest {
+                sqls.push(format!(
+                    "({})",
+                    compile(p, tax, params, narrowed || !text.is_empty())?
+                ));
+            }
+            sqls.join(" AND ")
+        }
+        Expr::Or(parts) => {
+            let mut sqls = Vec::new();
+            for p in parts {
+                sqls.push(format!("({})", compile(p, tax, params, narrowed)?));
+            }
+            sqls.join(" OR ")
+        }
+        Expr::Not(inner) => format!("NOT ({})", compile(inner, tax, params, narrowed)?),
+        // Only punctuation: nothing to look up, so it narrows nothing.
+        Expr::Text(_) | Expr::Phrase(_) => "1".into(),
+        Expr::Field { field, value, pos } => {
+            compile_field(*field, value, *pos, tax, params, narrowed)?
+        }
+    })
+}
+
+/// The FTS5 query for an expression made only of words and phrases (with AND and OR).
+fn fts_query(expr: &Expr) -> Option<String> {
+    match expr {
+        Expr::Text(w) => search_index::fts_term(w, true),
+        Expr::Phrase(p) => search_index::fts_term(p, false),
         Expr::And(parts) | Expr::Or(parts) => {
             let joiner = if matches!(expr, Expr::And(_)) {
                 " AND "
             } else {
                 " OR "
             };
-            let mut sqls = Vec::new();
-            for p in parts {
-                sqls.push(format!("({})", compile(p, tax, params)?));
-            }
-            sqls.join(joiner)
+            let qs = parts.iter().map(fts_query).collect::<Option<Vec<_>>>()?;
+            Some(format!("({})", qs.join(joiner)))
         }
-        Expr::Not(inner) => format!("NOT ({})", compile(inner, tax, params)?),
-        Expr::Text(word) => {
-            let folded = crate::text::fold::fold(word);
-            for _ in 0..4 {
-                params.push(Value::Text(folded.clone()));
-            }
-            "instr(tfold(items.name), ?) > 0 OR instr(tfold(items.metadata), ?) > 0
-             OR items.id IN (SELECT item_id FROM provenance WHERE instr(tfold(source), ?) > 0)
-             OR items.id IN (SELECT item_id FROM notes WHERE retracted = 0 AND instr(tfold(body), ?) > 0)"
-                .into()
-        }
-        Expr::Field { field, value, pos } => compile_field(*field, value, *pos, tax, params)?,
-    })
+        Expr::Not(_) | Expr::Field { .. } => None,
+    }
 }
 
 fn compile_field(
@@ -127,6 +179,7 @@ fn compile_field(
     pos: usize,
     tax: &Taxonomy,
     params: &mut Vec<Value>,
+    narrowed: bool,
 ) -> Result<String, ParseError> {
     let err = |message: String| ParseError { pos, message };
     Ok(match field {
@@ -152,7 +205,18 @@ fn compile_field(
         }
         Field::Source => {
             params.push(Value::Text(crate::text::fold::fold(value)));
-            "items.id IN (SELECT item_id FROM provenance WHERE instr(tfold(source), ?) = 1)".into()
+            // Matched against the (few) providers. Beside a full-text match, probed per
+            // candidate item; otherwise the providers' items are listed through the index
+            // (probing every item of a large case would take a second).
+            if narrowed {
+                "EXISTS (SELECT 1 FROM provenance p WHERE p.item_id = items.id AND p.source IN
+                   (SELECT name FROM sources WHERE instr(tfold(name), ?) = 1))"
+                    .into()
+            } else {
+                "items.id IN (SELECT item_id FROM provenance WHERE source IN
+                   (SELECT name FROM sources WHERE instr(tfold(name), ?) = 1))"
+                    .into()
+            }
         }
         Field::By => {
             params.push(Value::Text(value.into()));
@@ -177,6 +241,37 @@ fn compile_field(
                 params.push(Value::Text(t.id.clone()));
             }
             format!("items.id IN (SELECT item_id FROM tags WHERE term_id IN ({marks}))")
+        }
+        Field::Near => {
+            let (lat, lon, km) = parse_near(value).map_err(err)?;
+            // A bounding box the index can answer, then the exact distance.
+            let dlat = km / 111.19;
+            let coslat = lat.to_radians().cos();
+            let (lo_lon, hi_lon) = if coslat > 0.01 && km / (111.19 * coslat) < 180.0 {
+                let d = km / (111.19 * coslat);
+                (lon - d, lon + d)
+            } else {
+                (-180.0, 180.0)
+            };
+            params.extend([lat - dlat, lat + dlat, lo_lon, hi_lon, lat, lon, km].map(Value::Real));
+            "items.id IN (SELECT item_id FROM item_geo WHERE lat BETWEEN ? AND ?
+               AND lon BETWEEN ? AND ? AND geo_km(lat, lon, ?, ?) <= ?)"
+                .into()
+        }
+        Field::Dup => {
+            const EXACT: &str = "items.id IN (SELECT item_id FROM received_again)";
+            const SIMILAR: &str = "items.id IN (SELECT item_id FROM similar)";
+            match value.to_ascii_lowercase().as_str() {
+                "exact" => EXACT.into(),
+                "similar" => SIMILAR.into(),
+                "yes" | "any" => format!("{EXACT} OR {SIMILAR}"),
+                _ => {
+                    return Err(err(format!(
+                        "unknown dup `{value}`; expected yes (any duplicate), exact (received \
+                         more than once) or similar (in a similar-image group)"
+                    )))
+                }
+            }
         }
         Field::Captured | Field::Received => {
             let column = if field == Field::Captured {
@@ -205,6 +300,35 @@ fn compile_field(
             parts.join(" AND ")
         }
     })
+}
+
+/// `LAT,LON,KM`: a point in decimal degrees and a radius in kilometres.
+fn parse_near(value: &str) -> Result<(f64, f64, f64), String> {
+    let expected = "expected near:LAT,LON,KM like near:33.57,36.40,10";
+    let parts: Vec<&str> = value.split(',').map(str::trim).collect();
+    let [lat, lon, km] = parts[..] else {
+        return Err(format!("`{value}`: {expected}"));
+    };
+    let num = |s: &str, what: &str| {
+        s.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("`{s}` is not a {what}; {expected}"))
+    };
+    let (lat, lon, km) = (
+        num(lat, "latitude")?,
+        num(lon, "longitude")?,
+        num(km, "distance")?,
+    );
+    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+        return Err(format!(
+            "`{value}`: latitude must be within ±90 and longitude within ±180"
+        ));
+    }
+    if km <= 0.0 {
+        return Err(format!("`{value}`: the distance must be more than 0 km"));
+    }
+    Ok((lat, lon, km))
 }
 
 fn check_date(s: &str) -> Result<(), String> {
@@ -351,8 +475,29 @@ pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
         1,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
-            let s: Option<String> = ctx.get(0)?;
-            Ok(s.map(|s| crate::text::fold::fold(&s)))
+            // Received paths are bytes, not necessarily UTF-8: decoded lossily, for matching only.
+            use rusqlite::types::ValueRef;
+            Ok(match ctx.get_raw(0) {
+                ValueRef::Text(b) | ValueRef::Blob(b) => {
+                    Some(crate::text::fold::fold(&String::from_utf8_lossy(b)))
+                }
+                ValueRef::Integer(i) => Some(i.to_string()),
+                ValueRef::Real(f) => Some(f.to_string()),
+                ValueRef::Null => None,
+            })
+        },
+    )?;
+    conn.create_scalar_function(
+        "geo_km",
+        4,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(super::search_index::distance_km(
+                ctx.get(0)?,
+                ctx.get(1)?,
+                ctx.get(2)?,
+                ctx.get(3)?,
+            ))
         },
     )
 }

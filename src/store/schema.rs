@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Each entry migrates from version `index` to `index + 1`; never edit a shipped one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 const V1: &str = r#"
 CREATE TABLE case_info (
@@ -168,6 +168,9 @@ CREATE INDEX items_gps_cell ON items(
     round(json_extract(metadata, '$.exif.gps.lon') * 10))
     WHERE instr(metadata, '"gps"') > 0 AND json_valid(metadata);
 "#;
+
+/// Search: the full-text index, GPS positions, similar-image groups and saved views.
+const V6: &str = super::search_index::MIGRATION;
 
 pub const CURRENT_VERSION: usize = MIGRATIONS.len();
 

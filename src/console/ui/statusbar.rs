@@ -13,14 +13,17 @@ use crate::console::theme::Theme;
 use crate::text::{sanitize, width};
 
 pub fn render_status(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
-    let pos = if state.rows.is_empty() {
+    let pos = if state.searching {
+        // The query is on the search worker; the old total would be wrong.
+        "searching…".to_string()
+    } else if state.rows.is_empty() {
         format!("0/{}", group(state.total))
     } else {
         format!("{}/{}", group(state.position() + 1), group(state.total))
     };
     let mut parts = vec![
         sanitize(&state.case_name),
-        state.view.label(),
+        sanitize(&state.view.label()),
         pos,
         format!("{} untriaged", group(state.untriaged)),
         state.reviewer.clone(),
