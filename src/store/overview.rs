@@ -194,6 +194,7 @@ mod tests {
     #[test]
     fn queries_use_the_overview_indexes() {
         let mut conn = Connection::open_in_memory().unwrap();
+        crate::store::query::register_functions(&conn).unwrap();
         crate::store::schema::migrate(&mut conn).unwrap();
         let plan = |sql: &str| -> String {
             let mut st = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
