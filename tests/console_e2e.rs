@@ -633,3 +633,17 @@ fn sixel_previews_are_sent_once_and_again_only_after_being_covered() {
     c.wait_for("the picture again", |_| sixels(&c) == 2);
     c.send("q");
 }
+
+#[test]
+fn the_overview_is_counted_off_the_screen_thread_and_filters_the_queue() {
+    let f = Fixture::new();
+    let mut c = f.open();
+    c.send("O");
+    c.wait_text("overview, whole case");
+    // The first bar is a status; Enter filters the queue by it.
+    c.send("\r");
+    c.wait_for("the queue filtered by status", |s| {
+        !s.contains("overview, whole case") && s.contains("status:")
+    });
+    c.send("q");
+}

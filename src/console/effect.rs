@@ -161,7 +161,7 @@ pub struct Runtime {
     selection: Selection,
     /// The last overview and the audit entry it was counted at: every change to a case
     /// writes an audit entry, so while the last one is the same the counts still hold.
-    overview: Option<(i64, crate::store::overview::Overview)>,
+    overview: crate::store::overview::Cached,
 }
 
 impl Runtime {
@@ -174,7 +174,7 @@ impl Runtime {
             view: View::Untriaged,
             filter: None,
             selection,
-            overview: None,
+            overview: Default::default(),
         }
     }
 
@@ -400,15 +400,7 @@ impl Runtime {
     }
 
     fn overview(&mut self) -> rusqlite::Result<crate::store::overview::Overview> {
-        let at = crate::store::overview::last_change(&self.case.conn)?;
-        if let Some((seq, ov)) = &self.overview {
-            if *seq == at {
-                return Ok(ov.clone());
-            }
-        }
-        let ov = crate::store::overview::compute(&self.case.conn, &self.tax)?;
-        self.overview = Some((at, ov.clone()));
-        Ok(ov)
+        self.overview.get(&self.case.conn, &self.tax)
     }
 
     fn rebuild(&mut self) {

@@ -1,6 +1,7 @@
 //! The review console: terminal event → action → state change (and database write) → render.
 
 pub mod action;
+pub mod counting;
 pub mod effect;
 pub mod event;
 pub mod frugal;
@@ -67,6 +68,8 @@ pub struct Console {
     pub preview_tx: Option<std::sync::mpsc::Sender<crate::preview::Request>>,
     /// The search worker; without one (tests), queries run on this thread.
     search: Option<search::Worker>,
+    /// The overview's counting worker; without one (tests), counts run on this thread.
+    pub counting_tx: Option<std::sync::mpsc::Sender<()>>,
 }
 
 impl Console {
@@ -104,6 +107,7 @@ impl Console {
             pending_detail: None,
             preview_tx: None,
             search,
+            counting_tx: None,
         };
         for o in outcomes {
             let effects = update::apply(&mut c.state, o);
@@ -198,6 +202,10 @@ impl Console {
         while let Some(effect) = queue.pop_front() {
             if let Effect::Detail(id) = effect {
                 self.pending_detail = Some(id);
+                continue;
+            }
+            if let (Effect::Overview, Some(tx)) = (&effect, &self.counting_tx) {
+                let _ = tx.send(());
                 continue;
             }
             if let Effect::Preview {
@@ -355,6 +363,11 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
         let (preview_tx, preview_rx) = std::sync::mpsc::channel();
         crate::preview::spawn_worker(preview_rx, tx.clone(), Event::Preview);
         console.preview_tx = Some(preview_tx);
+        console.counting_tx = Some(counting::spawn(
+            &console.runtime.case.root,
+            console.state.taxonomy.clone(),
+            tx.clone(),
+        )?);
         if !opts.keymap_problems.is_empty() {
             console.state.message = Some((Level::Error, opts.keymap_problems.join("; ")));
         }

@@ -111,6 +111,24 @@ pub fn last_change(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT coalesce(max(seq), 0) FROM audit", [], |r| r.get(0))
 }
 
+/// The counts, made again only when the audit log has a new entry since the last time.
+#[derive(Debug, Default)]
+pub struct Cached(Option<(i64, Overview)>);
+
+impl Cached {
+    pub fn get(&mut self, conn: &Connection, tax: &Taxonomy) -> rusqlite::Result<Overview> {
+        let at = last_change(conn)?;
+        if let Some((seq, ov)) = &self.0 {
+            if *seq == at {
+                return Ok(ov.clone());
+            }
+        }
+        let ov = compute(conn, tax)?;
+        self.0 = Some((at, ov.clone()));
+        Ok(ov)
+    }
+}
+
 fn pairs<P: rusqlite::Params>(
     conn: &Connection,
     sql: &str,
