@@ -1,26 +1,12 @@
 //! Two reviewers at the same moment: every change of both is committed and recorded, in one
 //! unbroken chain, and "database is locked" never surfaces.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
+use common::demo_case;
 
 use triage::store::changes::{self, Edit};
 use triage::store::{verify, Case};
 use triage::taxonomy::Taxonomy;
-
-fn demo_case(tmp: &Path) -> std::path::PathBuf {
-    let out = Command::new(env!("CARGO_BIN_EXE_triage"))
-        .args(["demo", "--no-open", "--dir"])
-        .arg(tmp)
-        .output()
-        .expect("run triage demo");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    tmp.join("case")
-}
 
 #[test]
 fn two_reviewers_changing_one_item_are_both_recorded_in_order() {

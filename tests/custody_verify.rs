@@ -2,6 +2,9 @@
 //! missing object; an untouched case verifies. The audit row is altered with the real sqlite3
 //! tool, as someone with access to the database file would.
 
+mod common;
+use common::demo_case;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -12,20 +15,6 @@ fn triage(case: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run triage")
-}
-
-fn demo_case(tmp: &Path) -> PathBuf {
-    let out = Command::new(env!("CARGO_BIN_EXE_triage"))
-        .args(["demo", "--no-open", "--dir"])
-        .arg(tmp)
-        .output()
-        .expect("run triage demo");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    tmp.join("case")
 }
 
 fn stdout(o: &Output) -> String {

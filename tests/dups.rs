@@ -1,6 +1,8 @@
 //! `triage dups`: exact duplicates (one item received several times) and similar images
 //! (re-encoded or resized copies), with fingerprints computed when first needed.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -540,25 +542,6 @@ fn dups_fingerprints_what_the_ingest_did_not_and_names_what_it_cannot() {
 // The console: `s` shows the images grouped with the current one, `V` marks them, and one
 // decision then applies to the whole group in one change.
 
-fn console_screen(c: &triage::console::Console) -> String {
-    use ratatui::backend::TestBackend;
-    let mut term = ratatui::Terminal::new(TestBackend::new(120, 40)).expect("term");
-    term.draw(|f| {
-        triage::console::ui::render(
-            &c.state,
-            &c.keymap,
-            &triage::console::theme::Theme::mono(),
-            f,
-        )
-    })
-    .expect("draw");
-    let buf = term.backend().buffer().clone();
-    (0..40)
-        .map(|y| (0..120).map(|x| buf[(x, y)].symbol()).collect::<String>())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn similar_images_are_grouped_at_ingest_and_tagged_together_from_the_console() {
     use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -604,7 +587,7 @@ fn similar_images_are_grouped_at_ingest_and_tagged_together_from_the_console() {
         c.settle();
     };
     press(&mut c, 's');
-    let s = console_screen(&c);
+    let s = common::screen(&c, 120, 40);
     assert!(s.contains("similar to T-000001"), "{s}");
     assert!(
         s.contains("3-resized.jpg") && s.contains("4-reencoded.jpg"),
@@ -612,7 +595,7 @@ fn similar_images_are_grouped_at_ingest_and_tagged_together_from_the_console() {
     );
     assert!(!s.contains("2-other.jpg"), "{s}");
     press(&mut c, 'V');
-    assert!(console_screen(&c).contains("3 marked"));
+    assert!(common::screen(&c, 120, 40).contains("3 marked"));
     press(&mut c, 'x');
     let conn = &c.runtime.case.conn;
     let triaged: Vec<i64> = conn
@@ -629,5 +612,5 @@ fn similar_images_are_grouped_at_ingest_and_tagged_together_from_the_console() {
     assert_eq!(changes, 1, "one change for the group");
     // `s` again goes back to the view it came from.
     press(&mut c, 's');
-    assert!(console_screen(&c).contains("2-other.jpg"));
+    assert!(common::screen(&c, 120, 40).contains("2-other.jpg"));
 }

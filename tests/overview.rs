@@ -1,8 +1,10 @@
 //! The overview (`O`): counts from the store, bars, histogram and map drawn at 80×24 and
 //! 120×40 without colour, and Enter on a bar filtering the queue.
 
+mod common;
+use common::{demo_case, screen};
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -16,16 +18,6 @@ use triage::store::changes::{self, Edit};
 use triage::store::query::View;
 use triage::store::Case;
 use triage::taxonomy::Taxonomy;
-
-fn demo_case(tmp: &Path) -> PathBuf {
-    let out = Command::new(env!("CARGO_BIN_EXE_triage"))
-        .args(["demo", "--no-open", "--dir"])
-        .arg(tmp)
-        .output()
-        .expect("demo");
-    assert!(out.status.success());
-    tmp.join("case")
-}
 
 /// The demo case with a few decisions: items 1 and 2 tagged (gas attack, government forces,
 /// graphic), item 1 triaged, item 3 escalated.
@@ -70,21 +62,6 @@ fn console(dir: &Path, w: u16, h: u16) -> Console {
         w,
         h,
     )
-}
-
-fn screen(c: &Console, w: u16, h: u16) -> String {
-    let mut term = Terminal::new(TestBackend::new(w, h)).expect("term");
-    term.draw(|f| ui::render(&c.state, &c.keymap, &Theme::mono(), f))
-        .expect("draw");
-    let buf = term.backend().buffer().clone();
-    (0..h)
-        .map(|y| {
-            (0..w)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn key(c: &mut Console, code: KeyCode) {

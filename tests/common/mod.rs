@@ -1,0 +1,39 @@
+//! Helpers shared by the test files: a demo case, and the console's screen as text.
+#![allow(dead_code)] // each test file uses some of them
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+
+use triage::console::theme::Theme;
+use triage::console::{ui, Console};
+
+/// `triage demo --no-open --dir DIR`: the built-in demo case, in `DIR/case`.
+pub fn demo_case(dir: &Path) -> PathBuf {
+    let out = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args(["demo", "--no-open", "--dir"])
+        .arg(dir)
+        .env_remove("TRIAGE_CASE")
+        .output()
+        .expect("run triage demo");
+    assert!(
+        out.status.success(),
+        "triage demo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.join("case")
+}
+
+/// The console drawn without colour into a `w`×`h` test terminal, row by row.
+pub fn screen(c: &Console, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).expect("term");
+    term.draw(|f| ui::render(&c.state, &c.keymap, &Theme::mono(), f))
+        .expect("draw");
+    let buf = term.backend().buffer().clone();
+    (0..h)
+        .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
