@@ -51,6 +51,7 @@ fn build(base: &std::path::Path, case_dir: &std::path::Path) -> Result<Case> {
         std::fs::remove_dir_all(case_dir).with_context(|| format!("{}", case_dir.display()))?;
     }
     let mut case = Case::init(case_dir, &actor)?;
+    super::taxonomy(&case)?;
     for (source, path) in sources {
         let s = ingest::run(
             &mut case,

@@ -1,7 +1,9 @@
 //! The case: its folder, its database and its object store. The only module that speaks SQL.
 
+pub mod assignments;
 pub mod audit;
 pub mod changes;
+pub mod claims;
 pub mod dups;
 pub mod export_rows;
 pub mod import_rows;
@@ -9,8 +11,10 @@ pub mod ingest_rows;
 pub mod items;
 pub mod objects;
 pub mod query;
+pub mod review;
 pub mod schema;
 pub mod sources;
+pub mod users;
 pub mod verify;
 
 use std::path::{Path, PathBuf};
@@ -33,6 +37,11 @@ pub enum CaseError {
     NotEmpty(String),
     #[error("{0}: case was written by a newer triage (schema {1}, this build knows {2})")]
     TooNew(String, usize, usize),
+    /// Refused by the case's roles (already recorded in the audit log).
+    #[error("refused: {0}")]
+    Denied(String),
+    #[error("{0}")]
+    Invalid(String),
     #[error("internal error: {0}")]
     Internal(String),
     #[error("database: {0}")]
@@ -86,6 +95,7 @@ impl Case {
                 tx,
                 &audit::Event::case(actor, "case.init", serde_json::json!({ "case_id": case_id })),
             )?;
+            users::add_creator(tx, &mut chain, actor, "the case's creator")?;
             Ok(())
         })?;
         Ok(case)
@@ -207,6 +217,18 @@ pub fn record_taxonomy(case: &Case, actor: &str, text: &str, origin: &str) -> Re
     let sha = hex::encode(Sha256::digest(text.as_bytes()));
     if case.info("taxonomy_sha256")?.as_deref() == Some(sha.as_str()) {
         return Ok(());
+    }
+    // Bringing a new or changed taxonomy into use is an admin's decision.
+    if let Err(refusal) = users::check(&case.conn, actor, users::Right::ManageTaxonomy)? {
+        let details = serde_json::json!({
+            "right": users::Right::ManageTaxonomy.as_str(), "why": "taxonomy-changed",
+            "sha256": sha, "origin": origin,
+        });
+        users::record_denied(&case.conn, actor, None, details)?;
+        return Err(CaseError::Denied(format!(
+            "the taxonomy ({origin}) is not the one last brought into use; an admin of the case must open it first ({})",
+            refusal.message(actor, users::Right::ManageTaxonomy)
+        )));
     }
     let tx = rusqlite::Transaction::new_unchecked(&case.conn, TransactionBehavior::Immediate)?;
     let previous: Option<String> = {
