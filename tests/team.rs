@@ -484,3 +484,107 @@ fn only_an_admin_brings_a_changed_taxonomy_into_use() {
     )));
     assert_eq!(denied(&case, "rae"), before + 1);
 }
+
+mod console {
+    use super::*;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+    use triage::console::keymap::Keymap;
+    use triage::console::Console;
+
+    fn open(t: &Team, who: &str) -> Console {
+        Console::new(
+            t.case(),
+            Taxonomy::default_set(),
+            who.into(),
+            Keymap::defaults(),
+            120,
+            40,
+        )
+    }
+
+    fn press(c: &mut Console, code: KeyCode) {
+        c.key(KeyEvent::from(code));
+        c.settle();
+    }
+
+    #[test]
+    fn two_consoles_never_open_the_same_untriaged_item() {
+        let t = Team::new();
+        let rae = open(&t, "rae");
+        assert_eq!(rae.state.current_id(), Some(1), "rae opens the first item");
+        let mut rob = open(&t, "rob");
+        assert_eq!(
+            rob.state.current_id(),
+            Some(2),
+            "rob's view skips rae's claim"
+        );
+        // rob tags and marks his item triaged: the next one is not rae's either.
+        press(&mut rob, KeyCode::Char('1'));
+        press(&mut rob, KeyCode::Char('x'));
+        assert_eq!(rob.state.current_id(), Some(3));
+        let mut rae = rae;
+        // Leaving the console releases rae's claim.
+        rae.runtime.release();
+        drop(rae);
+        let rob2 = open(&t, "lee");
+        assert_eq!(rob2.state.current_id(), Some(1));
+    }
+
+    #[test]
+    fn a_lead_confirms_in_the_review_view_and_the_batch_shows_in_the_status() {
+        let t = Team::new();
+        let mut case = t.case();
+        changes::apply(
+            &mut case,
+            &t.tax,
+            "rae",
+            &Edit::Status {
+                items: vec![9],
+                to: "escalated".into(),
+                reason: Some("?".into()),
+            },
+        )
+        .expect("escalate");
+        assignments::assign(&mut case, "lee", "rae", "week-1", &[10, 11], "f").expect("assign");
+        drop(case);
+        let rae = open(&t, "rae");
+        let b = rae.state.batch.clone().expect("rae has a batch");
+        assert_eq!((b.batch.as_str(), b.done, b.total), ("week-1", 0, 2));
+        let mut lee = open(&t, "lee");
+        press(&mut lee, KeyCode::Char('w'));
+        let triage::console::state::Mode::Views(menu) = &lee.state.mode else {
+            panic!("no views menu");
+        };
+        let at = menu
+            .views
+            .iter()
+            .position(|v| *v == View::Review)
+            .expect("leads have a review view");
+        for _ in 0..at {
+            press(&mut lee, KeyCode::Down);
+        }
+        press(&mut lee, KeyCode::Enter);
+        assert_eq!(lee.state.view, View::Review);
+        assert_eq!(lee.state.current_id(), Some(9));
+        press(&mut lee, KeyCode::Char('a'));
+        assert!(lee.state.rows.is_empty(), "confirmed: the queue is empty");
+        let n: i64 = lee
+            .runtime
+            .case
+            .conn
+            .query_row(
+                "SELECT count(*) FROM reviews WHERE item_id = 9 AND outcome = 'confirmed'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(n, 1);
+        // A reviewer has no review view.
+        let mut rae = rae;
+        press(&mut rae, KeyCode::Char('w'));
+        let triage::console::state::Mode::Views(menu) = &rae.state.mode else {
+            panic!("no views menu");
+        };
+        assert!(!menu.views.contains(&View::Review));
+    }
+}

@@ -28,6 +28,8 @@ pub enum Action {
     History,
     Preview,
     Reveal,
+    /// Second-level review: confirm the decision on the current item (leads).
+    ConfirmReview,
     Redraw,
 }
 
@@ -86,6 +88,11 @@ impl Action {
                 Action::Reveal,
                 "reveal",
                 "reveal a gated sensitive image (asks; recorded)",
+            ),
+            (
+                Action::ConfirmReview,
+                "confirm-review",
+                "review view: confirm the decision (leads; changing it is an overturn)",
             ),
             (Action::Redraw, "redraw", "redraw the whole screen"),
         ];

@@ -129,6 +129,7 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("history", &["H"]),
     ("preview", &["i"]),
     ("reveal", &["R"]),
+    ("confirm-review", &["a"]),
     ("toggle-flag-1", &["1"]),
     ("toggle-flag-2", &["2"]),
     ("toggle-flag-3", &["3"]),

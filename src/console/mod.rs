@@ -180,6 +180,13 @@ impl Console {
         }
     }
 
+    /// Renew the claim on the item being looked at (a failure shows as a message).
+    pub fn renew(&mut self) {
+        if let Some(id) = self.state.current_id() {
+            self.run_effects(vec![Effect::Claim(id)]);
+        }
+    }
+
     /// A preview arrived from the worker.
     pub fn preview_done(&mut self, answer: crate::preview::Answer) {
         let effects = update::apply(&mut self.state, effect::Outcome::Preview(answer));
@@ -237,6 +244,11 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
         if !opts.keymap_problems.is_empty() {
             console.state.message = Some((Level::Error, opts.keymap_problems.join("; ")));
         }
+        // Renewed well inside the lease, so a claim lapses only when the console is gone.
+        event::spawn_renewals(
+            tx.clone(),
+            std::time::Duration::from_secs(crate::store::claims::LEASE_SECS as u64 / 4),
+        );
         event::spawn_input(tx);
         terminal::draw(&mut term, |f| {
             ui::render(&console.state, &console.keymap, &opts.theme, f)
@@ -244,7 +256,13 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
         // Block for one event, then take everything already queued: a burst of keys draws once.
         while let Ok(first) = rx.recv() {
             let mut redraw_all = false;
+            let mut only_renewals = true;
             for ev in std::iter::once(first).chain(rx.try_iter()) {
+                if matches!(ev, Event::Renew) {
+                    console.renew();
+                    continue;
+                }
+                only_renewals = false;
                 match ev {
                     Event::Term(TermEvent::Key(k)) => {
                         if console.keymap.action(&k) == Some(action::Action::Redraw)
@@ -261,6 +279,7 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
                     Event::Term(_) => {}
                     Event::Preview(answer) => console.preview_done(answer),
                     Event::Signal(_) | Event::InputClosed => console.state.quit = true,
+                    Event::Renew => {}
                 }
                 if console.state.quit {
                     break;
@@ -268,6 +287,9 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
             }
             if console.state.quit {
                 break;
+            }
+            if only_renewals && console.state.message.is_none() {
+                continue;
             }
             console.settle();
             if redraw_all {
@@ -277,6 +299,7 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
                 ui::render(&console.state, &console.keymap, &opts.theme, f)
             })?;
         }
+        console.runtime.release();
         Ok(())
     })();
     terminal::restore();

@@ -86,6 +86,10 @@ pub enum Level {
 pub struct State {
     pub case_name: String,
     pub reviewer: String,
+    /// The reviewer's role in the case (None: not a member; every write will be refused).
+    pub role: Option<crate::store::users::Role>,
+    /// The reviewer's latest assigned batch: name, done, total.
+    pub batch: Option<crate::store::assignments::Progress>,
     pub taxonomy: Arc<Taxonomy>,
     pub view: View,
     pub filter: Option<String>,
@@ -118,6 +122,8 @@ impl State {
         State {
             case_name,
             reviewer,
+            role: None,
+            batch: None,
             taxonomy,
             view: View::Untriaged,
             filter: None,

@@ -159,6 +159,9 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 View::Flagged,
                 View::Escalated,
             ];
+            if state.role >= Some(crate::store::users::Role::Lead) {
+                views.push(View::Review);
+            }
             views.extend(state.sources.iter().cloned().map(View::Source));
             let cursor = views.iter().position(|v| *v == state.view).unwrap_or(0);
             state.mode = Mode::Views(ViewMenu { views, cursor });
@@ -197,6 +200,16 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
             vec![]
         }
+        Action::ConfirmReview => match state.current_id() {
+            Some(id) if state.view == View::Review => vec![Effect::ConfirmReview(id)],
+            _ => {
+                state.message = Some((
+                    Level::Info,
+                    "confirm works in the review view (w, then review)".into(),
+                ));
+                vec![]
+            }
+        },
         Action::Redraw => vec![],
     }
 }
@@ -745,6 +758,27 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
         }
         Outcome::History(entries) => {
             state.mode = Mode::History { entries, scroll: 0 };
+            vec![]
+        }
+        Outcome::ClaimedBy(id, other) => {
+            if state.current_id() == Some(id) {
+                state.message = Some((
+                    Level::Error,
+                    format!(
+                        "{} is being reviewed by {}; changes to it are refused",
+                        crate::store::reference(id),
+                        other
+                    ),
+                ));
+            }
+            vec![]
+        }
+        Outcome::Role(role) => {
+            state.role = role;
+            vec![]
+        }
+        Outcome::Batch(b) => {
+            state.batch = b;
             vec![]
         }
         Outcome::Error(e) => {
