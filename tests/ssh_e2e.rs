@@ -470,7 +470,7 @@ fn reviewers_log_in_over_ssh_work_side_by_side_and_outsiders_are_refused() {
     );
     assert!(!out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("manage-people needs a admin"),
+        String::from_utf8_lossy(&out.stderr).contains("manage-people needs an admin"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -495,6 +495,39 @@ fn reviewers_log_in_over_ssh_work_side_by_side_and_outsiders_are_refused() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!bag.exists(), "nothing was exported");
+    // Every lead's and admin's command, refused to a reviewer with the right named.
+    let refusals: [(&[&str], &str); 6] = [
+        (
+            &["assign", "--filter", "type:image", "--to", &rev_b],
+            "assign needs a lead",
+        ),
+        (&["review", "sample", "10"], "review needs a lead"),
+        (&["stats"], "review needs a lead"),
+        (&["source", "add", "x"], "manage-sources needs an admin"),
+        (&["user", "disable", &rev_b], "manage-people needs an admin"),
+        (
+            &["ingest", "--source", "x", "/etc/hostname"],
+            "intake needs a lead",
+        ),
+    ];
+    for (args, why) in refusals {
+        let out = triage_as(&bin, &case, ra.uid, gid, args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(why),
+            "{args:?}: {err}"
+        );
+    }
+    // A member disabled by the admin is refused at login.
+    run(Command::new(&bin)
+        .arg("--case")
+        .arg(&case)
+        .args(["user", "disable", &rev_b]));
+    let mut d = ssh_session(&accounts[1], port, &homes.join(&rev_b));
+    d.wait_for_within("the refusal", Duration::from_secs(20), |s| {
+        s.contains("access to this case is disabled")
+    });
+    assert!(!d.wait_exit().success());
     let out = triage_as(&bin, &case, accounts[2].uid, gid, &["list"]);
     assert!(!out.status.success(), "an outsider cannot list the case");
     let out = triage_as(&bin, &case, ra.uid, gid, &["list"]);

@@ -26,6 +26,14 @@ impl Role {
         }
     }
 
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Role::Reviewer => "a reviewer",
+            Role::Lead => "a lead",
+            Role::Admin => "an admin",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Role> {
         match s {
             "reviewer" => Some(Role::Reviewer),
@@ -123,10 +131,10 @@ impl Refusal {
             ),
             Refusal::Disabled => format!("{actor}'s access to this case is disabled; ask the case's admin"),
             Refusal::Role { has, needs } => format!(
-                "{actor} is a {} here; {} needs a {}",
-                has.as_str(),
+                "{actor} is {} here; {} needs {}",
+                has.with_article(),
                 right.as_str(),
-                needs.as_str()
+                needs.with_article()
             ),
         }
     }
