@@ -155,8 +155,8 @@ fn check(dir: &Path) -> R {
     let ops = q(
         "SELECT coalesce(sum(json_array_length(ops)), 0) FROM changes WHERE actor GLOB 'r[0-9]*'",
     )?;
-    let changes_without_audit = q("SELECT count(*) FROM changes c WHERE actor GLOB 'r[0-9]*'
-         AND NOT EXISTS (SELECT 1 FROM audit a WHERE a.change_id = c.id)")?;
+    let changes_without_audit = q("SELECT count(*) FROM changes WHERE actor GLOB 'r[0-9]*'
+         AND id NOT IN (SELECT change_id FROM audit WHERE change_id IS NOT NULL)")?;
     let triaged = q("SELECT count(*) FROM items WHERE status = 'triaged'")?;
     let two_reviewers = q(
         "SELECT count(*) FROM (SELECT item_id FROM audit WHERE change_id IS NOT NULL
