@@ -62,6 +62,42 @@ enum ViewCmd {
 }
 
 #[derive(Subcommand)]
+enum UserCmd {
+    /// Make LOGIN a member of the case.
+    Add {
+        login: String,
+        /// reviewer (tags), lead (also reviews, assigns, exports) or admin (also people,
+        /// sources, taxonomy).
+        #[arg(long)]
+        role: String,
+    },
+    /// The case's people, their roles and whether they are active.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a member's role.
+    Set {
+        login: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Refuse a member from now on (their history stays).
+    Disable { login: String },
+    /// Let a disabled member in again.
+    Enable { login: String },
+}
+
+#[derive(Subcommand)]
+enum ReviewCmd {
+    /// Send this percentage of triaged items (chosen by a hash of their id: reproducible) to
+    /// the leads' review queue, besides every escalation.
+    Sample { percent: u8 },
+    /// Confirm the decision on an item in your review queue.
+    Confirm { item: String },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Create a new case in DIR.
     Init { dir: PathBuf },
@@ -143,6 +179,30 @@ enum Command {
     Source {
         #[command(subcommand)]
         action: SourceCmd,
+    },
+    /// The case's people and roles (admins).
+    User {
+        #[command(subcommand)]
+        action: UserCmd,
+    },
+    /// Assign the untriaged items a filter selects to a reviewer, as a named batch (leads).
+    Assign {
+        #[arg(long)]
+        filter: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        batch: Option<String>,
+    },
+    /// Second-level review (leads).
+    Review {
+        #[command(subcommand)]
+        action: ReviewCmd,
+    },
+    /// Per reviewer: items triaged, per hour, overturn rate (leads).
+    Stats {
+        #[arg(long)]
+        json: bool,
     },
     /// Export items as a BagIt bag (RFC 8493) for disclosure.
     Export {
@@ -297,6 +357,21 @@ fn main() -> ExitCode {
             court,
             override_reason.as_deref(),
         ),
+        Some(Command::User { action }) => match action {
+            UserCmd::Add { login, role } => cli::user::add(args.case, &login, &role),
+            UserCmd::List { json } => cli::user::list(args.case, json),
+            UserCmd::Set { login, role } => cli::user::set(args.case, &login, &role),
+            UserCmd::Disable { login } => cli::user::disable(args.case, &login),
+            UserCmd::Enable { login } => cli::user::enable(args.case, &login),
+        },
+        Some(Command::Assign { filter, to, batch }) => {
+            cli::assign::run(args.case, &filter, &to, batch.as_deref())
+        }
+        Some(Command::Review { action }) => match action {
+            ReviewCmd::Sample { percent } => cli::review::sample(args.case, percent),
+            ReviewCmd::Confirm { item } => cli::review::confirm(args.case, &item),
+        },
+        Some(Command::Stats { json }) => cli::stats::run(args.case, json),
         Some(Command::Import { bag, source }) => cli::import::run(args.case, &bag, &source),
         Some(Command::Dups { json, threshold }) => cli::dups::run(args.case, json, threshold),
         Some(Command::Open {

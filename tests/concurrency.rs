@@ -5,6 +5,7 @@ mod common;
 use common::demo_case;
 
 use triage::store::changes::{self, Edit};
+use triage::store::users::{self, PeopleChange, Role};
 use triage::store::{verify, Case};
 use triage::taxonomy::Taxonomy;
 
@@ -12,6 +13,13 @@ use triage::taxonomy::Taxonomy;
 fn two_reviewers_changing_one_item_are_both_recorded_in_order() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = demo_case(tmp.path());
+    // The demo's creator (this login) is its admin; the two reviewers are made members.
+    let mut admin = Case::open(&dir).expect("open");
+    let me = triage::identity::login_name();
+    for who in ["alice", "bob"] {
+        users::change(&mut admin, &me, who, PeopleChange::Add(Role::Reviewer)).expect("add");
+    }
+    drop(admin);
     let before: i64 = Case::open(&dir)
         .expect("open")
         .conn

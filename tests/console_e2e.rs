@@ -608,7 +608,14 @@ fn sixel_previews_are_sent_once_and_again_only_after_being_covered() {
     const SIXEL: &[u8] = b"\x1bP0;1;0q";
     let sixels = |c: &Console| occurrences(&c.raw(), SIXEL);
     c.send("i");
-    c.wait_status("preview");
+    // The picture is the frame's last part: wait until all of it has been read.
+    let ended = |c: &Console| {
+        let raw = c.raw();
+        raw.windows(SIXEL.len())
+            .position(|w| w == SIXEL)
+            .is_some_and(|at| raw[at..].windows(2).any(|w| w == b"\x1b\\"))
+    };
+    c.wait_for("the whole picture", |_| ended(&c));
     assert_eq!(sixels(&c), 1, "the first photo, once");
     let raw = c.raw();
     let at = raw

@@ -574,6 +574,15 @@ fn similar_images_are_grouped_at_ingest_and_tagged_together_from_the_console() {
         vec![3, 4]
     );
 
+    // The console below acts as "rev", a reviewer of the case.
+    let mut store = store;
+    triage::store::users::change(
+        &mut store,
+        &triage::identity::login_name(),
+        "rev",
+        triage::store::users::PeopleChange::Add(triage::store::users::Role::Reviewer),
+    )
+    .expect("add rev");
     let mut c = triage::console::Console::new(
         store,
         triage::taxonomy::Taxonomy::default_set(),

@@ -125,6 +125,20 @@ fn problems(summary: &Value) -> &Vec<Value> {
         .unwrap_or_else(|| panic!("summary has no problems list: {summary}"))
 }
 
+/// The login name of a uid, as triage determines it.
+fn login_of(uid: libc::uid_t) -> String {
+    // SAFETY: getpwuid returns a pointer into static storage or null; read at once.
+    unsafe {
+        let pw = libc::getpwuid(uid);
+        if !pw.is_null() && !(*pw).pw_name.is_null() {
+            return std::ffi::CStr::from_ptr((*pw).pw_name)
+                .to_string_lossy()
+                .into_owned();
+        }
+    }
+    format!("uid{uid}")
+}
+
 fn path_str(p: &Path) -> &str {
     p.to_str().expect("temporary paths are UTF-8")
 }
@@ -1043,6 +1057,20 @@ fn unreadable_file_is_recorded_as_failed_with_the_os_error() {
             .expect("stat case.db")
             .uid();
         assert_eq!(owner, uid, "the case was not made by the unprivileged user");
+        // Its creator (admin) lets this test's own login read it.
+        // SAFETY: getuid has no preconditions.
+        let me = login_of(unsafe { libc::getuid() });
+        let add: Vec<OsString> = vec![
+            "--case".into(),
+            case.clone().into(),
+            "user".into(),
+            "add".into(),
+            me.into(),
+            "--role".into(),
+            "reviewer".into(),
+        ];
+        let out = run_as(user, &add).expect("run triage user add");
+        assert!(out.status.success(), "user add: {}", text(&out.stderr));
     }
 
     let mut args: Vec<OsString> = vec!["--case".into(), case.clone().into()];

@@ -25,6 +25,14 @@ fn tagged_case(tmp: &Path) -> PathBuf {
     let dir = demo_case(tmp);
     let mut case = Case::open(&dir).expect("open");
     let tax = Taxonomy::default_set();
+    // The decisions below are made by "rev", a reviewer of the case.
+    triage::store::users::change(
+        &mut case,
+        &triage::identity::login_name(),
+        "rev",
+        triage::store::users::PeopleChange::Add(triage::store::users::Role::Reviewer),
+    )
+    .expect("add rev");
     for edit in [
         Edit::Tags {
             items: vec![1, 2],

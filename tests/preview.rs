@@ -109,7 +109,17 @@ fn demo_case(tmp: &Path) -> PathBuf {
         .output()
         .expect("demo");
     assert!(out.status.success());
-    tmp.join("case")
+    let dir = tmp.join("case");
+    // The console below acts as "rev": a lead, who may reveal sensitive images in full.
+    let mut case = Case::open(&dir).expect("open");
+    triage::store::users::change(
+        &mut case,
+        &triage::identity::login_name(),
+        "rev",
+        triage::store::users::PeopleChange::Add(triage::store::users::Role::Lead),
+    )
+    .expect("add rev");
+    dir
 }
 
 fn screen(c: &Console) -> String {

@@ -27,7 +27,8 @@ pub fn run(dir: Option<PathBuf>, material_only: bool, no_open: bool) -> Result<E
     };
     let case_dir = base.join("case");
     let case = if case_dir.join(crate::store::DB_FILE).is_file() {
-        Case::open(&case_dir)?
+        // An existing demo case is opened like any case: members only.
+        super::open_case(Some(case_dir.clone()))?
     } else {
         build(&base, &case_dir)?
     };
@@ -51,6 +52,7 @@ fn build(base: &std::path::Path, case_dir: &std::path::Path) -> Result<Case> {
         std::fs::remove_dir_all(case_dir).with_context(|| format!("{}", case_dir.display()))?;
     }
     let mut case = Case::init(case_dir, &actor)?;
+    super::taxonomy(&case)?;
     for (source, path) in sources {
         let s = ingest::run(
             &mut case,

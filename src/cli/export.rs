@@ -46,8 +46,9 @@ pub fn run(
     let override_reason = override_reason.map(str::trim);
     let purpose = purpose.map(str::trim).filter(|p| !p.is_empty());
     let mut case = super::open_case(case)?;
-    let tax = super::taxonomy(&case)?;
     let me = crate::identity::login_name();
+    export_rows::authorize(&mut case, &me, filter, override_reason.is_some())?;
+    let tax = super::taxonomy(&case)?;
 
     let compiled =
         query::compile_filter(filter, &tax).map_err(|e| anyhow!("filter {}", e.pointer(filter)))?;

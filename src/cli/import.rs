@@ -59,8 +59,14 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
         return Ok(ExitCode::from(2));
     }
     let mut case = super::open_case(case)?;
-    let tax = super::taxonomy(&case)?;
     let actor = crate::identity::login_name();
+    crate::store::users::authorize(
+        &case,
+        &actor,
+        crate::store::users::Right::Intake,
+        &format!("import --source {source}"),
+    )?;
+    let tax = super::taxonomy(&case)?;
     let bag_abs = std::fs::canonicalize(bag_dir).unwrap_or_else(|_| bag_dir.to_path_buf());
     let bag_json = crate::text::path_for_json(bag_abs.as_os_str().as_bytes());
 

@@ -7,7 +7,9 @@ use crate::store::Case;
 
 pub fn run(dir: &Path) -> Result<ExitCode> {
     let actor = crate::identity::login_name();
-    Case::init(dir, &actor)?;
+    let case = Case::init(dir, &actor)?;
+    // The creator (admin) brings the taxonomy into use, so reviewers can start at once.
+    super::taxonomy(&case)?;
     println!("created case {} (admin: {actor})", dir.display());
     println!(
         "next: triage --case {} ingest --source NAME PATH...",

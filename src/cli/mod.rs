@@ -1,5 +1,6 @@
 //! The non-interactive subcommands: one file each, one `run` function each.
 
+pub mod assign;
 pub mod demo;
 pub mod dups;
 pub mod export;
@@ -10,12 +11,15 @@ pub mod json;
 pub mod list;
 pub mod log;
 pub mod open;
+pub mod review;
 pub mod seal;
 pub mod search_bench;
 pub mod show;
 pub mod source;
+pub mod stats;
 pub mod tag;
 pub mod terms;
+pub mod user;
 pub mod verify;
 pub mod view;
 
@@ -26,11 +30,22 @@ use anyhow::{Context, Result};
 use crate::store::Case;
 
 /// The case named by `--case` or `TRIAGE_CASE`, opened; a clear one-line error otherwise.
+/// The invoking login must be an active member of the case: anyone else is refused here, and
+/// the refusal is recorded.
 pub fn open_case(case: Option<PathBuf>) -> Result<Case> {
     let dir = case.context(
         "no case given: pass --case DIR or set TRIAGE_CASE (create one with `triage init DIR`)",
     )?;
-    Ok(Case::open(&dir)?)
+    let case = Case::open(&dir)?;
+    let me = crate::identity::login_name();
+    let command = std::env::args().nth(1).unwrap_or_default();
+    crate::store::users::authorize(
+        &case,
+        &me,
+        crate::store::users::Right::Read,
+        &format!("open the case ({})", crate::text::sanitize(&command)),
+    )?;
+    Ok(case)
 }
 
 /// The case's taxonomy. A taxonomy that differs from the one last used (the case's own file

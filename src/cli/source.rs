@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Result};
 
 use crate::store::sources;
+use crate::store::users::{self, Right};
 
 pub fn add(
     case: Option<PathBuf>,
@@ -20,6 +21,12 @@ pub fn add(
         ));
     }
     let actor = crate::identity::login_name();
+    users::authorize(
+        &case,
+        &actor,
+        Right::ManageSources,
+        &format!("source add {name}"),
+    )?;
     case.write(|tx| sources::set(tx, &actor, name, Some(kind), contact, Some(&conditions)))?;
     println!("added source {name}");
     Ok(ExitCode::SUCCESS)
@@ -40,6 +47,12 @@ pub fn set(
         ));
     }
     let actor = crate::identity::login_name();
+    users::authorize(
+        &case,
+        &actor,
+        Right::ManageSources,
+        &format!("source set {name}"),
+    )?;
     case.write(|tx| sources::set(tx, &actor, name, kind, contact, conditions.as_deref()))?;
     println!("updated source {name}");
     Ok(ExitCode::SUCCESS)

@@ -32,6 +32,8 @@ pub enum Action {
     Preview,
     Reveal,
     Overview,
+    /// Second-level review: confirm the decision on the current item (leads).
+    ConfirmReview,
     Redraw,
 }
 
@@ -110,6 +112,11 @@ impl Action {
                 Action::Overview,
                 "overview",
                 "overview of the case: counts, dates, map",
+            ),
+            (
+                Action::ConfirmReview,
+                "confirm-review",
+                "review view: confirm the decision (leads; changing it is an overturn)",
             ),
             (Action::Redraw, "redraw", "redraw the whole screen"),
         ];

@@ -4,9 +4,11 @@
 use std::sync::Arc;
 
 use crate::store::changes::{self, Edit};
+use crate::store::claims::{self, Claim};
 use crate::store::items::{self, Detail, Row};
 use crate::store::query::{self, Selection, View};
 use crate::store::Case;
+use crate::store::{assignments, review, users};
 use crate::taxonomy::{Taxonomy, TermKind};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +81,10 @@ pub enum Effect {
         item_id: i64,
         full: bool,
     },
+    /// Take or renew the claim on the item being looked at.
+    Claim(i64),
+    /// A lead confirms the first decision on an item in review.
+    ConfirmReview(i64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +143,10 @@ pub enum Outcome {
     },
     Marked(Vec<i64>),
     Overview(Box<crate::store::overview::Overview>),
+    /// Someone else is looking at this item (their login).
+    ClaimedBy(i64, String),
+    Role(Option<crate::store::users::Role>),
+    Batch(Option<crate::store::assignments::Progress>),
     Error(String),
 }
 
@@ -183,6 +193,11 @@ impl Runtime {
     pub fn start(&mut self, page: usize) -> Vec<Outcome> {
         let mut out = self.run(&Effect::Load(Anchor::Start), here(page));
         out.push(self.saved_views());
+        out.push(self.batch());
+        match users::check(&self.case.conn, &self.reviewer, users::Right::Read) {
+            Ok(r) => out.push(Outcome::Role(r.ok())),
+            Err(e) => out.push(Outcome::Error(e.to_string())),
+        }
         for kind in [TermKind::Crime, TermKind::Party, TermKind::Flag] {
             out.push(self.recent(kind));
         }
@@ -296,11 +311,27 @@ impl Runtime {
             Effect::History(id) => Ok(vec![Outcome::History(
                 crate::store::audit::for_item(&self.case.conn, *id).map_err(e)?,
             )]),
-            Effect::Detail(id) => Ok(vec![Outcome::Detail(
-                items::detail(&self.case.conn, *id)
-                    .map_err(e)?
-                    .map(Box::new),
-            )]),
+            // Opening an item claims it (when untriaged) and releases the previous one.
+            Effect::Detail(id) => {
+                let mut out = vec![Outcome::Detail(
+                    items::detail(&self.case.conn, *id)
+                        .map_err(e)?
+                        .map(Box::new),
+                )];
+                out.extend(self.claim(*id)?);
+                Ok(out)
+            }
+            Effect::Claim(id) => self.claim(*id),
+            Effect::ConfirmReview(id) => {
+                review::confirm(&mut self.case, &self.reviewer, *id)
+                    .map_err(|e| format!("not confirmed: {e}"))?;
+                let applied = changes::Applied {
+                    change_id: Some(0),
+                    summary: format!("{} decision confirmed", crate::store::reference(*id)),
+                    ops: vec![],
+                };
+                self.after_change(applied, Then::Stay, at, false)
+            }
             Effect::Apply { edit, then } => {
                 let applied = changes::apply(&mut self.case, &self.tax, &self.reviewer, edit)
                     .map_err(|e| format!("not saved: {e}"))?;
@@ -391,6 +422,7 @@ impl Runtime {
             },
         };
         out.push(self.load(&anchor, at).map_err(e)?);
+        out.push(self.batch());
         if tags_changed {
             for kind in [TermKind::Crime, TermKind::Party, TermKind::Flag] {
                 out.push(self.recent(kind));
@@ -401,6 +433,27 @@ impl Runtime {
 
     fn overview(&mut self) -> rusqlite::Result<crate::store::overview::Overview> {
         self.overview.get(&self.case.conn, &self.tax)
+    }
+
+    /// Claim an item for the reviewer (or renew the claim); someone else's claim is reported.
+    fn claim(&mut self, id: i64) -> Result<Vec<Outcome>, String> {
+        match claims::claim(&mut self.case, &self.reviewer, id, claims::LEASE_SECS) {
+            Ok(Claim::TakenBy(other)) => Ok(vec![Outcome::ClaimedBy(id, other)]),
+            Ok(_) => Ok(vec![]),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Leaving the console gives up the reviewer's claim.
+    pub fn release(&mut self) {
+        let _ = claims::release_all(&mut self.case, &self.reviewer);
+    }
+
+    fn batch(&self) -> Outcome {
+        match assignments::progress(&self.case.conn, &self.reviewer) {
+            Ok(p) => Outcome::Batch(p.into_iter().next()),
+            Err(e) => Outcome::Error(e.to_string()),
+        }
     }
 
     fn rebuild(&mut self) {

@@ -1,5 +1,6 @@
 //! Everything that wakes the console comes through one channel: terminal input (read on its
-//! own thread) and signals. There is no timer: nothing is drawn unless something happened.
+//! own thread), signals, and a slow renewal tick for claims that draws nothing: nothing is drawn
+//! unless something happened.
 
 use std::sync::mpsc::{self, Receiver, Sender};
 
@@ -15,6 +16,18 @@ pub enum Event {
     Preview(crate::preview::Answer),
     /// Rows or counts from the search worker.
     Search(super::effect::Outcome),
+    /// Time to renew the claim on the item being looked at (draws nothing).
+    Renew,
+}
+
+/// Renew claims well inside their lease.
+pub fn spawn_renewals(tx: Sender<Event>, every: std::time::Duration) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(every);
+        if tx.send(Event::Renew).is_err() {
+            return;
+        }
+    });
 }
 
 pub fn channel() -> (Sender<Event>, Receiver<Event>) {

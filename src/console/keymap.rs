@@ -133,6 +133,7 @@ const DEFAULTS: &[(&str, &[&str])] = &[
     ("preview", &["i"]),
     ("reveal", &["R"]),
     ("overview", &["O"]),
+    ("confirm-review", &["a"]),
     ("toggle-flag-1", &["1"]),
     ("toggle-flag-2", &["2"]),
     ("toggle-flag-3", &["3"]),

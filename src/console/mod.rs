@@ -292,10 +292,21 @@ impl Console {
                 self.search_done(outcome);
                 false
             }
+            Event::Renew => {
+                self.renew();
+                false
+            }
             Event::Signal(_) | Event::InputClosed => {
                 self.state.quit = true;
                 false
             }
+        }
+    }
+
+    /// Renew the claim on the item being looked at (a failure shows as a message).
+    pub fn renew(&mut self) {
+        if let Some(id) = self.state.current_id() {
+            self.run_effects(vec![Effect::Claim(id)]);
         }
     }
 
@@ -371,6 +382,11 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
         if !opts.keymap_problems.is_empty() {
             console.state.message = Some((Level::Error, opts.keymap_problems.join("; ")));
         }
+        // Renewed well inside the lease, so a claim lapses only when the console is gone.
+        event::spawn_renewals(
+            tx.clone(),
+            std::time::Duration::from_secs(crate::store::claims::LEASE_SECS as u64 / 4),
+        );
         event::spawn_input(tx);
         let mut pictures = graphics::Graphics::default();
         terminal::draw(&mut term, &graphics::Plan::default(), |f| {
@@ -379,7 +395,14 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
         // Block for one event, then take everything already queued: a burst of keys draws once.
         while let Ok(first) = rx.recv() {
             let mut redraw_all = false;
+            let mut only_renewals = true;
             for ev in std::iter::once(first).chain(rx.try_iter()) {
+                // A claim renewal alone draws nothing.
+                if matches!(ev, Event::Renew) {
+                    console.renew();
+                    continue;
+                }
+                only_renewals = false;
                 redraw_all |= console.handle(ev);
                 if console.state.quit {
                     break;
@@ -403,6 +426,9 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
                 w.commit()?;
                 break;
             }
+            if only_renewals && console.state.message.is_none() {
+                continue;
+            }
             if redraw_all {
                 term.clear()?;
             }
@@ -414,6 +440,7 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
                 term.backend_mut().protect(area);
             }
         }
+        console.runtime.release();
         Ok(())
     })();
     terminal::restore();

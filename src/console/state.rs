@@ -168,6 +168,10 @@ pub enum Level {
 pub struct State {
     pub case_name: String,
     pub reviewer: String,
+    /// The reviewer's role in the case (None: not a member; every write will be refused).
+    pub role: Option<crate::store::users::Role>,
+    /// The reviewer's latest assigned batch: name, done, total.
+    pub batch: Option<crate::store::assignments::Progress>,
     pub taxonomy: Arc<Taxonomy>,
     pub view: View,
     /// The view to go back to from a "similar to" view.
@@ -211,6 +215,8 @@ impl State {
         State {
             case_name,
             reviewer,
+            role: None,
+            batch: None,
             taxonomy,
             view: View::Untriaged,
             previous_view: None,

@@ -202,6 +202,16 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             state.message = Some((Level::Info, "counting the case…".into()));
             vec![Effect::Overview]
         }
+        Action::ConfirmReview => match state.current_id() {
+            Some(id) if state.view == View::Review => vec![Effect::ConfirmReview(id)],
+            _ => {
+                state.message = Some((
+                    Level::Info,
+                    "confirm works in the review view (w, then review)".into(),
+                ));
+                vec![]
+            }
+        },
         Action::Redraw => vec![],
     }
 }
@@ -578,6 +588,9 @@ fn open_views(state: &mut State) -> Vec<Effect> {
         View::Flagged,
         View::Escalated,
     ];
+    if state.role >= Some(crate::store::users::Role::Lead) {
+        views.push(View::Review);
+    }
     views.extend(state.sources.iter().cloned().map(View::Source));
     views.extend(
         state
@@ -994,6 +1007,27 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
         }
         Outcome::History(entries) => {
             state.mode = Mode::History { entries, scroll: 0 };
+            vec![]
+        }
+        Outcome::ClaimedBy(id, other) => {
+            if state.current_id() == Some(id) {
+                state.message = Some((
+                    Level::Error,
+                    format!(
+                        "{} is being reviewed by {}; changes to it are refused",
+                        crate::store::reference(id),
+                        other
+                    ),
+                ));
+            }
+            vec![]
+        }
+        Outcome::Role(role) => {
+            state.role = role;
+            vec![]
+        }
+        Outcome::Batch(b) => {
+            state.batch = b;
             vec![]
         }
         Outcome::Error(e) => {

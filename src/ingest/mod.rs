@@ -113,6 +113,12 @@ const BATCH_BYTES: u64 = 256 << 20;
 const BATCH_AGE: Duration = Duration::from_secs(2);
 
 pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
+    crate::store::users::authorize(
+        case,
+        &opts.actor,
+        crate::store::users::Right::Intake,
+        &format!("ingest --source {}", opts.source),
+    )?;
     let started = Instant::now();
     case.objects.clean_temp()?;
     let session = case.objects.session()?;

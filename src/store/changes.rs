@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::audit::{Chain, Event};
-use super::{Case, CaseError};
+use super::users::{self, Right};
+use super::{claims, review, Case, CaseError};
 use crate::taxonomy::{Taxonomy, TermKind};
 
 /// What a reviewer asks for.
@@ -84,16 +85,25 @@ pub fn apply(
 ) -> Result<Applied, ChangeError> {
     validate(tax, edit)?;
     let summary = describe(tax, edit);
-    Ok(case.write(|tx| {
+    let role = users::authorize(case, actor, Right::Tag, &summary)?;
+    let targets = edit_items(edit);
+    let outcome = case.write(|tx| {
+        // Someone else is working on it: refused (recorded below, once this is rolled back).
+        for &item in &targets {
+            if let Some(other) = claims::holder(tx, item, actor)? {
+                return Ok(Err((item, other)));
+            }
+        }
         let mut chain = Chain::load(tx)?;
         let ops = plan(tx, tax, edit)?;
         if ops.is_empty() {
-            return Ok(Applied {
+            return Ok(Ok(Applied {
                 change_id: None,
                 summary: format!("{summary} (no change)"),
                 ops,
-            });
+            }));
         }
+        let reviewed = review::before_change(tx, actor, role, &targets)?;
         let change_id = record_change(tx, actor, &summary, &ops, None)?;
         if let Edit::Status {
             reason: Some(r), ..
@@ -106,17 +116,47 @@ pub fn apply(
         if let Edit::Tags { add, .. } = edit {
             touch_recent(tx, actor, add)?;
         }
-        Ok(Applied {
+        if let Edit::Status { items, to, .. } = edit {
+            if to != "untriaged" {
+                claims::release_items(tx, items)?;
+            }
+        }
+        review::record_overturns(tx, &mut chain, actor, change_id, &reviewed)?;
+        Ok(Ok(Applied {
             change_id: Some(change_id),
             summary: summary.clone(),
             ops,
-        })
-    })?)
+        }))
+    })?;
+    match outcome {
+        Ok(applied) => Ok(applied),
+        Err((item, other)) => {
+            users::record_denied(
+                &case.conn,
+                actor,
+                Some(item),
+                json!({ "right": "tag", "why": "claimed", "by": other, "attempt": summary }),
+            )?;
+            Err(ChangeError::Case(CaseError::Denied(format!(
+                "{} is being reviewed by {other}",
+                super::reference(item)
+            ))))
+        }
+    }
+}
+
+/// The items an edit touches.
+fn edit_items(edit: &Edit) -> Vec<i64> {
+    match edit {
+        Edit::Tags { items, .. } | Edit::Status { items, .. } => items.clone(),
+        Edit::Note { item, .. } => vec![*item],
+    }
 }
 
 /// Reverse the actor's most recent change that is not undone yet. The reversal is a new
 /// change; nothing is deleted.
 pub fn undo(case: &mut Case, actor: &str) -> Result<Applied, ChangeError> {
+    users::authorize(case, actor, Right::Tag, "undo")?;
     Ok(case.write(|tx| {
         let last: Option<(i64, String, String)> = tx
             .query_row(
@@ -499,6 +539,17 @@ pub fn record_reveal(
     item: i64,
     full: bool,
 ) -> Result<(), ChangeError> {
+    let right = if full {
+        Right::RevealFull
+    } else {
+        Right::RevealBlurred
+    };
+    users::authorize(
+        case,
+        actor,
+        right,
+        &format!("reveal {}", super::reference(item)),
+    )?;
     case.write(|tx| {
         require_item(tx, item)?;
         let flags: Vec<String> = tx

@@ -18,6 +18,28 @@ pub fn chain_head(conn: &Connection) -> rusqlite::Result<(i64, String)> {
         .unwrap_or((0, GENESIS.to_string())))
 }
 
+/// Exporting needs a lead; exporting despite providers' conditions needs the override right.
+/// Checked before anything is written; a refusal is recorded.
+pub fn authorize(
+    case: &mut super::Case,
+    actor: &str,
+    filter: &str,
+    overriding: bool,
+) -> super::Result<()> {
+    use super::users::{self, Right};
+    let what = format!("export --filter {filter:?}");
+    users::authorize(case, actor, Right::Export, &what)?;
+    if overriding {
+        users::authorize(
+            case,
+            actor,
+            Right::OverrideConditions,
+            &format!("{what} --override-reason"),
+        )?;
+    }
+    Ok(())
+}
+
 /// Append the case-level `export` event; returns its sequence number.
 pub fn record(tx: &Transaction, actor: &str, details: &Value) -> rusqlite::Result<i64> {
     let mut chain = Chain::load(tx)?;

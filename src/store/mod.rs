@@ -1,7 +1,9 @@
 //! The case: its folder, its database and its object store. The only module that speaks SQL.
 
+pub mod assignments;
 pub mod audit;
 pub mod changes;
+pub mod claims;
 pub mod dups;
 pub mod export_rows;
 pub mod import_rows;
@@ -10,9 +12,11 @@ pub mod items;
 pub mod objects;
 pub mod overview;
 pub mod query;
+pub mod review;
 pub mod schema;
 pub mod search_index;
 pub mod sources;
+pub mod users;
 pub mod verify;
 pub mod views;
 
@@ -36,6 +40,11 @@ pub enum CaseError {
     NotEmpty(String),
     #[error("{0}: case was written by a newer triage (schema {1}, this build knows {2})")]
     TooNew(String, usize, usize),
+    /// Refused by the case's roles (already recorded in the audit log).
+    #[error("refused: {0}")]
+    Denied(String),
+    #[error("{0}")]
+    Invalid(String),
     #[error("internal error: {0}")]
     Internal(String),
     #[error("database: {0}")]
@@ -57,6 +66,8 @@ pub struct Case {
     pub root: PathBuf,
     pub conn: Connection,
     pub objects: ObjectStore,
+    /// Writers queue on this file before taking SQLite's write lock (see `write`).
+    turn: Option<std::fs::File>,
 }
 
 impl Case {
@@ -89,6 +100,7 @@ impl Case {
                 tx,
                 &audit::Event::case(actor, "case.init", serde_json::json!({ "case_id": case_id })),
             )?;
+            users::add_creator(tx, &mut chain, actor, "the case's creator")?;
             Ok(())
         })?;
         Ok(case)
@@ -134,6 +146,7 @@ impl Case {
             root: dir.to_path_buf(),
             conn,
             objects: ObjectStore::new(dir),
+            turn: open_turn(dir),
         })
     }
 
@@ -143,6 +156,12 @@ impl Case {
         &mut self,
         mut f: impl FnMut(&rusqlite::Transaction) -> rusqlite::Result<T>,
     ) -> Result<T> {
+        // SQLite's busy handler polls in growing sleeps (up to 100 ms), so a waiting writer can
+        // lose the race many times in a row: with eight reviewers, some commits waited seconds.
+        // Waiting for our turn on a lock file first, polled every millisecond, keeps the wait
+        // near the length of the queue. The lock is only for fairness: SQLite's own locks keep
+        // the data safe, and without the file (or after 30 s) we go on without it.
+        let _turn = self.turn.as_ref().map(Turn::take);
         let mut attempts = 0;
         loop {
             let result = (|| {
@@ -181,6 +200,53 @@ impl Case {
     }
 }
 
+const TURN_FILE: &str = "case.db-turn";
+
+fn open_turn(dir: &Path) -> Option<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let path = dir.join(TURN_FILE);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o660)
+        .open(&path)
+        .ok()?;
+    Some(file)
+}
+
+/// Holding the turn file's exclusive lock; released when dropped.
+struct Turn<'a>(Option<&'a std::fs::File>);
+
+impl<'a> Turn<'a> {
+    fn take(file: &'a std::fs::File) -> Turn<'a> {
+        use std::os::fd::AsRawFd;
+        let fd = file.as_raw_fd();
+        let start = std::time::Instant::now();
+        loop {
+            // SAFETY: flock only acts on a descriptor we own for as long as `file` lives.
+            if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                return Turn(Some(file));
+            }
+            if start.elapsed() > Duration::from_secs(30) {
+                return Turn(None);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        use std::os::fd::AsRawFd;
+        if let Some(f) = self.0 {
+            // SAFETY: as above.
+            unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
+        }
+    }
+}
+
 fn is_busy(code: rusqlite::ErrorCode) -> bool {
     matches!(
         code,
@@ -210,6 +276,18 @@ pub fn record_taxonomy(case: &Case, actor: &str, text: &str, origin: &str) -> Re
     let sha = hex::encode(Sha256::digest(text.as_bytes()));
     if case.info("taxonomy_sha256")?.as_deref() == Some(sha.as_str()) {
         return Ok(());
+    }
+    // Bringing a new or changed taxonomy into use is an admin's decision.
+    if let Err(refusal) = users::check(&case.conn, actor, users::Right::ManageTaxonomy)? {
+        let details = serde_json::json!({
+            "right": users::Right::ManageTaxonomy.as_str(), "why": "taxonomy-changed",
+            "sha256": sha, "origin": origin,
+        });
+        users::record_denied(&case.conn, actor, None, details)?;
+        return Err(CaseError::Denied(format!(
+            "the taxonomy ({origin}) is not the one last brought into use; an admin of the case must open it first ({})",
+            refusal.message(actor, users::Right::ManageTaxonomy)
+        )));
     }
     let tx = rusqlite::Transaction::new_unchecked(&case.conn, TransactionBehavior::Immediate)?;
     let previous: Option<String> = {

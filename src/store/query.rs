@@ -16,6 +16,8 @@ pub enum View {
     Mine,
     Flagged,
     Escalated,
+    /// A lead's second-level review queue.
+    Review,
     Source(String),
     /// An item and the images last grouped with it as the same picture.
     Similar(i64),
@@ -31,6 +33,7 @@ impl View {
             View::Mine => "mine".into(),
             View::Flagged => "flagged".into(),
             View::Escalated => "escalated".into(),
+            View::Review => "review".into(),
             View::Source(s) => format!("source {s}"),
             View::Similar(id) => format!("similar to {}", crate::store::reference(*id)),
             View::Saved(name) => format!("view {name}"),
@@ -60,17 +63,27 @@ impl Where {
 }
 
 pub fn view_where(view: &View, me: &str) -> Where {
+    let me_v = || Value::Text(me.into());
+    let untriaged = format!(
+        "items.status = 'untriaged' AND {}
+         AND items.id NOT IN (SELECT item_id FROM assignments WHERE login <> ?)",
+        super::claims::not_held_by_others_sql()
+    );
+    let review = super::review::queue_sql();
     let (sql, params): (&str, Vec<Value>) = match view {
         View::All | View::Saved(_) => ("", vec![]),
-        View::Untriaged => ("items.status = 'untriaged'", vec![]),
+        // Items others hold a claim on, or that are in someone else's batch, are skipped.
+        View::Untriaged => (&untriaged, vec![me_v(), me_v()]),
+        View::Review => (&review, vec![me_v()]),
         View::Escalated => ("items.status = 'escalated'", vec![]),
         View::Flagged => (
             "items.id IN (SELECT item_id FROM tags WHERE kind = 'flag')",
             vec![],
         ),
         View::Mine => (
-            "(items.status_by = ? OR items.id IN (SELECT item_id FROM tags WHERE set_by = ?))",
-            vec![Value::Text(me.into()), Value::Text(me.into())],
+            "(items.status_by = ? OR items.id IN (SELECT item_id FROM tags WHERE set_by = ?)
+              OR items.id IN (SELECT item_id FROM assignments WHERE login = ?))",
+            vec![me_v(), me_v(), me_v()],
         ),
         View::Source(s) => (
             "items.id IN (SELECT item_id FROM provenance WHERE source = ?)",
@@ -349,6 +362,8 @@ fn check_date(s: &str) -> Result<(), String> {
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     pub filter: Where,
+    /// Whose view it is: items others have claimed are never "next".
+    pub me: String,
 }
 
 impl Selection {
@@ -359,6 +374,7 @@ impl Selection {
                 Some(f) => w.and(f),
                 None => w,
             },
+            me: me.to_string(),
         }
     }
 
@@ -457,10 +473,14 @@ impl Selection {
         use rusqlite::OptionalExtension;
         let sql = format!(
             "SELECT items.id FROM items {} ORDER BY items.id LIMIT 1",
-            self.clause("items.id > ? AND items.status = 'untriaged'")
+            self.clause(&format!(
+                "items.id > ? AND items.status = 'untriaged' AND {}",
+                super::claims::not_held_by_others_sql()
+            ))
         );
         let mut params = self.filter.params.clone();
         params.push(Value::Integer(id));
+        params.push(Value::Text(self.me.clone()));
         conn.prepare_cached(&sql)?
             .query_row(rusqlite::params_from_iter(params), |r| r.get(0))
             .optional()

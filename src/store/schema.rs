@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Each entry migrates from version `index` to `index + 1`; never edit a shipped one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V_TEAM];
 
 const V1: &str = r#"
 CREATE TABLE case_info (
@@ -172,6 +172,50 @@ CREATE INDEX items_gps_cell ON items(
 /// Search: the full-text index, GPS positions, similar-image groups and saved views.
 const V6: &str = super::search_index::MIGRATION;
 
+/// Team review: people and roles, claims (short leases on items being looked at), assigned
+/// batches, second-level review decisions. The case's creator becomes its admin
+/// (`users::adopt_creator`, run in the same transaction).
+const V_TEAM: &str = r#"
+CREATE TABLE users (
+    login    TEXT PRIMARY KEY,
+    role     TEXT NOT NULL CHECK (role IN ('reviewer', 'lead', 'admin')),
+    disabled INTEGER NOT NULL DEFAULT 0,
+    added_by TEXT NOT NULL,
+    added_at TEXT NOT NULL
+);
+
+-- An item someone is looking at: others' untriaged views skip it until the lease expires.
+CREATE TABLE claims (
+    item_id    INTEGER PRIMARY KEY REFERENCES items(id),
+    login      TEXT NOT NULL,
+    claimed_at TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX claims_login ON claims(login);
+
+CREATE TABLE assignments (
+    item_id     INTEGER PRIMARY KEY REFERENCES items(id),
+    login       TEXT NOT NULL,
+    batch       TEXT NOT NULL,
+    assigned_by TEXT NOT NULL,
+    assigned_at TEXT NOT NULL
+);
+CREATE INDEX assignments_login ON assignments(login, batch);
+
+-- Second-level review: one decision per item. `decided_by` was the first-level decision's
+-- author, `outcome` what the lead did with it.
+CREATE TABLE reviews (
+    item_id     INTEGER PRIMARY KEY REFERENCES items(id),
+    reason      TEXT NOT NULL CHECK (reason IN ('escalated', 'sample')),
+    decided_by  TEXT NOT NULL,
+    decision    TEXT NOT NULL,
+    reviewer    TEXT NOT NULL,
+    outcome     TEXT NOT NULL CHECK (outcome IN ('confirmed', 'overturned')),
+    reviewed_at TEXT NOT NULL
+);
+CREATE INDEX reviews_decided_by ON reviews(decided_by);
+"#;
+
 pub const CURRENT_VERSION: usize = MIGRATIONS.len();
 
 /// Bring the database up to the current version, one migration per transaction.
@@ -185,6 +229,9 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
             return Ok(());
         };
         tx.execute_batch(sql)?;
+        if *sql == V_TEAM {
+            super::users::adopt_creator(&tx)?;
+        }
         tx.pragma_update(None, "user_version", (v + 1) as i64)?;
         tx.commit()?;
     }

@@ -31,6 +31,14 @@ pub fn render_status(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
     if !state.marks.is_empty() {
         parts.insert(3, format!("{} marked", state.marks.len()));
     }
+    if let Some(b) = &state.batch {
+        parts.push(format!(
+            "batch {}: {}/{}",
+            sanitize(&b.batch),
+            b.done,
+            b.total
+        ));
+    }
     if let Some(cost) = state.preview.last_cost.filter(|_| state.preview.open) {
         parts.push(format!("preview {:.1} kB", cost as f64 / 1000.0));
     }

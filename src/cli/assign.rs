@@ -1,0 +1,46 @@
+//! `triage assign --filter EXPR --to LOGIN [--batch NAME]`: a lead gives a reviewer a batch.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{anyhow, Result};
+
+use crate::store::assignments;
+use crate::store::query::{self, Selection, View};
+
+pub fn run(case: Option<PathBuf>, filter: &str, to: &str, batch: Option<&str>) -> Result<ExitCode> {
+    let mut case = super::open_case(case)?;
+    let tax = super::taxonomy(&case)?;
+    let me = crate::identity::login_name();
+    let compiled = match crate::filter::parse(filter) {
+        Ok(Some(expr)) => Some(
+            query::filter_where(&expr, &tax)
+                .map_err(|e| anyhow!("filter {}", e.pointer(filter)))?,
+        ),
+        Ok(None) => None,
+        Err(e) => return Err(anyhow!("filter {}", e.pointer(filter))),
+    };
+    let sel = Selection::new(&View::All, &me, compiled);
+    let mut ids = Vec::new();
+    let mut after = None;
+    loop {
+        let rows = sel.after(&case.conn, after, 500)?;
+        let Some(last) = rows.last() else { break };
+        after = Some(last.id);
+        ids.extend(
+            rows.iter()
+                .filter(|r| r.status == "untriaged")
+                .map(|r| r.id),
+        );
+    }
+    let batch = batch
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{to}-{}", &crate::clock::now()[..10]));
+    let n = assignments::assign(&mut case, &me, to, &batch, &ids, filter)?;
+    println!("assigned {n} untriaged items to {to} (batch {batch})");
+    Ok(if n == 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
