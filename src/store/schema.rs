@@ -3,7 +3,30 @@
 use rusqlite::Connection;
 
 /// Each entry migrates from version `index` to `index + 1`; never edit a shipped one.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V_TEAM];
+const MIGRATIONS: &[Migration] = &[
+    Migration::sql(V1),
+    Migration::sql(V2),
+    Migration::sql(V3),
+    Migration::sql(V4),
+    Migration::sql(V5),
+    Migration::sql(V6),
+    Migration {
+        sql: V_TEAM,
+        then: Some(super::users::adopt_creator),
+    },
+];
+
+/// One step: its SQL, then (in the same transaction) any work SQL alone cannot do.
+struct Migration {
+    sql: &'static str,
+    then: Option<fn(&rusqlite::Transaction) -> rusqlite::Result<()>>,
+}
+
+impl Migration {
+    const fn sql(sql: &'static str) -> Migration {
+        Migration { sql, then: None }
+    }
+}
 
 const V1: &str = r#"
 CREATE TABLE case_info (
@@ -225,12 +248,12 @@ pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     loop {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let v = version(&tx)?;
-        let Some(sql) = MIGRATIONS.get(v) else {
+        let Some(step) = MIGRATIONS.get(v) else {
             return Ok(());
         };
-        tx.execute_batch(sql)?;
-        if *sql == V_TEAM {
-            super::users::adopt_creator(&tx)?;
+        tx.execute_batch(step.sql)?;
+        if let Some(then) = step.then {
+            then(&tx)?;
         }
         tx.pragma_update(None, "user_version", (v + 1) as i64)?;
         tx.commit()?;
