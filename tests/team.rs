@@ -341,6 +341,14 @@ fn a_claimed_item_is_skipped_by_others_and_cannot_be_tagged_by_them() {
     claims::claim(&mut case, "rae", 4, -1).expect("claim");
     assert!(view_ids(&case, View::Untriaged, "rob").contains(&4));
     changes::apply(&mut case, &t.tax, "rob", &tag(4, "graphic")).expect("lapsed claim");
+    // Undoing a change is a change too: not on an item someone else now holds.
+    changes::apply(&mut case, &t.tax, "rob", &tag(5, "graphic")).expect("tag");
+    claims::claim(&mut case, "rae", 5, 600).expect("claim");
+    refused(&mut case, "rob", "undo on a claimed item", |c| {
+        change_denied(changes::undo(c, "rob"))
+    });
+    claims::claim(&mut case, "rae", 6, 600).expect("claim elsewhere");
+    changes::undo(&mut case, "rob").expect("undo once released");
     // claim_next hands two reviewers different items.
     let a = claims::claim_next(&mut case, "rae", 0, 600).expect("next");
     let b = claims::claim_next(&mut case, "rob", 0, 600).expect("next");

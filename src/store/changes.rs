@@ -128,6 +128,17 @@ pub fn apply(
             ops,
         }))
     })?;
+    claimed_elsewhere(case, actor, &summary, outcome)
+}
+
+/// A change refused because someone else holds a claim on one of its items (the write was
+/// rolled back): recorded, then reported.
+fn claimed_elsewhere(
+    case: &mut Case,
+    actor: &str,
+    summary: &str,
+    outcome: Result<Applied, (i64, String)>,
+) -> Result<Applied, ChangeError> {
     match outcome {
         Ok(applied) => Ok(applied),
         Err((item, other)) => {
@@ -145,6 +156,14 @@ pub fn apply(
     }
 }
 
+impl Op {
+    fn item(&self) -> i64 {
+        match self {
+            Op::Tag { item, .. } | Op::Status { item, .. } | Op::Note { item, .. } => *item,
+        }
+    }
+}
+
 /// The items an edit touches.
 fn edit_items(edit: &Edit) -> Vec<i64> {
     match edit {
@@ -157,7 +176,7 @@ fn edit_items(edit: &Edit) -> Vec<i64> {
 /// change; nothing is deleted.
 pub fn undo(case: &mut Case, actor: &str) -> Result<Applied, ChangeError> {
     users::authorize(case, actor, Right::Tag, "undo")?;
-    Ok(case.write(|tx| {
+    let outcome = case.write(|tx| {
         let last: Option<(i64, String, String)> = tx
             .query_row(
                 "SELECT id, summary, ops FROM changes
@@ -168,13 +187,19 @@ pub fn undo(case: &mut Case, actor: &str) -> Result<Applied, ChangeError> {
             )
             .optional()?;
         let Some((id, summary, ops_json)) = last else {
-            return Ok(Applied {
+            return Ok(Ok(Applied {
                 change_id: None,
                 summary: "nothing to undo".into(),
                 ops: vec![],
-            });
+            }));
         };
         let ops: Vec<Op> = serde_json::from_str(&ops_json).unwrap_or_default();
+        // Like any change: not on an item someone else is working on.
+        for op in &ops {
+            if let Some(other) = claims::holder(tx, op.item(), actor)? {
+                return Ok(Err((op.item(), other)));
+            }
+        }
         let mut inverse = Vec::new();
         for op in ops.iter().rev() {
             if let Some(inv) = invert(tx, op)? {
@@ -199,12 +224,13 @@ pub fn undo(case: &mut Case, actor: &str) -> Result<Applied, ChangeError> {
             },
         )?;
         perform_all(tx, &mut chain, actor, undo_id, &inverse, None)?;
-        Ok(Applied {
+        Ok(Ok(Applied {
             change_id: Some(undo_id),
             summary: undo_summary.clone(),
             ops: inverse,
-        })
-    })?)
+        }))
+    })?;
+    claimed_elsewhere(case, actor, "undo", outcome)
 }
 
 fn validate(tax: &Taxonomy, edit: &Edit) -> Result<(), ChangeError> {
