@@ -19,6 +19,7 @@ use crate::bag::{self, Problem};
 use crate::ingest::meta::Metadata;
 use crate::store::audit::Chain;
 use crate::store::import_rows::{self, ImportedItem, ImportedTag, Origin, Recorded};
+use crate::store::ingest_rows::Described;
 use crate::store::Case;
 use crate::taxonomy::Taxonomy;
 use crate::text::sanitize;
@@ -170,14 +171,16 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
                     b,
                     &origin,
                     &ImportedItem {
-                        sha256: &it.sha256,
-                        size: it.size,
-                        mime: &it.mime,
-                        kind: &it.kind,
-                        ext_mismatch: it.ext_mismatch.as_deref(),
-                        metadata_json: &it.metadata_json,
-                        captured_at: it.captured_at.as_deref(),
-                        name: &it.name,
+                        item: Described {
+                            sha256: &it.sha256,
+                            size: it.size,
+                            mime: &it.mime,
+                            kind: &it.kind,
+                            ext_mismatch: it.ext_mismatch.as_deref(),
+                            metadata_json: &it.metadata_json,
+                            captured_at: it.captured_at.as_deref(),
+                            name: &it.name,
+                        },
                         original_ref: &it.original_ref,
                         bag_file: &it.file,
                         paths: &it.paths,

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use crate::store::audit::Chain;
-use crate::store::ingest_rows::{self, ReceivedFile, Recorded};
+use crate::store::ingest_rows::{self, Described, ReceivedFile, Recorded};
 use crate::store::objects::TempSession;
 use crate::store::{Case, ObjectStore};
 use walk::{FileJob, Found, Roots};
@@ -509,14 +509,16 @@ impl Committer<'_> {
                     batch_id,
                     actor,
                     &ReceivedFile {
-                        sha256: &f.sha256,
-                        size: f.size,
-                        mime: &f.mime,
-                        kind: f.kind.as_str(),
-                        ext_mismatch: f.ext_mismatch.as_deref(),
-                        metadata_json: &f.metadata_json,
-                        captured_at: f.captured_at.as_deref(),
-                        name: &f.name,
+                        item: Described {
+                            sha256: &f.sha256,
+                            size: f.size,
+                            mime: &f.mime,
+                            kind: f.kind.as_str(),
+                            ext_mismatch: f.ext_mismatch.as_deref(),
+                            metadata_json: &f.metadata_json,
+                            captured_at: f.captured_at.as_deref(),
+                            name: &f.name,
+                        },
                         source,
                         path: &f.path,
                         mtime: f.mtime.as_deref(),

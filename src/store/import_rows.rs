@@ -28,14 +28,7 @@ pub struct ImportedTag<'a> {
 
 /// One item of the bag, its original already in the object store.
 pub struct ImportedItem<'a> {
-    pub sha256: &'a str,
-    pub size: u64,
-    pub mime: &'a str,
-    pub kind: &'a str,
-    pub ext_mismatch: Option<&'a str>,
-    pub metadata_json: &'a str,
-    pub captured_at: Option<&'a str>,
-    pub name: &'a str,
+    pub item: super::ingest_rows::Described<'a>,
     /// The reference the item had in the sending case.
     pub original_ref: &'a str,
     /// The file's path in the bag (`data/originals/...`).
@@ -91,14 +84,7 @@ pub fn record_item(
     let (item_id, is_new) = super::ingest_rows::find_or_create_item(
         tx,
         &super::ingest_rows::NewItem {
-            sha256: it.sha256,
-            size: it.size,
-            mime: it.mime,
-            kind: it.kind,
-            ext_mismatch: it.ext_mismatch,
-            metadata_json: it.metadata_json,
-            captured_at: it.captured_at,
-            name: it.name,
+            item: it.item,
             first_source: o.source,
             created_at: &now,
         },
@@ -121,7 +107,7 @@ pub fn record_item(
                 item_id,
                 o.source,
                 path,
-                it.size as i64,
+                it.item.size as i64,
                 mtime,
                 now,
                 o.actor,
@@ -153,8 +139,8 @@ pub fn record_item(
                 "bag": o.bag,
                 "sending_case": o.sending_case,
                 "original_ref": it.original_ref,
-                "sha256": it.sha256,
-                "size": it.size,
+                "sha256": it.item.sha256,
+                "size": it.item.size,
             }),
         ),
     )?;

@@ -6,8 +6,9 @@ use serde_json::json;
 
 use super::audit::{Chain, Event};
 
-/// One received file, hashed, stored and described, ready to be recorded.
-pub struct ReceivedFile<'a> {
+/// What arrived, as described on arrival (by ingest or import): the item's own columns.
+#[derive(Debug, Clone, Copy)]
+pub struct Described<'a> {
     pub sha256: &'a str,
     pub size: u64,
     pub mime: &'a str,
@@ -16,6 +17,11 @@ pub struct ReceivedFile<'a> {
     pub metadata_json: &'a str,
     pub captured_at: Option<&'a str>,
     pub name: &'a str,
+}
+
+/// One received file, hashed, stored and described, ready to be recorded.
+pub struct ReceivedFile<'a> {
+    pub item: Described<'a>,
     pub source: &'a str,
     pub path: &'a [u8],
     pub mtime: Option<&'a str>,
@@ -61,14 +67,7 @@ pub fn begin_batch(
 
 /// An item as first received (ingest or import).
 pub struct NewItem<'a> {
-    pub sha256: &'a str,
-    pub size: u64,
-    pub mime: &'a str,
-    pub kind: &'a str,
-    pub ext_mismatch: Option<&'a str>,
-    pub metadata_json: &'a str,
-    pub captured_at: Option<&'a str>,
-    pub name: &'a str,
+    pub item: Described<'a>,
     pub first_source: &'a str,
     pub created_at: &'a str,
 }
@@ -77,7 +76,7 @@ pub struct NewItem<'a> {
 pub fn find_or_create_item(tx: &Transaction, it: &NewItem) -> rusqlite::Result<(i64, bool)> {
     let existing: Option<i64> = tx
         .prepare_cached("SELECT id FROM items WHERE sha256 = ?1")?
-        .query_row([it.sha256], |r| r.get(0))
+        .query_row([it.item.sha256], |r| r.get(0))
         .optional()?;
     if let Some(id) = existing {
         return Ok((id, false));
@@ -88,14 +87,14 @@ pub fn find_or_create_item(tx: &Transaction, it: &NewItem) -> rusqlite::Result<(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(rusqlite::params![
-        it.sha256,
-        it.size as i64,
-        it.mime,
-        it.kind,
-        it.ext_mismatch,
-        it.metadata_json,
-        it.captured_at,
-        it.name,
+        it.item.sha256,
+        it.item.size as i64,
+        it.item.mime,
+        it.item.kind,
+        it.item.ext_mismatch,
+        it.item.metadata_json,
+        it.item.captured_at,
+        it.item.name,
         it.first_source,
         it.created_at
     ])?;
@@ -114,14 +113,7 @@ pub fn record_file(
     let (item_id, is_new) = find_or_create_item(
         tx,
         &NewItem {
-            sha256: f.sha256,
-            size: f.size,
-            mime: f.mime,
-            kind: f.kind,
-            ext_mismatch: f.ext_mismatch,
-            metadata_json: f.metadata_json,
-            captured_at: f.captured_at,
-            name: f.name,
+            item: f.item,
             first_source: f.source,
             created_at: f.received_at,
         },
@@ -136,7 +128,7 @@ pub fn record_file(
             item_id,
             f.source,
             f.path,
-            f.size as i64,
+            f.item.size as i64,
             f.mtime,
             f.received_at,
             actor,
@@ -162,8 +154,8 @@ pub fn record_file(
                 "batch": batch_id,
                 "source": f.source,
                 "path": path,
-                "sha256": f.sha256,
-                "size": f.size,
+                "sha256": f.item.sha256,
+                "size": f.item.size,
             }),
         ),
     )?;
