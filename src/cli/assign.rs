@@ -12,27 +12,10 @@ pub fn run(case: Option<PathBuf>, filter: &str, to: &str, batch: Option<&str>) -
     let mut case = super::open_case(case)?;
     let tax = super::taxonomy(&case)?;
     let me = crate::identity::login_name();
-    let compiled = match crate::filter::parse(filter) {
-        Ok(Some(expr)) => Some(
-            query::filter_where(&expr, &tax)
-                .map_err(|e| anyhow!("filter {}", e.pointer(filter)))?,
-        ),
-        Ok(None) => None,
-        Err(e) => return Err(anyhow!("filter {}", e.pointer(filter))),
-    };
+    let compiled =
+        query::compile_filter(filter, &tax).map_err(|e| anyhow!("filter {}", e.pointer(filter)))?;
     let sel = Selection::new(&View::All, &me, compiled);
-    let mut ids = Vec::new();
-    let mut after = None;
-    loop {
-        let rows = sel.after(&case.conn, after, 500)?;
-        let Some(last) = rows.last() else { break };
-        after = Some(last.id);
-        ids.extend(
-            rows.iter()
-                .filter(|r| r.status == "untriaged")
-                .map(|r| r.id),
-        );
-    }
+    let ids = sel.ids(&case.conn, |r| r.status == "untriaged")?;
     let batch = batch
         .map(str::to_string)
         .unwrap_or_else(|| format!("{to}-{}", &crate::clock::now()[..10]));

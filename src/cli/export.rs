@@ -53,14 +53,7 @@ pub fn run(
     let compiled =
         query::compile_filter(filter, &tax).map_err(|e| anyhow!("filter {}", e.pointer(filter)))?;
     let sel = Selection::new(&View::All, &me, compiled);
-    let mut ids = Vec::new();
-    let mut after = None;
-    loop {
-        let rows = sel.after(&case.conn, after, 500)?;
-        let Some(last) = rows.last() else { break };
-        after = Some(last.id);
-        ids.extend(rows.iter().map(|r| r.id));
-    }
+    let ids = sel.ids(&case.conn, |_| true)?;
     if ids.is_empty() {
         eprintln!("triage: no item matches the filter; nothing exported");
         return Ok(ExitCode::from(1));

@@ -445,6 +445,25 @@ impl Selection {
         Ok(rows)
     }
 
+    /// The ids of every row of the selection that `keep` accepts, paged through in id order
+    /// (for commands that act on all of them: export, assign).
+    pub fn ids(
+        &self,
+        conn: &Connection,
+        keep: impl Fn(&Row) -> bool,
+    ) -> rusqlite::Result<Vec<i64>> {
+        let mut ids = Vec::new();
+        let mut after = None;
+        loop {
+            let rows = self.after(conn, after, 500)?;
+            let Some(last) = rows.last() else {
+                return Ok(ids);
+            };
+            after = Some(last.id);
+            ids.extend(rows.iter().filter(|r| keep(r)).map(|r| r.id));
+        }
+    }
+
     pub fn count(&self, conn: &Connection) -> rusqlite::Result<u64> {
         self.count_where(conn, "", &[])
     }
