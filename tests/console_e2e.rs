@@ -40,7 +40,7 @@ impl Fixture {
             .lines()
             .filter(|l| l.starts_with("T-"))
             .count();
-        assert_eq!(n, 37, "the demo should list 37 items");
+        assert_eq!(n, 38, "the demo should list 38 items");
         Fixture {
             _dir: dir,
             home,
@@ -210,7 +210,7 @@ fn pick(c: &mut Console, key: &str, title: &str, query: &str, label: &str) -> Re
 /// c QUERY ⏎ (Chemical weapons), p hay'at ⏎, 1, 3 on the current item (T-000001), each
 /// waited for as saved. Returns the picker problems met on the way.
 fn tag_first_item(c: &mut Console, crime_query: &str) -> Vec<String> {
-    c.wait_status("1/37");
+    c.wait_status("1/38");
     let problems = [
         pick(
             c,
@@ -239,7 +239,7 @@ fn reviewer_flow_tags_and_triages_an_item() {
     let fx = Fixture::new();
     let actor = login_name();
     let mut c = fx.open();
-    let status = c.wait_status("37 untriaged");
+    let status = c.wait_status("38 untriaged");
     assert!(
         status.contains(&actor),
         "status bar names the reviewer: {status}"
@@ -248,13 +248,13 @@ fn reviewer_flow_tags_and_triages_an_item() {
     // What a reviewer types: the label's first word.
     let picker_problems = tag_first_item(&mut c, "chemical");
     c.send("x");
-    c.wait_status("36 untriaged");
+    c.wait_status("37 untriaged");
     c.wait_message("saved: T-000001 triaged");
     c.quit();
 
     // Reopened: the item has left the untriaged view.
     let c = fx.open();
-    c.wait_status("36 untriaged");
+    c.wait_status("37 untriaged");
     let screen = c.wait_text("T-000002");
     assert!(
         !screen.contains("T-000001"),
@@ -317,7 +317,7 @@ fn dot_repeats_the_previous_decision() {
     let problems = tag_first_item(&mut c, "syr-chemical");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     c.send("x");
-    c.wait_status("36 untriaged");
+    c.wait_status("37 untriaged");
     c.wait_for("T-000002 selected", |s| {
         s.contains(" T-000002 ") && s.contains("▶T-000002")
     });
@@ -405,7 +405,7 @@ fn bulk_tagging_marked_items_is_one_transaction() {
         c.wait_status(&format!("{n} marked"));
     }
     // Three marked, the selection moved down to the fourth.
-    c.wait_status("4/37");
+    c.wait_status("4/38");
     c.send("c");
     c.wait_text("crimes for 3 marked items");
     c.send("barrel");
@@ -495,7 +495,7 @@ fn hostile_names_are_neutralised() {
     let mut c = fx.open();
     // The untriaged view is in id order: move down to the item.
     c.send(&"j".repeat(id as usize - 1));
-    c.wait_status(&format!("{id}/37"));
+    c.wait_status(&format!("{id}/38"));
     let screen = c.wait_text(&format!(" {reference} "));
     assert!(screen.contains("⟨RLO⟩"), "no ⟨RLO⟩ shown:\n{screen}");
     assert!(

@@ -56,7 +56,7 @@ fn ok(out: &Output, what: &str) {
     );
 }
 
-/// The demo case (37 items from civil-defence, medical-network, citizen-journalists).
+/// The demo case (38 items from civil-defence, medical-network, citizen-journalists).
 fn demo_case(dir: &Path) -> PathBuf {
     let out = run(
         None,

@@ -623,3 +623,20 @@ fn similar_images_are_grouped_at_ingest_and_tagged_together_from_the_console() {
     press(&mut c, 's');
     assert!(common::screen(&c, 120, 40).contains("2-other.jpg"));
 }
+
+#[test]
+fn the_demo_shows_a_photo_passed_on_by_a_messaging_app_as_similar() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let case = common::demo_case(tmp.path());
+    let out = run_in(&case, &["dups", "--json"]);
+    ok(&out);
+    let refs = |v: &[&str]| v.iter().map(|r| r.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        groups(&out),
+        vec![
+            ("exact".to_string(), refs(&["T-000007"])),
+            ("similar".to_string(), refs(&["T-000007", "T-000038"])),
+        ],
+        "the Douma photo from two providers, and its resized, recompressed copy without EXIF"
+    );
+}

@@ -153,7 +153,7 @@ fn the_overview_draws_bars_histogram_and_map_at_80x24_and_120x40() {
         assert!(matches!(c.state.mode, Mode::Overview(_)));
         let s = screen(&c, w, h);
         let total = c.state.total.max(1);
-        assert!(s.contains("overview, whole case: 37 items"), "{s}");
+        assert!(s.contains("overview, whole case: 38 items"), "{s}");
         assert!(s.contains("status"), "{s}");
         let line_with = |label: &str| {
             s.lines()

@@ -896,7 +896,7 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
                 if matches!(state.view, View::Similar(_)) && total <= 1 {
                     state.message = Some((
                         Level::Info,
-                        "no similar images known (triage dups groups them)".into(),
+                        "no other image in the case shows the same picture".into(),
                     ));
                 }
             }
