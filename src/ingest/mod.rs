@@ -530,6 +530,14 @@ impl Committer<'_> {
                 }
                 out.push(recorded);
             }
+            let touched: Vec<i64> = out
+                .iter()
+                .filter_map(|r| match r {
+                    Recorded::New(id) | Recorded::Duplicate(id) => Some(*id),
+                    Recorded::Unchanged(_) => None,
+                })
+                .collect();
+            crate::store::search_index::refresh_many(tx, &touched)?;
             for p in &problems {
                 ingest_rows::record_problem(
                     tx,

@@ -103,6 +103,10 @@ pub fn find_or_create_item(tx: &Transaction, it: &NewItem) -> rusqlite::Result<(
     Ok((id, true))
 }
 
+/// Record one received file: its item (found or created), provenance and audit entry. The
+/// caller brings the search index up to date for the items it recorded, in the same
+/// transaction, with `search_index::refresh_many` (a new path or provider is a new name to
+/// find the item by).
 pub fn record_file(
     tx: &Transaction,
     chain: &mut Chain,
@@ -137,8 +141,6 @@ pub fn record_file(
     if inserted == 0 {
         return Ok(Recorded::Unchanged(item_id));
     }
-    // A new path or provider is a new name to find the item by.
-    super::search_index::refresh(tx, item_id)?;
     let path = crate::text::path_for_json(f.path);
     chain.append(
         tx,
