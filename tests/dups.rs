@@ -576,13 +576,7 @@ fn similar_images_are_grouped_at_ingest_and_tagged_together_from_the_console() {
 
     // The console below acts as "rev", a reviewer of the case.
     let mut store = store;
-    triage::store::users::change(
-        &mut store,
-        &triage::identity::login_name(),
-        "rev",
-        triage::store::users::PeopleChange::Add(triage::store::users::Role::Reviewer),
-    )
-    .expect("add rev");
+    common::add_member(&mut store, "rev", triage::store::users::Role::Reviewer);
     let mut c = triage::console::Console::new(
         store,
         triage::taxonomy::Taxonomy::default_set(),

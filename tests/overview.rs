@@ -26,13 +26,7 @@ fn tagged_case(tmp: &Path) -> PathBuf {
     let mut case = Case::open(&dir).expect("open");
     let tax = Taxonomy::default_set();
     // The decisions below are made by "rev", a reviewer of the case.
-    triage::store::users::change(
-        &mut case,
-        &triage::identity::login_name(),
-        "rev",
-        triage::store::users::PeopleChange::Add(triage::store::users::Role::Reviewer),
-    )
-    .expect("add rev");
+    common::add_member(&mut case, "rev", triage::store::users::Role::Reviewer);
     for edit in [
         Edit::Tags {
             items: vec![1, 2],
@@ -61,15 +55,7 @@ fn tagged_case(tmp: &Path) -> PathBuf {
 }
 
 fn console(dir: &Path, w: u16, h: u16) -> Console {
-    let case = Case::open(dir).expect("open");
-    Console::new(
-        case,
-        Taxonomy::default_set(),
-        "rev".into(),
-        Keymap::defaults(),
-        w,
-        h,
-    )
+    common::console(dir, "rev", w, h)
 }
 
 fn key(c: &mut Console, code: KeyCode) {

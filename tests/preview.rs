@@ -1,8 +1,9 @@
 //! Previews: a known image drawn in half blocks, the sensitivity gate (no image cells until a
 //! recorded reveal), and hostile images that give a message instead of a crash.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent};
@@ -102,39 +103,16 @@ fn state_with(pic: triage::preview::Picture) -> Held {
     }
 }
 
+/// The demo case, with "rev" a lead (who may reveal sensitive images in full).
 fn demo_case(tmp: &Path) -> PathBuf {
-    let out = Command::new(env!("CARGO_BIN_EXE_triage"))
-        .args(["demo", "--no-open", "--dir"])
-        .arg(tmp)
-        .output()
-        .expect("demo");
-    assert!(out.status.success());
-    let dir = tmp.join("case");
-    // The console below acts as "rev": a lead, who may reveal sensitive images in full.
+    let dir = common::demo_case(tmp);
     let mut case = Case::open(&dir).expect("open");
-    triage::store::users::change(
-        &mut case,
-        &triage::identity::login_name(),
-        "rev",
-        triage::store::users::PeopleChange::Add(triage::store::users::Role::Lead),
-    )
-    .expect("add rev");
+    common::add_member(&mut case, "rev", triage::store::users::Role::Lead);
     dir
 }
 
 fn screen(c: &Console) -> String {
-    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("term");
-    term.draw(|f| ui::render(&c.state, &c.keymap, &Theme::mono(), f))
-        .expect("draw");
-    let buf = term.backend().buffer().clone();
-    (0..40)
-        .map(|y| {
-            (0..120)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    common::screen(c, 120, 40)
 }
 
 fn key(c: &mut Console, code: KeyCode) {
@@ -146,15 +124,7 @@ fn key(c: &mut Console, code: KeyCode) {
 fn a_gated_item_shows_a_placeholder_until_a_recorded_reveal() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = demo_case(tmp.path());
-    let case = Case::open(&dir).expect("open");
-    let mut c = Console::new(
-        case,
-        Taxonomy::default_set(),
-        "rev".into(),
-        Keymap::defaults(),
-        120,
-        40,
-    );
+    let mut c = common::console(&dir, "rev", 120, 40);
     key(&mut c, KeyCode::Char('i'));
     assert!(screen(&c).contains('▀'), "an unflagged photo is previewed");
     key(&mut c, KeyCode::Char('1')); // flag: graphic violence
@@ -200,15 +170,7 @@ fn a_gated_item_shows_a_placeholder_until_a_recorded_reveal() {
 fn gate_all_reveals_blurred_first_then_in_full() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = demo_case(tmp.path());
-    let case = Case::open(&dir).expect("open");
-    let mut c = Console::new(
-        case,
-        Taxonomy::default_set(),
-        "rev".into(),
-        Keymap::defaults(),
-        120,
-        40,
-    );
+    let mut c = common::console(&dir, "rev", 120, 40);
     c.state.preview.gate_all = true;
     key(&mut c, KeyCode::Char('i'));
     assert!(screen(&c).contains("all images are gated"));

@@ -37,3 +37,28 @@ pub fn screen(c: &Console, w: u16, h: u16) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Make `login` a member of the case with `role`, as the case's admin (the login running the
+/// tests, who made it).
+pub fn add_member(case: &mut triage::store::Case, login: &str, role: triage::store::users::Role) {
+    triage::store::users::change(
+        case,
+        &triage::identity::login_name(),
+        login,
+        triage::store::users::PeopleChange::Add(role),
+    )
+    .expect("add a member");
+}
+
+/// The console on the case in `dir`, acting as `login`, in a `w`×`h` terminal.
+pub fn console(dir: &Path, login: &str, w: u16, h: u16) -> Console {
+    let case = triage::store::Case::open(dir).expect("open the case");
+    Console::new(
+        case,
+        triage::taxonomy::Taxonomy::default_set(),
+        login.into(),
+        triage::console::keymap::Keymap::defaults(),
+        w,
+        h,
+    )
+}
