@@ -68,10 +68,15 @@ impl Tuning {
 /// Groups of item ids showing the same picture, joined transitively.
 pub fn similar_groups(case: &Case, prints: &[Printed], t: Tuning) -> Result<Vec<Vec<i64>>> {
     let edges = same_picture_pairs(case, prints, None, t)?;
-    Ok(fingerprint::union_find(prints.len(), edges)
+    Ok(groups_of(prints, edges))
+}
+
+/// Pairs (indexes into `prints`) joined transitively, as groups of item ids.
+fn groups_of(prints: &[Printed], edges: Vec<(usize, usize)>) -> Vec<Vec<i64>> {
+    fingerprint::union_find(prints.len(), edges)
         .into_iter()
         .map(|g| g.into_iter().map(|i| prints[i].id).collect())
-        .collect())
+        .collect()
 }
 
 /// The pairs (indexes into `prints`) taken for the same picture, among those that involve one
@@ -128,21 +133,21 @@ fn same_picture_pairs(
     needed.dedup();
     // Kept thumbnails are read for the images in a candidate pair only, and held as stored
     // (1 KB each); only images fingerprinted before thumbnails were kept are decoded again.
-    let mut kept: Vec<Option<Vec<u8>>> = Vec::with_capacity(needed.len());
-    for &i in &needed {
-        kept.push(dups::thumb(&case.conn, prints[i].id)?);
-    }
+    let mut thumbs: Vec<Option<Vec<u8>>> = needed
+        .iter()
+        .map(|&i| dups::thumb(&case.conn, prints[i].id))
+        .collect::<rusqlite::Result<_>>()?;
+    let missing: Vec<usize> = (0..needed.len()).filter(|&k| thumbs[k].is_none()).collect();
     let objects = &case.objects;
-    let thumbs: Vec<Option<Vec<u8>>> = par_map(&needed, |&i| {
-        let k = needed.binary_search(&i).ok()?;
-        kept[k].clone().or_else(|| {
-            let p = &prints[i];
-            fingerprint::of_file(&objects.path_of(&p.sha256), p.orientation)
-                .ok()
-                .map(|(_, t)| t.to_blob())
-        })
+    let made = par_map(&missing, |&k| {
+        let p = &prints[needed[k]];
+        fingerprint::of_file(&objects.path_of(&p.sha256), p.orientation)
+            .ok()
+            .map(|(_, t)| t.to_blob())
     });
-    drop(kept);
+    for (k, thumb) in missing.into_iter().zip(made) {
+        thumbs[k] = thumb;
+    }
     let thumb_of = |i: usize| {
         needed
             .binary_search(&i)
@@ -351,10 +356,7 @@ pub fn regroup_new(case: &mut Case, after_id: i64, tuning: Tuning) -> Result<()>
             edges.extend(members[1..].iter().map(|&m| (first, m)));
         }
     }
-    let groups: Vec<Vec<i64>> = fingerprint::union_find(prints.len(), edges)
-        .into_iter()
-        .map(|g| g.into_iter().map(|i| prints[i].id).collect())
-        .collect();
+    let groups = groups_of(&prints, edges);
     case.write(|tx| dups::record_similar_groups(tx, &groups))?;
     Ok(())
 }
