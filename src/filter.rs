@@ -211,7 +211,12 @@ pub fn parse(input: &str) -> Result<Option<Expr>, ParseError> {
         return Ok(None);
     }
     let end = input.chars().count();
-    let mut p = Parser { toks, i: 0, end };
+    let mut p = Parser {
+        toks,
+        i: 0,
+        end,
+        depth: 0,
+    };
     let e = p.or()?;
     if let Some((pos, t)) = p.toks.get(p.i) {
         let message = match t {
@@ -223,10 +228,16 @@ pub fn parse(input: &str) -> Result<Option<Expr>, ParseError> {
     Ok(Some(e))
 }
 
+/// How deep `(` and `-` may nest. The parser, the SQL compiler and dropping the tree all
+/// recurse, so an expression from a saved view or a pasted filter must not nest without end;
+/// real filters nest two or three levels.
+pub const MAX_DEPTH: usize = 64;
+
 struct Parser {
     toks: Vec<(usize, Tok)>,
     i: usize,
     end: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -277,6 +288,24 @@ impl Parser {
             });
         };
         self.i += 1;
+        if matches!(tok, Tok::Minus | Tok::Open) {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(ParseError {
+                    pos,
+                    message: format!("nested more than {MAX_DEPTH} levels deep"),
+                });
+            }
+        }
+        let nests = matches!(tok, Tok::Minus | Tok::Open);
+        let e = self.term(pos, tok);
+        if nests {
+            self.depth -= 1;
+        }
+        e
+    }
+
+    fn term(&mut self, pos: usize, tok: Tok) -> Result<Expr, ParseError> {
         match tok {
             Tok::Minus => Ok(Expr::Not(Box::new(self.unary()?))),
             Tok::Open => {
@@ -319,6 +348,17 @@ mod tests {
         );
         assert!(matches!(&a[2], Expr::Not(_)));
         assert_eq!(parts[1], Expr::Phrase("barrel bomb".into()));
+    }
+
+    #[test]
+    fn nesting_is_bounded_with_a_clear_error() {
+        let deep = format!("{}x{}", "(".repeat(20_000), ")".repeat(20_000));
+        let e = parse(&deep).err().map(|e| e.message);
+        assert_eq!(e.as_deref(), Some("nested more than 64 levels deep"));
+        let nots = format!("{}x", "-".repeat(20_000));
+        assert!(parse(&nots).is_err());
+        let ok = format!("{}x{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(parse(&ok).is_ok());
     }
 
     #[test]

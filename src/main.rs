@@ -419,7 +419,16 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("triage: {e:#}");
+            // Errors name files and quote filters: evidence text, so sanitized like stdout.
+            let lines = triage::text::sanitize_multiline(&format!("{e:#}"));
+            eprintln!(
+                "triage: {}",
+                lines
+                    .iter()
+                    .map(|l| l.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
             ExitCode::from(1)
         }
     }

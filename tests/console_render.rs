@@ -252,3 +252,62 @@ fn help_lists_every_binding() {
         assert!(screen.contains(needle), "help lacks {needle}");
     }
 }
+
+/// Nothing a terminal acts on or hides: controls, bidi controls, and format characters
+/// other than joiners between Arabic letters.
+fn assert_no_format_chars(lines: &[String]) {
+    for (i, l) in lines.iter().enumerate() {
+        for c in l.chars() {
+            assert!(
+                !matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}'),
+                "line {i} carries an invisible format character {:?}: {l:?}",
+                c
+            );
+        }
+    }
+}
+
+#[test]
+fn saved_view_name_with_bidi_override_is_neutralised_in_title_and_status() {
+    let mut s = state();
+    s.view = triage::store::query::View::Saved("douma\u{202e}gpj.exe\u{1b}[2J".into());
+    for (w, h) in [(80, 24), (120, 40)] {
+        let lines = draw(&mut s, w, h);
+        assert_clean(&lines);
+        let screen = lines.join("\n");
+        assert!(screen.contains("view douma⟨RLO⟩gpj"), "{screen}");
+    }
+}
+
+#[test]
+fn format_characters_make_look_alike_names_visible() {
+    let mut s = state();
+    s.rows[2].name = "IMG\u{200d}_2004.jpg".into();
+    s.rows[1].name = "\u{feff}IMG_20\u{2060}04.jpg".into();
+    let lines = draw(&mut s, 120, 40);
+    assert_no_format_chars(&lines);
+    let screen = lines.join("\n");
+    assert!(screen.contains("IMG⟨ZWJ⟩_2004.jpg"), "{screen}");
+    assert!(screen.contains("⟨BOM⟩IMG_20⟨WJ⟩04.jpg"), "{screen}");
+}
+
+#[test]
+fn labels_from_a_case_taxonomy_are_sanitized() {
+    let toml = "version = 1\n[[crimes]]\nid = \"c1\"\nen = \"Shelling\\u001b]0;pwned\\u0007 \\u202eevil\"\nar = \"ق\"\n\
+                [[flags]]\nid = \"graphic\"\nen = \"Graphic\\u001b[31m\"\nar = \"ق\"\n";
+    let tax = Taxonomy::parse(toml, "case taxonomy.toml").expect("taxonomy");
+    let mut s = state();
+    s.taxonomy = Arc::new(tax);
+    s.selected = 2;
+    let keymap = Keymap::defaults();
+    triage::console::update::key(
+        &mut s,
+        &keymap,
+        ratatui::crossterm::event::KeyEvent::from(ratatui::crossterm::event::KeyCode::Char('c')),
+    );
+    assert!(matches!(s.mode, Mode::Picker(_)));
+    let lines = draw(&mut s, 120, 40);
+    assert_clean(&lines);
+    let screen = lines.join("\n");
+    assert!(screen.contains("Shelling␛]0;pwned␇ ⟨RLO⟩evil"), "{screen}");
+}

@@ -20,7 +20,7 @@ pub fn run(case: Option<PathBuf>, filter: &str, to: &str, batch: Option<&str>) -
         .map(str::to_string)
         .unwrap_or_else(|| format!("{to}-{}", &crate::clock::now()[..10]));
     let n = assignments::assign(&mut case, &me, to, &batch, &ids, filter)?;
-    println!("assigned {n} untriaged items to {to} (batch {batch})");
+    super::say!("assigned {n} untriaged items to {to} (batch {batch})");
     Ok(if n == 0 {
         ExitCode::from(1)
     } else {

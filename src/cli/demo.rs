@@ -13,7 +13,7 @@ pub fn run(dir: Option<PathBuf>, material_only: bool, no_open: bool) -> Result<E
         let sources = crate::demo::write_material(&dir)
             .with_context(|| format!("{}: cannot write the sample material", dir.display()))?;
         for (name, path) in sources {
-            println!("{name}\t{}", path.display());
+            super::out::fields(&[&name, &path.display().to_string()]);
         }
         return Ok(ExitCode::SUCCESS);
     }

@@ -287,7 +287,7 @@ pub fn run(
         return Err(anyhow!(e)
             .context("the export could not be recorded in the audit log, so its bag was removed"));
     }
-    println!(
+    super::say!(
         "exported {} items ({} payload files, {:.1} MB) to {}; {} refused",
         exported.len(),
         finished.payload_files,

@@ -209,7 +209,7 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
     if summary.new > 0 {
         crate::store::search_index::update_statistics(&case.conn)?;
     }
-    println!(
+    super::say!(
         "imported {} from case {}: {} new, {} duplicates, {} already recorded, {} tags applied (batch {})",
         sanitize(&bag_dir.display().to_string()),
         sanitize(sending_case.as_deref().unwrap_or("(not named)")),
@@ -248,7 +248,7 @@ fn refuse(
 type History = HashMap<String, Vec<Value>>;
 
 /// A path inside a bag, for messages: its names come from the bag, so they are sanitised.
-fn shown(p: &Path) -> String {
+fn shown(p: &Path) -> crate::text::Safe {
     sanitize(&p.display().to_string())
 }
 

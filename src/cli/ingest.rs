@@ -32,9 +32,9 @@ pub fn run(
         crate::similar::regroup_new(&mut case, before, crate::similar::DEFAULT)?;
     }
     if json {
-        println!("{}", serde_json::to_string(&summary)?);
+        super::out::json(&summary)?;
     } else {
-        println!(
+        super::say!(
             "batch {}: {} new, {} duplicates, {} already recorded, {} skipped, {} failed ({} files, {:.1} MB in {:.1} s)",
             summary.batch,
             summary.new,
@@ -47,7 +47,7 @@ pub fn run(
             summary.seconds
         );
         for p in &summary.problems {
-            println!(
+            super::say!(
                 "  {}: {}: {}",
                 p.outcome.as_str(),
                 crate::text::sanitize(&p.path),

@@ -10,8 +10,8 @@ pub fn run(dir: &Path) -> Result<ExitCode> {
     let case = Case::init(dir, &actor)?;
     // The creator (admin) brings the taxonomy into use, so reviewers can start at once.
     super::taxonomy(&case)?;
-    println!("created case {} (admin: {actor})", dir.display());
-    println!(
+    super::say!("created case {} (admin: {actor})", dir.display());
+    super::say!(
         "next: triage --case {} ingest --source NAME PATH...",
         dir.display()
     );

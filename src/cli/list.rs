@@ -29,7 +29,9 @@ pub fn run(case: Option<PathBuf>, json: bool, filter: Option<&str>) -> Result<Ex
             let line = if json {
                 let detail = crate::store::items::detail(&case.conn, row.id)?
                     .ok_or_else(|| anyhow!("item {} vanished", row.id))?;
-                serde_json::to_string(&super::json::item(&detail, &tax, false))?
+                super::out::escape_json(&serde_json::to_string(&super::json::item(
+                    &detail, &tax, false,
+                ))?)
             } else {
                 format!(
                     "{}  {}  {:<6} {:>10}  {:<10} {}  {}",

@@ -19,7 +19,7 @@ pub fn run(case: Option<PathBuf>, item: Option<&str>, json: bool) -> Result<Exit
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for e in entries {
         let line = if json {
-            serde_json::to_string(&e)?
+            super::out::escape_json(&serde_json::to_string(&e)?)
         } else {
             format!(
                 "#{:<6} {} {:<10} {:<9} {:<16} {}",

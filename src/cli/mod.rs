@@ -1,5 +1,11 @@
 //! The non-interactive subcommands: one file each, one `run` function each.
 
+/// `println!` for the CLI: the line is sanitized and a closed pipe ends the command quietly.
+macro_rules! say {
+    ($($arg:tt)*) => { $crate::cli::out::line(format_args!($($arg)*)) };
+}
+pub(crate) use say;
+
 pub mod assign;
 pub mod demo;
 pub mod dups;
@@ -11,6 +17,7 @@ pub mod json;
 pub mod list;
 pub mod log;
 pub mod open;
+pub mod out;
 pub mod review;
 pub mod seal;
 pub mod search_bench;

@@ -12,7 +12,9 @@ pub fn sample(case: Option<PathBuf>, percent: u8) -> Result<ExitCode> {
     let mut case = super::open_case(case)?;
     let me = crate::identity::login_name();
     review::set_sample(&mut case, &me, percent)?;
-    println!("{percent}% of triaged items now go to second-level review (with every escalation)");
+    super::say!(
+        "{percent}% of triaged items now go to second-level review (with every escalation)"
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -21,6 +23,6 @@ pub fn confirm(case: Option<PathBuf>, key: &str) -> Result<ExitCode> {
     let me = crate::identity::login_name();
     let id = items::find(&case.conn, key).map_err(|e| anyhow!(e))?;
     review::confirm(&mut case, &me, id)?;
-    println!("confirmed {}", crate::store::reference(id));
+    super::say!("confirmed {}", crate::store::reference(id));
     Ok(ExitCode::SUCCESS)
 }

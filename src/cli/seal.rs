@@ -65,7 +65,11 @@ pub fn run(case: Option<PathBuf>, out: Option<PathBuf>) -> Result<ExitCode> {
             std::fs::write(&p, seal.text()).with_context(|| format!("{}", p.display()))?;
             eprintln!("seal written to {}", p.display());
         }
-        None => print!("{}", seal.text()),
+        None => {
+            for l in seal.text().lines() {
+                super::say!("{l}");
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -112,15 +112,20 @@ pub fn run(
     let db = std::fs::metadata(case.root.join(crate::store::DB_FILE))
         .map(|m| m.len())
         .unwrap_or(0);
-    println!(
+    super::say!(
         "items {items}  database {:.1} MB  search index {:.1} MB  item_geo {:.1} MB",
         mb(db),
         mb(fts),
         mb(geo)
     );
-    println!(
+    super::say!(
         "{:<44} {:>8} {:>9} {:>9} {:>9} {:>9}",
-        "query", "matches", "page p50", "page p95", "count p50", "count p95"
+        "query",
+        "matches",
+        "page p50",
+        "page p95",
+        "count p50",
+        "count p95"
     );
     let (mut all_page, mut all_count) = (Vec::new(), Vec::new());
     for expr in &exprs {
@@ -138,7 +143,7 @@ pub fn run(
             matches = sel.count(&case.conn)?;
             counts.push(t.elapsed().as_secs_f64() * 1000.0);
         }
-        println!(
+        super::say!(
             "{:<44} {:>8} {:>7.1}ms {:>7.1}ms {:>7.1}ms {:>7.1}ms",
             crate::text::sanitize(expr),
             matches,
@@ -150,7 +155,7 @@ pub fn run(
         all_page.extend(pages);
         all_count.extend(counts);
     }
-    println!(
+    super::say!(
         "{:<44} {:>8} {:>7.1}ms {:>7.1}ms {:>7.1}ms {:>7.1}ms",
         "all queries",
         "",
@@ -181,7 +186,7 @@ pub fn reindex(case: Option<PathBuf>) -> Result<ExitCode> {
     let started = Instant::now();
     case.write(|tx| search_index::rebuild(tx))?;
     let (fts, geo) = search_index::sizes(&case.conn)?;
-    println!(
+    super::say!(
         "search index rebuilt in {:.1} s: {:.1} MB, positions {:.1} MB",
         started.elapsed().as_secs_f64(),
         mb(fts),

@@ -14,18 +14,18 @@ pub fn run(case: Option<PathBuf>, key: &str, json: bool) -> Result<ExitCode> {
     if json {
         let mut v = super::json::item(&d, &tax, true);
         v["history"] = serde_json::to_value(crate::store::audit::for_item(&case.conn, id)?)?;
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        super::out::json_pretty(&v)?;
         return Ok(ExitCode::SUCCESS);
     }
     let r = &d.row;
-    println!("{}  {}", crate::store::reference(r.id), sanitize(&r.name));
-    println!("  sha256   {}", r.sha256);
-    println!("  size     {} bytes", r.size);
-    println!("  type     {} ({})", r.mime, r.kind);
+    super::say!("{}  {}", crate::store::reference(r.id), sanitize(&r.name));
+    super::say!("  sha256   {}", r.sha256);
+    super::say!("  size     {} bytes", r.size);
+    super::say!("  type     {} ({})", r.mime, r.kind);
     if let Some(m) = &d.ext_mismatch {
-        println!("  MISMATCH {m}");
+        super::say!("  MISMATCH {m}");
     }
-    println!(
+    super::say!(
         "  status   {}{}",
         r.status,
         d.status_by
@@ -33,9 +33,9 @@ pub fn run(case: Option<PathBuf>, key: &str, json: bool) -> Result<ExitCode> {
             .map(|b| format!(" by {b} at {}", d.status_at.clone().unwrap_or_default()))
             .unwrap_or_default()
     );
-    println!("  received");
+    super::say!("  received");
     for p in &d.provenance {
-        println!(
+        super::say!(
             "    {} {} by {} (batch {}): {}",
             p.received_at,
             sanitize(&p.source),
@@ -47,7 +47,7 @@ pub fn run(case: Option<PathBuf>, key: &str, json: bool) -> Result<ExitCode> {
     let meta = serde_json::to_value(&d.metadata)?;
     if let Some(obj) = meta.as_object() {
         for (section, fields) in obj {
-            println!("  {section}");
+            super::say!("  {section}");
             match fields.as_object() {
                 Some(f) => {
                     for (k, v) in f {
@@ -56,25 +56,29 @@ pub fn run(case: Option<PathBuf>, key: &str, json: bool) -> Result<ExitCode> {
                             other => other.to_string(),
                         };
                         let first = crate::text::sanitize_multiline(&text);
-                        println!("    {k:<12} {}", first.first().cloned().unwrap_or_default());
+                        super::say!("    {k:<12} {}", first.first().cloned().unwrap_or_default());
                     }
                 }
-                None => println!("    {}", sanitize(&fields.to_string())),
+                None => super::say!("    {}", sanitize(&fields.to_string())),
             }
         }
     }
     if !d.tags.is_empty() {
-        println!("  tags");
+        super::say!("  tags");
         for t in &d.tags {
             let label = tax.get(&t.term).map(|x| x.en.as_str()).unwrap_or("?");
-            println!(
+            super::say!(
                 "    {:<6} {} ({}) by {} at {}",
-                t.kind, t.term, label, t.set_by, t.set_at
+                t.kind,
+                t.term,
+                label,
+                t.set_by,
+                t.set_at
             );
         }
     }
     for n in &d.notes {
-        println!("  note by {} at {}: {}", n.author, n.at, sanitize(&n.body));
+        super::say!("  note by {} at {}: {}", n.author, n.at, sanitize(&n.body));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -28,7 +28,7 @@ pub fn add(
         &format!("source add {name}"),
     )?;
     case.write(|tx| sources::set(tx, &actor, name, Some(kind), contact, Some(&conditions)))?;
-    println!("added source {name}");
+    super::say!("added source {name}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -54,7 +54,7 @@ pub fn set(
         &format!("source set {name}"),
     )?;
     case.write(|tx| sources::set(tx, &actor, name, kind, contact, conditions.as_deref()))?;
-    println!("updated source {name}");
+    super::say!("updated source {name}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -62,9 +62,9 @@ pub fn list(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
     let case = super::open_case(case)?;
     for s in sources::list(&case.conn)? {
         if json {
-            println!("{}", serde_json::to_string(&s)?);
+            super::out::json(&s)?;
         } else {
-            println!(
+            super::say!(
                 "{:<28} {:<11} {:>7} items  {}",
                 crate::text::sanitize(&s.name),
                 s.kind,

@@ -15,18 +15,22 @@ pub fn run(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
     let stats = review::stats(&case.conn)?;
     if json {
         let sample = review::sample_percent(&case.conn)?;
-        println!(
-            "{}",
-            serde_json::json!({ "review_sample_percent": sample, "reviewers": stats })
-        );
+        super::out::json(
+            &serde_json::json!({ "review_sample_percent": sample, "reviewers": stats }),
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    super::say!(
         "{:<20} {:>8} {:>9} {:>9} {:>11} {:>9}",
-        "reviewer", "triaged", "per hour", "reviewed", "overturned", "rate"
+        "reviewer",
+        "triaged",
+        "per hour",
+        "reviewed",
+        "overturned",
+        "rate"
     );
     for s in stats {
-        println!(
+        super::say!(
             "{:<20} {:>8} {:>9} {:>9} {:>11} {:>9}",
             crate::text::sanitize(&s.login),
             s.triaged,

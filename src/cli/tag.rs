@@ -33,7 +33,7 @@ pub fn run(
                 remove,
             },
         )?;
-        println!("{}", a.summary);
+        super::say!("{}", a.summary);
     }
     if let Some(to) = status {
         let a = changes::apply(
@@ -46,7 +46,7 @@ pub fn run(
                 reason,
             },
         )?;
-        println!("{}", a.summary);
+        super::say!("{}", a.summary);
     }
     Ok(ExitCode::SUCCESS)
 }

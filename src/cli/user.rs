@@ -27,7 +27,7 @@ fn change(case: Option<PathBuf>, login: &str, what: PeopleChange) -> Result<Exit
     let mut case = super::open_case(case)?;
     let me = crate::identity::login_name();
     let done = users::change(&mut case, &me, login, what)?;
-    println!("{done}");
+    super::say!("{done}");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -39,9 +39,9 @@ pub fn list(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
     let case = super::open_case(case)?;
     for u in users::list(&case.conn)? {
         if json {
-            println!("{}", serde_json::to_string(&u)?);
+            super::out::json(&u)?;
         } else {
-            println!(
+            super::say!(
                 "{:<20} {:<8} {:<8} added by {} at {}",
                 crate::text::sanitize(&u.login),
                 u.role.as_str(),

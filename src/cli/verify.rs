@@ -56,21 +56,18 @@ pub fn run(
     })
     .context("recording the verification")?;
     if json {
-        println!(
-            "{}",
-            json!({
-                "ok": ok, "quick": quick, "items": items, "seconds": seconds,
-                "chain": chain, "problems": problems, "stray_objects": stray,
-            })
-        );
+        super::out::json(&json!({
+            "ok": ok, "quick": quick, "items": items, "seconds": seconds,
+            "chain": chain, "problems": problems, "stray_objects": stray,
+        }))?;
     } else {
         for p in &problems {
-            println!("PROBLEM {}: {}", p.what, p.problem);
+            super::say!("PROBLEM {}: {}", p.what, p.problem);
         }
         for p in &stray {
-            println!("note    {}: {}", p.what, p.problem);
+            super::say!("note    {}: {}", p.what, p.problem);
         }
-        println!(
+        super::say!(
             "{}: {items} items{}, audit chain of {} entries (head #{} {}){} in {seconds:.1} s",
             if ok { "OK" } else { "FAILED" },
             if quick { " (sizes only)" } else { " re-hashed" },

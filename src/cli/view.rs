@@ -22,12 +22,12 @@ pub fn save(case: Option<PathBuf>, name: &str, expr: &str) -> Result<ExitCode> {
     let name = name.trim();
     let previous = case.write(|tx| views::save(tx, &actor, name, expr))?;
     match previous {
-        Some(old) => println!(
+        Some(old) => super::say!(
             "replaced view {} (was: {})",
             crate::text::sanitize(name),
             crate::text::sanitize(&old)
         ),
-        None => println!("saved view {}", crate::text::sanitize(name)),
+        None => super::say!("saved view {}", crate::text::sanitize(name)),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -36,9 +36,9 @@ pub fn list(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
     let case = super::open_case(case)?;
     for v in views::list(&case.conn)? {
         if json {
-            println!("{}", serde_json::to_string(&v)?);
+            super::out::json(&v)?;
         } else {
-            println!(
+            super::say!(
                 "{:<20} {}  ({} {})",
                 crate::text::sanitize(&v.name),
                 crate::text::sanitize(&v.expr),
@@ -54,7 +54,7 @@ pub fn delete(case: Option<PathBuf>, name: &str) -> Result<ExitCode> {
     let mut case = super::open_case(case)?;
     let actor = crate::identity::login_name();
     if case.write(|tx| views::delete(tx, &actor, name))? {
-        println!("deleted view {}", crate::text::sanitize(name));
+        super::say!("deleted view {}", crate::text::sanitize(name));
         Ok(ExitCode::SUCCESS)
     } else {
         Err(anyhow!("no saved view {name:?}"))

@@ -124,6 +124,7 @@ impl<B: Backend> Backend for Frugal<B> {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // the test draws plain widgets to measure the diff
 mod tests {
     use super::*;
     use ratatui::backend::TestBackend;

@@ -5,7 +5,7 @@ pub mod fold;
 pub mod sanitize;
 pub mod width;
 
-pub use sanitize::{sanitize, sanitize_multiline};
+pub use sanitize::{sanitize, sanitize_multiline, Safe};
 
 use base64::Engine;
 

@@ -1,10 +1,11 @@
 //! The details pane: everything known about the selected item. Labels stay in fixed places so
 //! that moving to the next item rewrites only the values that differ.
 
+use super::text::{line, paragraph, span, styled};
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::text::Line;
+use ratatui::widgets::Block;
 use ratatui::Frame;
 
 use crate::console::state::{Pane, State};
@@ -39,14 +40,14 @@ pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         ),
         None => " details ".into(),
     };
-    let block = Block::bordered().title(Span::styled(title, style));
+    let block = Block::bordered().title(styled(title, style));
     let inner = block.inner(area);
     let lines = match &state.detail {
         Some(d) => lines(state, d, theme, inner.width as usize),
-        None => vec![Line::styled(" no item selected", theme.dim())],
+        None => vec![line(" no item selected", theme.dim())],
     };
     f.render_widget(
-        Paragraph::new(lines)
+        paragraph(lines)
             .block(block)
             .scroll((state.detail_scroll, 0)),
         area,
@@ -61,10 +62,8 @@ struct Out<'t> {
 
 impl Out<'_> {
     fn heading(&mut self, text: &str) {
-        self.lines.push(Line::styled(
-            width::truncate(text, self.w),
-            self.theme.heading(),
-        ));
+        self.lines
+            .push(line(width::truncate(text, self.w), self.theme.heading()));
     }
 
     /// `label value`, the value sanitised, cut to one line, right-to-left text in visual order
@@ -78,7 +77,7 @@ impl Out<'_> {
         let clean = sanitize(value);
         let avail = self.w.saturating_sub(LABEL).max(1);
         let shown = if width::width(&clean) <= avail {
-            clean
+            clean.into_string()
         } else {
             let tail: String = clean.chars().rev().collect();
             let cut: String = width::truncate(&tail, avail).chars().skip(1).collect();
@@ -110,15 +109,15 @@ impl Out<'_> {
             };
             // A continuation line's blank label carries no style: no colour codes to send.
             let label_span = if i == 0 {
-                Span::styled(
+                styled(
                     format!("{} ", width::fit(label, LABEL - 1)),
                     self.theme.label(),
                 )
             } else {
-                Span::raw(" ".repeat(LABEL))
+                span(" ".repeat(LABEL))
             };
             self.lines
-                .push(Line::from(vec![label_span, Span::styled(shown, style)]));
+                .push(Line::from(vec![label_span, styled(shown, style)]));
         }
     }
 
@@ -129,14 +128,14 @@ impl Out<'_> {
     /// Several lines of evidence text (an excerpt), each sanitised; RTL lines right-aligned.
     fn block_text(&mut self, text: &str, max_lines: usize) {
         let mut n = 0;
-        for line in sanitize_multiline(text) {
-            for part in width::wrap(&line, self.w.saturating_sub(2).max(1)) {
+        for clean in sanitize_multiline(text) {
+            for part in width::wrap(&clean, self.w.saturating_sub(2).max(1)) {
                 if n >= max_lines {
-                    self.lines.push(Line::styled("  …", self.theme.dim()));
+                    self.lines.push(line("  …", self.theme.dim()));
                     return;
                 }
                 let (v, rtl) = bidi::visual_with_direction(&part);
-                let line = Line::raw(format!("  {v}"));
+                let line = line(format!("  {v}"), Style::default());
                 self.lines.push(if rtl {
                     line.alignment(Alignment::Right)
                 } else {
@@ -307,7 +306,7 @@ fn metadata(o: &mut Out, m: &Metadata) {
 fn tags(o: &mut Out, state: &State, d: &Detail) {
     o.heading("Tags");
     if d.tags.is_empty() {
-        o.lines.push(Line::styled("  none yet", o.theme.dim()));
+        o.lines.push(line("  none yet", o.theme.dim()));
         return;
     }
     for t in &d.tags {

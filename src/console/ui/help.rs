@@ -1,7 +1,8 @@
 //! `?`: every binding with its action, from the keymap in force.
 
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use super::text::{line, paragraph, span, styled};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Clear};
 use ratatui::Frame;
 
 use crate::console::action::Action;
@@ -12,7 +13,7 @@ use crate::text::width;
 pub fn render(keymap: &Keymap, scroll: u16, theme: &Theme, f: &mut Frame) {
     let area = super::centered(f.area(), 78, 40);
     f.render_widget(Clear, area);
-    let block = Block::bordered().title(Span::styled(
+    let block = Block::bordered().title(styled(
         " keys — j/k scroll, any other key closes ",
         theme.title(),
     ));
@@ -26,12 +27,12 @@ pub fn render(keymap: &Keymap, scroll: u16, theme: &Theme, f: &mut Frame) {
             keys
         };
         lines.push(Line::from(vec![
-            Span::styled(width::fit(&keys, 14), theme.heading()),
-            Span::styled(width::fit(name, 16), theme.label()),
-            Span::raw(width::truncate(desc, w.saturating_sub(30))),
+            styled(width::fit(&keys, 14), theme.heading()),
+            styled(width::fit(name, 16), theme.label()),
+            span(width::truncate(desc, w.saturating_sub(30))),
         ]));
     }
-    lines.push(Line::raw(""));
+    lines.push(Line::default());
     for text in [
         "In a picker: type to filter (English, Arabic, alias, legal reference);",
         "  Up/Down move, Space toggles, Enter applies, Esc cancels;",
@@ -41,7 +42,7 @@ pub fn render(keymap: &Keymap, scroll: u16, theme: &Theme, f: &mut Frame) {
         "With marked items (v), tags apply to all of them in one change.",
         "Keymap: ~/.config/triage/keymap.toml, [keys] action = [\"key\", ...].",
     ] {
-        lines.push(Line::styled(width::truncate(text, w), theme.dim()));
+        lines.push(line(width::truncate(text, w), theme.dim()));
     }
-    f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
+    f.render_widget(paragraph(lines).block(block).scroll((scroll, 0)), area);
 }

@@ -1,7 +1,8 @@
 //! `H`: the selected item's history from the audit log, oldest first.
 
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use super::text::{paragraph, span, styled};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Clear};
 use ratatui::Frame;
 
 use crate::console::state::State;
@@ -20,7 +21,7 @@ pub fn render(state: &State, entries: &[Entry], scroll: u16, theme: &Theme, f: &
             .unwrap_or_default(),
         entries.len()
     );
-    let block = Block::bordered().title(Span::styled(title, theme.title()));
+    let block = Block::bordered().title(styled(title, theme.title()));
     let w = block.inner(area).width as usize;
     let lines: Vec<Line> = entries
         .iter()
@@ -38,15 +39,15 @@ pub fn render(state: &State, entries: &[Entry], scroll: u16, theme: &Theme, f: &
             );
             let details = sanitize(&describe(state, e));
             Line::from(vec![
-                Span::styled(head.clone(), theme.label()),
-                Span::raw(width::truncate(
+                styled(head.clone(), theme.label()),
+                span(width::truncate(
                     &details,
                     w.saturating_sub(width::width(&head)),
                 )),
             ])
         })
         .collect();
-    f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
+    f.render_widget(paragraph(lines).block(block).scroll((scroll, 0)), area);
 }
 
 /// A readable line for an event: term labels instead of ids where it helps.

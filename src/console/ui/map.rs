@@ -1,12 +1,11 @@
 //! The overview's map: items with GPS positions (one dot per counted cell) in Braille over
 //! the borders, with city names and the cursor's cell.
 
+use super::text::{line, paragraph, styled};
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::symbols::Marker;
-use ratatui::text::{Line as TextLine, Span};
 use ratatui::widgets::canvas::{Canvas, Context, Line, Points, Rectangle};
-use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::outline::{CITIES, LEBANON, SYRIA};
@@ -98,10 +97,10 @@ pub fn render(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
                 });
             }
             for (name, lon, lat) in &labels {
-                ctx.print(*lon, *lat, Span::styled(name.clone(), theme.dim()));
+                ctx.print(*lon, *lat, styled(name.clone(), theme.dim()));
             }
             for (text, lon, lat) in &brackets {
-                ctx.print(*lon, *lat, Span::styled(*text, theme.heading()));
+                ctx.print(*lon, *lat, styled(*text, theme.heading()));
             }
         });
     f.render_widget(canvas, canvas_area);
@@ -119,7 +118,7 @@ pub fn render(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
         "Tab here, then arrows or h/j/k/l".to_string()
     };
     f.render_widget(
-        Paragraph::new(TextLine::styled(
+        paragraph(line(
             width::truncate(&text, info.width as usize),
             theme.dim(),
         )),

@@ -10,6 +10,7 @@ mod picker;
 pub mod preview;
 mod queue;
 mod statusbar;
+pub mod text;
 mod views;
 
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -2,10 +2,11 @@
 //! flag and source; right, the capture-date histogram and the map. Bars are drawn in block
 //! characters with their label and number, so they read the same without colour.
 
+use super::text::{line, paragraph, span, styled};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear};
 use ratatui::Frame;
 
 use super::map;
@@ -44,7 +45,7 @@ pub fn render(state: &State, o: &OverviewState, theme: &Theme, f: &mut Frame) {
         thousands(d.undated)
     );
     f.render_widget(
-        Paragraph::new(Line::styled(
+        paragraph(line(
             width::truncate(&head, title.width as usize),
             theme.title(),
         )),
@@ -79,14 +80,14 @@ pub fn render(state: &State, o: &OverviewState, theme: &Theme, f: &mut Frame) {
         None => theme.label(),
     };
     f.render_widget(
-        Paragraph::new(Line::styled(
+        paragraph(line(
             width::truncate(&hint_text, hint.width as usize),
             hint_style,
         )),
         hint,
     );
     f.render_widget(
-        Paragraph::new(Line::styled(
+        paragraph(line(
             width::truncate(
                 "j/k move · Tab next section · Enter filter the queue · Esc/q/O close",
                 keys.width as usize,
@@ -98,7 +99,7 @@ pub fn render(state: &State, o: &OverviewState, theme: &Theme, f: &mut Frame) {
 }
 
 fn render_counts(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
-    let block = Block::bordered().title(Span::styled(" counts ", theme.title()));
+    let block = Block::bordered().title(styled(" counts ", theme.title()));
     let inner = block.inner(area);
     f.render_widget(block, area);
     let w = inner.width as usize;
@@ -122,7 +123,7 @@ fn render_counts(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
     let mut cursor_line = 0;
     for section in BAR_SECTIONS {
         let focused = !o.on_map && o.section() == section;
-        lines.push(Line::styled(
+        lines.push(line(
             section.title(),
             if focused {
                 theme.heading()
@@ -137,7 +138,7 @@ fn render_counts(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
             .filter(|(_, b)| b.section == section)
             .collect();
         if of_section.is_empty() {
-            lines.push(Line::styled("  none yet", theme.dim()));
+            lines.push(line("  none yet", theme.dim()));
             continue;
         }
         let max = of_section.iter().map(|(_, b)| b.count).max().unwrap_or(0);
@@ -155,15 +156,15 @@ fn render_counts(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
                 thousands(b.count)
             );
             lines.push(if selected {
-                Line::styled(text, theme.selected())
+                line(text, theme.selected())
             } else {
                 Line::from(vec![
-                    Span::raw(width::fit(&format!(" {label}"), label_w + 1)),
-                    Span::styled(
+                    span(width::fit(&format!(" {label}"), label_w + 1)),
+                    styled(
                         format!(" {} ", width::fit(&bar(b.count, max, bar_w), bar_w)),
                         bar_style(theme, b),
                     ),
-                    Span::raw(format!("{:>count_w$}", thousands(b.count))),
+                    span(format!("{:>count_w$}", thousands(b.count))),
                 ])
             });
         }
@@ -173,7 +174,7 @@ fn render_counts(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
     let scroll = cursor_line
         .saturating_sub(h.saturating_sub(3))
         .min(lines.len().saturating_sub(h));
-    f.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), inner);
+    f.render_widget(paragraph(lines).scroll((scroll as u16, 0)), inner);
 }
 
 fn bar_style(theme: &Theme, b: &Bar) -> Style {
@@ -192,7 +193,7 @@ pub fn section_block(title: String, focused: bool, theme: &Theme) -> Block<'stat
     } else {
         theme.title()
     };
-    Block::bordered().title(Span::styled(title, style))
+    Block::bordered().title(styled(title, style))
 }
 
 pub fn thousands(n: u64) -> String {
@@ -244,7 +245,7 @@ fn render_dates(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
     }
     if dates.is_empty() {
         f.render_widget(
-            Paragraph::new(Line::styled("no capture dates known", theme.dim())),
+            paragraph(line("no capture dates known", theme.dim())),
             inner,
         );
         return;
@@ -278,9 +279,9 @@ fn render_dates(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
                 let level = eighths.saturating_sub(floor).min(8);
                 let cell = RISING[level].repeat(col_w - gap) + &" ".repeat(gap);
                 if focused && *i == o.cursor {
-                    Span::styled(cell, theme.selected())
+                    styled(cell, theme.selected())
                 } else {
-                    Span::styled(cell, theme.ok())
+                    styled(cell, theme.ok())
                 }
             })
             .collect();
@@ -296,7 +297,7 @@ fn render_dates(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
             }
         })
         .collect();
-    lines.push(Line::raw(marker));
+    lines.push(line(marker, Style::default()));
     let info = match sel.and_then(|s| dates.get(s)) {
         Some((_, b)) => format!("{}: {} items", b.label, thousands(b.count)),
         None => match shown.iter().max_by_key(|(_, b)| b.count) {
@@ -304,6 +305,6 @@ fn render_dates(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
             None => String::new(),
         },
     };
-    lines.push(Line::styled(width::truncate(&info, w), theme.label()));
-    f.render_widget(Paragraph::new(lines), inner);
+    lines.push(line(width::truncate(&info, w), theme.label()));
+    f.render_widget(paragraph(lines), inner);
 }

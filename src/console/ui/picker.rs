@@ -1,7 +1,8 @@
 //! The term picker popup.
 
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use super::text::{line, paragraph, span, styled};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Clear};
 use ratatui::Frame;
 
 use crate::console::state::{Picker, State};
@@ -21,14 +22,14 @@ pub fn render(state: &State, p: &Picker, theme: &Theme, f: &mut Frame) {
             format!("{n_targets} marked items")
         }
     );
-    let block = Block::bordered().title(Span::styled(title, theme.title()));
+    let block = Block::bordered().title(styled(title, theme.title()));
     let inner = block.inner(area);
     let w = inner.width as usize;
     let mut lines = vec![Line::from(vec![
-        Span::styled("> ", theme.label()),
-        Span::raw(p.query.clone()),
-        Span::styled("█", theme.dim()),
-        Span::styled(
+        styled("> ", theme.label()),
+        span(p.query.clone()),
+        styled("█", theme.dim()),
+        styled(
             if p.query.is_empty() && p.recent_count > 0 {
                 "   digits: recent terms"
             } else {
@@ -65,10 +66,10 @@ pub fn render(state: &State, p: &Picker, theme: &Theme, f: &mut Frame) {
         } else {
             Default::default()
         };
-        lines.push(Line::styled(width::fit(&text, w), style));
+        lines.push(line(width::fit(&text, w), style));
     }
     if p.matches.is_empty() {
-        lines.push(Line::styled("  no term matches", theme.dim()));
+        lines.push(line("  no term matches", theme.dim()));
     }
-    f.render_widget(Paragraph::new(lines).block(block), area);
+    f.render_widget(paragraph(lines).block(block), area);
 }

@@ -1,11 +1,12 @@
 //! The preview pane: an image in half-block cells (two pixels per cell), a neutral placeholder
 //! for gated sensitive material, or a message.
 
+use super::text::{line, paragraph, styled};
 use ratatui::buffer::{Buffer, CellDiffOption};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Widget, Wrap};
 use ratatui::Frame;
 
 use crate::console::preview::Shown;
@@ -15,7 +16,7 @@ use crate::preview::budget::{ansi16_index, cube_index, luma};
 use crate::preview::{Depth, Picture};
 
 pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
-    let block = Block::bordered().title(Span::styled(" preview ", theme.dim()));
+    let block = Block::bordered().title(styled(" preview ", theme.dim()));
     let inner = block.inner(area);
     f.render_widget(block, area);
     match &state.preview.shown {
@@ -25,27 +26,21 @@ pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         Shown::Picture(_, pic, _) => f.render_widget(Halfblocks(pic), inner),
         Shown::Gated(_, reasons) => {
             let lines = vec![
-                Line::raw(""),
-                Line::styled("  Sensitive image withheld", theme.warn()),
-                Line::raw(format!("  {}", reasons.join(", "))),
-                Line::raw(""),
-                Line::styled(
+                Line::default(),
+                line("  Sensitive image withheld", theme.warn()),
+                line(format!("  {}", reasons.join(", ")), Style::default()),
+                Line::default(),
+                line(
                     "  R to reveal it (asks first; the reveal is recorded)",
                     theme.dim(),
                 ),
             ];
-            f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+            f.render_widget(paragraph(lines).wrap(Wrap { trim: false }), inner);
         }
-        Shown::Loading(_) => f.render_widget(
-            Paragraph::new(Line::styled("  loading…", theme.dim())),
-            inner,
-        ),
+        Shown::Loading(_) => f.render_widget(paragraph(line("  loading…", theme.dim())), inner),
         Shown::Message(_, m) => f.render_widget(
-            Paragraph::new(Line::styled(
-                format!("  {}", crate::text::sanitize(m)),
-                theme.dim(),
-            ))
-            .wrap(Wrap { trim: false }),
+            paragraph(line(format!("  {}", crate::text::sanitize(m)), theme.dim()))
+                .wrap(Wrap { trim: false }),
             inner,
         ),
         Shown::Nothing => {}

@@ -1,8 +1,9 @@
 //! The queue: one line per item of the current window.
 
+use super::text::{line, paragraph, span, styled};
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::text::Line;
+use ratatui::widgets::Block;
 use ratatui::Frame;
 
 use crate::console::state::{Pane, State};
@@ -20,14 +21,14 @@ pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
     } else {
         theme.dim()
     };
-    let block = Block::bordered().title(Span::styled(
+    let block = Block::bordered().title(styled(
         width::truncate(&title, area.width.saturating_sub(4) as usize),
         title_style,
     ));
     let inner = block.inner(area);
     let w = inner.width as usize;
     let lines: Vec<Line> = if state.rows.is_empty() {
-        vec![Line::styled(
+        vec![line(
             if state.filter.is_some() {
                 " nothing matches the filter (Esc clears it)"
             } else {
@@ -43,7 +44,7 @@ pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
             .map(|(i, r)| row_line(state, r, i == state.selected, w, theme))
             .collect()
     };
-    f.render_widget(Paragraph::new(lines).block(block), area);
+    f.render_widget(paragraph(lines).block(block), area);
 }
 
 fn row_line<'a>(state: &State, r: &Row, selected: bool, w: usize, theme: &Theme) -> Line<'a> {
@@ -72,7 +73,7 @@ fn row_line<'a>(state: &State, r: &Row, selected: bool, w: usize, theme: &Theme)
     // Only the marker and reference carry the selection highlight: moving the selection by
     // one line then rewrites a few cells, not two whole rows.
     let mut spans = vec![
-        Span::styled(
+        styled(
             format!(
                 "{}{}",
                 if selected {
@@ -92,15 +93,15 @@ fn row_line<'a>(state: &State, r: &Row, selected: bool, w: usize, theme: &Theme)
                 Default::default()
             },
         ),
-        Span::raw(format!(" {status} {kind} ")),
+        span(format!(" {status} {kind} ")),
     ];
     let mut used = 9 + 7;
     if w >= 60 {
-        spans.push(Span::styled(format!("{date:<10} "), theme.dim()));
+        spans.push(styled(format!("{date:<10} "), theme.dim()));
         used += 11;
     }
     if w >= 50 {
-        spans.push(Span::raw(format!(
+        spans.push(span(format!(
             "{} ",
             width::fit(&sanitize(&r.first_source), 8)
         )));
@@ -109,10 +110,10 @@ fn row_line<'a>(state: &State, r: &Row, selected: bool, w: usize, theme: &Theme)
     let chips_w = width::width(&chips);
     let name_w = w.saturating_sub(used + chips_w + 1);
     let name = bidi::visual(&sanitize(&r.name));
-    spans.push(Span::raw(width::fit(&name, name_w)));
+    spans.push(span(width::fit(&name, name_w)));
     if !chips.is_empty() {
-        spans.push(Span::raw(" "));
-        spans.push(Span::styled(chips, theme.flag()));
+        spans.push(span(" "));
+        spans.push(styled(chips, theme.flag()));
     }
     Line::from(spans)
 }

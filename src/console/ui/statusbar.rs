@@ -1,9 +1,9 @@
 //! The status bar (case, view, position, untriaged left, reviewer, last save) and the message
 //! line below it (the prompt, a message, or a hint of the main keys).
 
+use super::text::{line, paragraph, span, styled};
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::text::Line;
 use ratatui::Frame;
 
 use crate::console::action::Action;
@@ -22,8 +22,8 @@ pub fn render_status(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         format!("{}/{}", group(state.position() + 1), group(state.total))
     };
     let mut parts = vec![
-        sanitize(&state.case_name),
-        sanitize(&state.view.label()),
+        sanitize(&state.case_name).into_string(),
+        sanitize(&state.view.label()).into_string(),
         pos,
         format!("{} untriaged", group(state.untriaged)),
         state.reviewer.clone(),
@@ -47,7 +47,10 @@ pub fn render_status(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
     }
     let text = format!(" {}", parts.join(" │ "));
     f.render_widget(
-        Paragraph::new(width::fit(&text, area.width as usize)).style(theme.status_bar()),
+        paragraph(line(
+            width::fit(&text, area.width as usize),
+            theme.status_bar(),
+        )),
         area,
     );
 }
@@ -57,24 +60,24 @@ pub fn render_message(state: &State, keymap: &Keymap, theme: &Theme, f: &mut Fra
     let line = match &state.mode {
         Mode::Prompt(p) => {
             let mut spans = vec![
-                Span::styled(format!("{}: ", p.kind.label()), theme.title()),
-                Span::raw(sanitize(&p.input)),
-                Span::styled("█", theme.dim()),
+                styled(format!("{}: ", p.kind.label()), theme.title()),
+                span(sanitize(&p.input)),
+                styled("█", theme.dim()),
             ];
             if let Some(e) = &p.error {
-                spans.push(Span::styled(format!("  {}", sanitize(e)), theme.warn()));
+                spans.push(styled(format!("  {}", sanitize(e)), theme.warn()));
             }
             Line::from(spans)
         }
         Mode::ConfirmReveal(id) => Line::from(vec![
-            Span::styled(
+            styled(
                 format!(
                     " Reveal the sensitive image of {}? ",
                     crate::store::reference(*id)
                 ),
                 theme.warn(),
             ),
-            Span::raw("The reveal is recorded. y / n"),
+            span("The reveal is recorded. y / n"),
         ]),
         _ => match &state.message {
             Some((level, text)) => {
@@ -83,12 +86,12 @@ pub fn render_message(state: &State, keymap: &Keymap, theme: &Theme, f: &mut Fra
                     Level::Saved => theme.ok(),
                     Level::Info => Default::default(),
                 };
-                Line::styled(width::truncate(&format!(" {}", sanitize(text)), w), style)
+                line(width::truncate(&format!(" {}", sanitize(text)), w), style)
             }
-            None => Line::styled(width::truncate(&hint(keymap), w), theme.dim()),
+            None => line(width::truncate(&hint(keymap), w), theme.dim()),
         },
     };
-    f.render_widget(Paragraph::new(line), area);
+    f.render_widget(paragraph(line), area);
 }
 
 fn hint(k: &Keymap) -> String {

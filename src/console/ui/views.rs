@@ -1,7 +1,9 @@
 //! The view chooser popup.
 
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use super::text::{line, paragraph, styled};
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Clear};
 use ratatui::Frame;
 
 use crate::console::state::ViewMenu;
@@ -11,10 +13,7 @@ use crate::text::{sanitize, width};
 pub fn render(m: &ViewMenu, theme: &Theme, f: &mut Frame) {
     let area = super::centered(f.area(), 44, m.views.len() as u16 + 2);
     f.render_widget(Clear, area);
-    let block = Block::bordered().title(Span::styled(
-        " views — Enter choose, Esc close ",
-        theme.title(),
-    ));
+    let block = Block::bordered().title(styled(" views — Enter choose, Esc close ", theme.title()));
     let w = block.inner(area).width as usize;
     let lines: Vec<Line> = m
         .views
@@ -28,11 +27,11 @@ pub fn render(m: &ViewMenu, theme: &Theme, f: &mut Frame) {
             };
             let text = width::fit(&format!("{key} {}", sanitize(&v.label())), w);
             if i == m.cursor {
-                Line::styled(text, theme.selected())
+                line(text, theme.selected())
             } else {
-                Line::raw(text)
+                line(text, Style::default())
             }
         })
         .collect();
-    f.render_widget(Paragraph::new(lines).block(block), area);
+    f.render_widget(paragraph(lines).block(block), area);
 }
