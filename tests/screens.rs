@@ -28,11 +28,32 @@ fn snap(name: &str, c: &Console, tmp: &std::path::Path, w: u16, h: u16) {
         .replace(tmp.to_str().unwrap_or("/tmp"), "/TMP")
         // The history's actor column is 10 wide: the same layout for any shorter login.
         .replace(&format!("{login:<10}"), "LOGIN     ");
-    let screen = redact_times(&screen);
+    let screen = redact_temp_dirs(&redact_times(&screen));
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen));
+}
+
+/// Temporary folders (`/tmp/.tmpAbC123`): the demo case is built in one and copied.
+fn redact_temp_dirs(screen: &str) -> String {
+    let mut out = String::new();
+    let mut rest = screen;
+    while let Some(i) = rest.find("/tmp/.tmp") {
+        out.push_str(&rest[..i]);
+        out.push_str("/TMP");
+        let tail = &rest[i + "/tmp/.tmp".len()..];
+        let skip = tail
+            .char_indices()
+            .take(6)
+            .take_while(|(_, c)| c.is_ascii_alphanumeric())
+            .map(|(k, c)| k + c.len_utf8())
+            .last()
+            .unwrap_or(0);
+        rest = &tail[skip..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `hh:mm:ss` of today's events (the demo case is built at test time) → placeholders. Only

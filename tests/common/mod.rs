@@ -10,19 +10,34 @@ use ratatui::Terminal;
 use triage::console::theme::Theme;
 use triage::console::{ui, Console};
 
-/// `triage demo --no-open --dir DIR`: the built-in demo case, in `DIR/case`.
+/// The built-in demo case (`triage demo --no-open`), in `DIR/case`: built once per test
+/// binary and copied for each test, since building it decodes and fingerprints its images.
 pub fn demo_case(dir: &Path) -> PathBuf {
-    let out = Command::new(env!("CARGO_BIN_EXE_triage"))
-        .args(["demo", "--no-open", "--dir"])
+    static BUILT: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = Command::new(env!("CARGO_BIN_EXE_triage"))
+            .args(["demo", "--no-open", "--dir"])
+            .arg(tmp.path())
+            .env_remove("TRIAGE_CASE")
+            .output()
+            .expect("run triage demo");
+        assert!(
+            out.status.success(),
+            "triage demo: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmp
+    });
+    // cp -a keeps the objects read-only and the case's files as they are (the demo process
+    // has exited, so the database is checkpointed and closed).
+    let out = Command::new("cp")
+        .arg("-a")
+        .arg(built.path().join("."))
         .arg(dir)
-        .env_remove("TRIAGE_CASE")
         .output()
-        .expect("run triage demo");
-    assert!(
-        out.status.success(),
-        "triage demo: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .expect("cp");
+    assert!(out.status.success(), "copy the demo case: {out:?}");
     dir.join("case")
 }
 
