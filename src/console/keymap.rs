@@ -1,16 +1,19 @@
-//! Key bindings: defaults, overlaid by action name from a TOML file; conflicts are reported.
+//! Key bindings: the defaults of the action table (`action::ACTIONS`), overlaid by action name
+//! from a TOML file; every context's keys are bindable, and unknown names, unreadable keys and
+//! keys bound twice in one context are reported.
 //!
 //! ```toml
 //! [keys]
 //! mark-triaged = ["x", "Enter"]
 //! quit = ["q", "C-c"]
+//! picker-apply = ["Enter", "C-j"]
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::Action;
+use super::action::{Action, Context, ACTIONS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
@@ -103,51 +106,9 @@ impl Key {
     }
 }
 
-const DEFAULTS: &[(&str, &[&str])] = &[
-    ("down", &["j", "Down"]),
-    ("up", &["k", "Up"]),
-    ("top", &["g", "Home"]),
-    ("bottom", &["G", "End"]),
-    ("page-down", &["PgDn", "C-f", "C-d"]),
-    ("page-up", &["PgUp", "C-b", "C-u"]),
-    ("switch-pane", &["Tab"]),
-    ("quit", &["q"]),
-    ("pick-crime", &["c"]),
-    ("pick-party", &["p"]),
-    ("pick-flag", &["f"]),
-    ("repeat-last", &["."]),
-    ("mark-triaged", &["x"]),
-    ("escalate", &["e"]),
-    ("note", &["n"]),
-    ("undo", &["u"]),
-    ("toggle-mark", &["v"]),
-    ("mark-all", &["V"]),
-    ("similar", &["s"]),
-    ("clear-marks", &["Esc"]),
-    ("filter", &["/"]),
-    ("command", &[":"]),
-    ("views", &["w"]),
-    ("help", &["?", "F1"]),
-    ("redraw", &["C-l"]),
-    ("history", &["H"]),
-    ("preview", &["i"]),
-    ("reveal", &["R"]),
-    ("overview", &["O"]),
-    ("confirm-review", &["a"]),
-    ("toggle-flag-1", &["1"]),
-    ("toggle-flag-2", &["2"]),
-    ("toggle-flag-3", &["3"]),
-    ("toggle-flag-4", &["4"]),
-    ("toggle-flag-5", &["5"]),
-    ("toggle-flag-6", &["6"]),
-    ("toggle-flag-7", &["7"]),
-    ("toggle-flag-8", &["8"]),
-    ("toggle-flag-9", &["9"]),
-];
-
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    map: HashMap<Key, Action>,
+    map: HashMap<(Context, Key), Action>,
     /// Each action's keys, for the help screen.
     pub bindings: BTreeMap<&'static str, Vec<Key>>,
 }
@@ -179,8 +140,18 @@ impl Keymap {
     fn build(overlay: &BTreeMap<String, Vec<String>>) -> (Keymap, Vec<String>) {
         let mut problems = Vec::new();
         let mut bindings: BTreeMap<&'static str, Vec<Key>> = BTreeMap::new();
-        for (name, keys) in DEFAULTS {
-            bindings.insert(name, keys.iter().filter_map(|k| Key::parse(k)).collect());
+        for spec in ACTIONS {
+            let mut keys = Vec::new();
+            for k in spec.keys {
+                match Key::parse(k) {
+                    Some(key) => keys.push(key),
+                    None => problems.push(format!(
+                        "keymap: the default key `{k}` of `{}` cannot be read",
+                        spec.name
+                    )),
+                }
+            }
+            bindings.insert(spec.name, keys);
         }
         for (name, keys) in overlay {
             let Some(action) = Action::from_name(name) else {
@@ -196,7 +167,7 @@ impl Keymap {
             }
             bindings.insert(action.name(), parsed);
         }
-        let mut map: HashMap<Key, Action> = HashMap::new();
+        let mut map: HashMap<(Context, Key), Action> = HashMap::new();
         // User-bound actions first, so that on a conflict the user's binding wins.
         let order: Vec<&&'static str> = bindings
             .keys()
@@ -208,7 +179,7 @@ impl Keymap {
                 continue;
             };
             for key in &bindings[*name] {
-                match map.get(key) {
+                match map.get(&(action.context(), *key)) {
                     Some(other) if *other != action => problems.push(format!(
                         "keymap: `{}` is bound to both `{}` and `{name}`; `{}` keeps it",
                         key.label(),
@@ -216,7 +187,7 @@ impl Keymap {
                         other.name()
                     )),
                     _ => {
-                        map.insert(*key, action);
+                        map.insert((action.context(), *key), action);
                     }
                 }
             }
@@ -224,10 +195,16 @@ impl Keymap {
         (Keymap { map, bindings }, problems)
     }
 
+    /// The queue's action for a key.
     pub fn action(&self, ev: &KeyEvent) -> Option<Action> {
+        self.action_in(Context::Queue, ev)
+    }
+
+    /// The action a key stands for in a context.
+    pub fn action_in(&self, context: Context, ev: &KeyEvent) -> Option<Action> {
         let key = Key::from_event(ev)?;
         // SHIFT is ignored: terminals report `G` with or without it, and the char decides.
-        self.map.get(&key).copied()
+        self.map.get(&(context, key)).copied()
     }
 
     pub fn keys_for(&self, action: Action) -> String {
@@ -260,6 +237,34 @@ mod tests {
         assert_eq!(k.action(&ev('x')), None);
         assert!(problems.iter().any(|p| p.contains("unknown action `nope`")));
         assert!(problems.iter().any(|p| p.contains("`j` is bound to both")));
+    }
+
+    #[test]
+    fn every_action_is_in_the_table_once_and_every_context_is_bindable() {
+        let mut names = std::collections::BTreeSet::new();
+        for spec in ACTIONS {
+            assert!(names.insert(spec.name), "{} twice", spec.name);
+            assert_eq!(Action::from_name(spec.name), Some(spec.action));
+        }
+        for c in Context::ALL {
+            assert!(ACTIONS.iter().any(|s| s.context == c), "{c:?} has no keys");
+        }
+    }
+
+    #[test]
+    fn popup_keys_are_rebindable_per_context() {
+        let (k, problems) = Keymap::with_overlay("[keys]\npicker-apply = [\"C-j\"]\n");
+        assert!(problems.is_empty(), "{problems:?}");
+        let cj = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::CONTROL);
+        assert_eq!(k.action_in(Context::Picker, &cj), Some(Action::PickerApply));
+        let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+        assert_eq!(k.action_in(Context::Picker, &enter), None);
+        // The same key keeps its meaning elsewhere.
+        assert_eq!(
+            k.action_in(Context::Views, &enter),
+            Some(Action::ViewsChoose)
+        );
+        assert_eq!(k.action(&ev('j')), Some(Action::Down));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::Action;
+use super::action::{Action, Context};
 use super::effect::{Anchor, Effect, Outcome, Select, Then};
 use super::keymap::Keymap;
 use super::overview;
@@ -27,15 +27,15 @@ pub fn key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
             Some(a) => update(state, a),
             None => vec![],
         },
-        Mode::Picker(_) => picker_key(state, ev),
-        Mode::Prompt(_) => prompt_key(state, ev),
-        Mode::Views(_) => views_key(state, ev),
+        Mode::Picker(_) => picker_key(state, keymap, ev),
+        Mode::Prompt(_) => prompt_key(state, keymap, ev),
+        Mode::Views(_) => views_key(state, keymap, ev),
         Mode::Help { .. } | Mode::History { .. } => help_key(state, keymap, ev),
         Mode::Overview(_) => overview_key(state, keymap, ev),
         Mode::ConfirmReveal(id) => {
             let id = *id;
             state.mode = Mode::Normal;
-            if matches!(ev.code, KeyCode::Char('y') | KeyCode::Char('Y')) {
+            if keymap.action_in(Context::Confirm, &ev) == Some(Action::ConfirmYes) {
                 let full = !(state.preview.gate_all
                     && !state.preview.revealed.contains_key(&id)
                     && !has_gating_flag(state));
@@ -213,6 +213,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
             }
         },
         Action::Redraw => vec![],
+        // The popups' actions: their keys are read only in their own contexts.
+        _ => vec![],
     }
 }
 
@@ -339,33 +341,25 @@ fn open_picker(state: &mut State, kind: TermKind) -> Vec<Effect> {
     vec![]
 }
 
-fn picker_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
+fn picker_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
     let Mode::Picker(p) = &mut state.mode else {
         return vec![];
     };
     let recent = state.recent.get(&p.kind).cloned().unwrap_or_default();
-    match ev.code {
-        KeyCode::Esc => {
+    match keymap.action_in(Context::Picker, &ev) {
+        Some(Action::PickerCancel) => {
             state.mode = Mode::Normal;
             vec![]
         }
-        KeyCode::Down => {
+        Some(Action::PickerDown) => {
             p.cursor = (p.cursor + 1).min(p.matches.len().saturating_sub(1));
             vec![]
         }
-        KeyCode::Up => {
+        Some(Action::PickerUp) => {
             p.cursor = p.cursor.saturating_sub(1);
             vec![]
         }
-        KeyCode::Char('n') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
-            p.cursor = (p.cursor + 1).min(p.matches.len().saturating_sub(1));
-            vec![]
-        }
-        KeyCode::Char('p') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
-            p.cursor = p.cursor.saturating_sub(1);
-            vec![]
-        }
-        KeyCode::Char(' ') => {
+        Some(Action::PickerToggle) => {
             if let Some(&i) = p.matches.get(p.cursor) {
                 let id = state.taxonomy.terms[i].id.clone();
                 if !p.checked.remove(&id) {
@@ -375,16 +369,7 @@ fn picker_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
             }
             vec![]
         }
-        // With an empty query, a digit applies that recent term at once.
-        KeyCode::Char(d @ '1'..='9') if p.query.is_empty() => {
-            let n = d as usize - '1' as usize;
-            let Some(term) = recent.get(n).cloned() else {
-                return vec![];
-            };
-            state.mode = Mode::Normal;
-            toggle(state, term)
-        }
-        KeyCode::Enter => {
+        Some(Action::PickerApply) => {
             let (add, remove): (Vec<String>, Vec<String>) = if p.checked != p.original {
                 (
                     p.checked.difference(&p.original).cloned().collect(),
@@ -410,23 +395,40 @@ fn picker_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
                 then: Then::Stay,
             }]
         }
-        KeyCode::Backspace => {
-            p.query.pop();
-            picker::refilter(p, &state.taxonomy, &recent);
-            vec![]
-        }
-        KeyCode::Char('u') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+        Some(Action::PickerClear) => {
             p.query.clear();
             picker::refilter(p, &state.taxonomy, &recent);
             vec![]
         }
-        KeyCode::Char(c) if !ev.modifiers.contains(KeyModifiers::CONTROL) => {
-            p.query.push(c);
-            picker::refilter(p, &state.taxonomy, &recent);
-            vec![]
-        }
-        _ => vec![],
+        _ => match ev.code {
+            // With an empty query, a digit applies that recent term at once.
+            KeyCode::Char(d @ '1'..='9') if p.query.is_empty() && plain(&ev) => {
+                let n = d as usize - '1' as usize;
+                let Some(term) = recent.get(n).cloned() else {
+                    return vec![];
+                };
+                state.mode = Mode::Normal;
+                toggle(state, term)
+            }
+            KeyCode::Backspace => {
+                p.query.pop();
+                picker::refilter(p, &state.taxonomy, &recent);
+                vec![]
+            }
+            KeyCode::Char(c) if plain(&ev) => {
+                p.query.push(c);
+                picker::refilter(p, &state.taxonomy, &recent);
+                vec![]
+            }
+            _ => vec![],
+        },
     }
+}
+
+/// A key that types its character (no Ctrl or Alt).
+fn plain(ev: &KeyEvent) -> bool {
+    !ev.modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
 }
 
 fn open_prompt(state: &mut State, kind: PromptKind) -> Vec<Effect> {
@@ -441,13 +443,13 @@ fn open_prompt(state: &mut State, kind: PromptKind) -> Vec<Effect> {
     vec![]
 }
 
-fn prompt_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
+fn prompt_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
     let Mode::Prompt(p) = &mut state.mode else {
         return vec![];
     };
     let live = p.kind == PromptKind::Filter;
-    match ev.code {
-        KeyCode::Esc => {
+    match keymap.action_in(Context::Prompt, &ev) {
+        Some(Action::PromptCancel) => {
             state.mode = Mode::Normal;
             // Live results were shown while typing: back to the filter as it was.
             match state.filter_before.take() {
@@ -458,21 +460,11 @@ fn prompt_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
                 None => vec![],
             }
         }
-        KeyCode::Backspace => {
-            p.input.pop();
-            p.error = None;
-            try_filter(state, live)
-        }
-        KeyCode::Char('u') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+        Some(Action::PromptClear) => {
             p.input.clear();
             try_filter(state, live)
         }
-        KeyCode::Char(c) if !ev.modifiers.contains(KeyModifiers::CONTROL) => {
-            p.input.push(c);
-            p.error = None;
-            try_filter(state, live)
-        }
-        KeyCode::Enter => {
+        Some(Action::PromptSubmit) => {
             let input = p.input.trim().to_string();
             let kind = p.kind;
             match kind {
@@ -512,37 +504,51 @@ fn prompt_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
                 }
             }
         }
-        _ => vec![],
+        _ => match ev.code {
+            KeyCode::Backspace => {
+                p.input.pop();
+                p.error = None;
+                try_filter(state, live)
+            }
+            KeyCode::Char(c) if plain(&ev) => {
+                p.input.push(c);
+                p.error = None;
+                try_filter(state, live)
+            }
+            _ => vec![],
+        },
     }
 }
 
-fn views_key(state: &mut State, ev: KeyEvent) -> Vec<Effect> {
+fn views_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
     let Mode::Views(m) = &mut state.mode else {
         return vec![];
     };
-    match ev.code {
-        KeyCode::Esc | KeyCode::Char('q') => {
+    match keymap.action_in(Context::Views, &ev) {
+        Some(Action::ViewsClose) => {
             state.mode = Mode::Normal;
             vec![]
         }
-        KeyCode::Down | KeyCode::Char('j') => {
+        Some(Action::ViewsDown) => {
             m.cursor = (m.cursor + 1).min(m.views.len().saturating_sub(1));
             vec![]
         }
-        KeyCode::Up | KeyCode::Char('k') => {
+        Some(Action::ViewsUp) => {
             m.cursor = m.cursor.saturating_sub(1);
             vec![]
         }
-        KeyCode::Char(d @ '1'..='9') => {
-            let i = d as usize - '1' as usize;
-            if i < m.views.len() {
-                m.cursor = i;
-                return choose_view(state);
+        Some(Action::ViewsChoose) => choose_view(state),
+        _ => match ev.code {
+            KeyCode::Char(d @ '1'..='9') if plain(&ev) => {
+                let i = d as usize - '1' as usize;
+                if i < m.views.len() {
+                    m.cursor = i;
+                    return choose_view(state);
+                }
+                vec![]
             }
-            vec![]
-        }
-        KeyCode::Enter => choose_view(state),
-        _ => vec![],
+            _ => vec![],
+        },
     }
 }
 
@@ -683,11 +689,11 @@ fn help_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
     let (Mode::Help { scroll } | Mode::History { scroll, .. }) = &mut state.mode else {
         return vec![];
     };
-    match keymap.action(&ev) {
-        Some(Action::Down) => *scroll = scroll.saturating_add(1),
-        Some(Action::Up) => *scroll = scroll.saturating_sub(1),
-        Some(Action::PageDown) => *scroll = scroll.saturating_add(10),
-        Some(Action::PageUp) => *scroll = scroll.saturating_sub(10),
+    match keymap.action_in(Context::Scroll, &ev) {
+        Some(Action::ScrollDown) => *scroll = scroll.saturating_add(1),
+        Some(Action::ScrollUp) => *scroll = scroll.saturating_sub(1),
+        Some(Action::ScrollPageDown) => *scroll = scroll.saturating_add(10),
+        Some(Action::ScrollPageUp) => *scroll = scroll.saturating_sub(10),
         _ => state.mode = Mode::Normal,
     }
     vec![]
@@ -699,33 +705,30 @@ fn overview_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect>
     let Mode::Overview(o) = &mut state.mode else {
         return vec![];
     };
-    let closes = matches!(ev.code, KeyCode::Esc | KeyCode::Char('q'))
-        || keymap.action(&ev) == Some(Action::Overview);
-    if closes {
-        state.mode = Mode::Normal;
-        state.message = None;
-        return vec![];
-    }
+    // On the map its keys come first; what it does not bind means what it means in the overview.
+    let on_map = if o.on_map {
+        keymap.action_in(Context::Map, &ev)
+    } else {
+        None
+    };
+    let action = on_map.or_else(|| keymap.action_in(Context::Overview, &ev));
     state.message = None;
     let last = o.bars.len().saturating_sub(1);
-    match ev.code {
-        KeyCode::Tab => overview::next_section(o, true),
-        KeyCode::BackTab => overview::next_section(o, false),
-        KeyCode::Enter => return overview_enter(state),
-        KeyCode::Up | KeyCode::Char('k') if o.on_map => overview::move_map(o, 1.0, 0.0),
-        KeyCode::Down | KeyCode::Char('j') if o.on_map => overview::move_map(o, -1.0, 0.0),
-        KeyCode::Left | KeyCode::Char('h') if o.on_map => overview::move_map(o, 0.0, -1.0),
-        KeyCode::Right | KeyCode::Char('l') if o.on_map => overview::move_map(o, 0.0, 1.0),
-        KeyCode::Down | KeyCode::Char('j') | KeyCode::Right | KeyCode::Char('l') => {
-            o.cursor = (o.cursor + 1).min(last)
-        }
-        KeyCode::Up | KeyCode::Char('k') | KeyCode::Left | KeyCode::Char('h') => {
-            o.cursor = o.cursor.saturating_sub(1)
-        }
-        KeyCode::PageDown => o.cursor = (o.cursor + 10).min(last),
-        KeyCode::PageUp => o.cursor = o.cursor.saturating_sub(10),
-        KeyCode::Home | KeyCode::Char('g') if !o.on_map => o.cursor = 0,
-        KeyCode::End | KeyCode::Char('G') if !o.on_map => o.cursor = last,
+    match action {
+        Some(Action::OverviewClose) => state.mode = Mode::Normal,
+        Some(Action::OverviewNextSection) => overview::next_section(o, true),
+        Some(Action::OverviewPrevSection) => overview::next_section(o, false),
+        Some(Action::OverviewFilter) => return overview_enter(state),
+        Some(Action::MapNorth) => overview::move_map(o, 1.0, 0.0),
+        Some(Action::MapSouth) => overview::move_map(o, -1.0, 0.0),
+        Some(Action::MapWest) => overview::move_map(o, 0.0, -1.0),
+        Some(Action::MapEast) => overview::move_map(o, 0.0, 1.0),
+        Some(Action::OverviewDown) => o.cursor = (o.cursor + 1).min(last),
+        Some(Action::OverviewUp) => o.cursor = o.cursor.saturating_sub(1),
+        Some(Action::OverviewPageDown) => o.cursor = (o.cursor + 10).min(last),
+        Some(Action::OverviewPageUp) => o.cursor = o.cursor.saturating_sub(10),
+        Some(Action::OverviewTop) if !o.on_map => o.cursor = 0,
+        Some(Action::OverviewBottom) if !o.on_map => o.cursor = last,
         _ => {}
     }
     vec![]

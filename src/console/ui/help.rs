@@ -5,7 +5,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Clear};
 use ratatui::Frame;
 
-use crate::console::action::Action;
+use crate::console::action::{Context, ACTIONS};
 use crate::console::keymap::Keymap;
 use crate::console::theme::Theme;
 use crate::text::width;
@@ -19,28 +19,33 @@ pub fn render(keymap: &Keymap, scroll: u16, theme: &Theme, f: &mut Frame) {
     ));
     let w = block.inner(area).width as usize;
     let mut lines = Vec::new();
-    for (action, name, desc) in Action::all() {
-        let keys = keymap.keys_for(action);
-        let keys = if keys.is_empty() {
-            "(unbound)".to_string()
-        } else {
-            keys
-        };
-        lines.push(Line::from(vec![
-            styled(width::fit(&keys, 14), theme.heading()),
-            styled(width::fit(name, 16), theme.label()),
-            span(width::truncate(desc, w.saturating_sub(30))),
-        ]));
+    for context in Context::ALL {
+        if context != Context::Queue {
+            lines.push(Line::default());
+            lines.push(line(width::truncate(context.title(), w), theme.title()));
+        }
+        for spec in ACTIONS.iter().filter(|s| s.context == context) {
+            let keys = keymap.keys_for(spec.action);
+            let keys = if keys.is_empty() {
+                "(unbound)".to_string()
+            } else {
+                keys
+            };
+            lines.push(Line::from(vec![
+                styled(width::fit(&keys, 14), theme.heading()),
+                styled(width::fit(spec.name, 22), theme.label()),
+                span(width::truncate(spec.help, w.saturating_sub(36))),
+            ]));
+        }
     }
     lines.push(Line::default());
     for text in [
-        "In a picker: type to filter (English, Arabic, alias, legal reference);",
-        "  Up/Down move, Space toggles, Enter applies, Esc cancels;",
-        "  with an empty filter, 1-9 apply a recent term at once.",
+        "Pickers filter by English, Arabic, alias or legal reference.",
         "Filter (/): words, \"phrases\", status: source: crime: party: flag:",
         "  type: by: captured: received:, -negation, OR, ( ).",
         "With marked items (v), tags apply to all of them in one change.",
-        "Keymap: ~/.config/triage/keymap.toml, [keys] action = [\"key\", ...].",
+        "Keymap: ~/.config/triage/keymap.toml, [keys] action = [\"key\", ...];",
+        "  every name above can be bound, in its own context.",
     ] {
         lines.push(line(width::truncate(text, w), theme.dim()));
     }
