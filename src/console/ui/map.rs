@@ -1,7 +1,7 @@
 //! The overview's map: items with GPS positions (one dot per counted cell) in Braille over
 //! the borders, with city names and the cursor's cell.
 
-use super::text::{line, paragraph, styled};
+use super::text::{line, paragraph, section_block, styled, thousands};
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::symbols::Marker;
@@ -16,11 +16,8 @@ use crate::text::width;
 
 pub fn render(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
     let focused = o.on_map;
-    let title = format!(
-        " map · {} with GPS ",
-        super::overview::thousands(o.data.located)
-    );
-    let block = super::overview::section_block(title, focused, theme);
+    let title = format!(" map · {} with GPS ", thousands(o.data.located));
+    let block = section_block(title, focused, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
     if inner.height < 3 || inner.width < 10 {
@@ -111,7 +108,7 @@ pub fn render(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
             if o.map_lat < 0.0 { "S" } else { "N" },
             o.map_lon.abs(),
             if o.map_lon < 0.0 { "W" } else { "E" },
-            super::overview::thousands(items_near(o)),
+            thousands(items_near(o)),
             near_km(o.map_step),
         )
     } else {

@@ -2,7 +2,7 @@
 //! flag and source; right, the capture-date histogram and the map. Bars are drawn in block
 //! characters with their label and number, so they read the same without colour.
 
-use super::text::{line, paragraph, span, styled};
+use super::text::{line, paragraph, section_block, span, styled, thousands};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -187,27 +187,6 @@ fn bar_style(theme: &Theme, b: &Bar) -> Style {
 
 /// 1234567 as "1,234,567": counts of a large case stay readable.
 /// A section's frame, its title highlighted while the cursor is in it.
-pub fn section_block(title: String, focused: bool, theme: &Theme) -> Block<'static> {
-    let style = if focused {
-        theme.heading()
-    } else {
-        theme.title()
-    };
-    Block::bordered().title(styled(title, style))
-}
-
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// `count` of `max` as a bar of up to `cells` cells, in eighths.
 fn bar(count: u64, max: u64, cells: usize) -> String {
     if max == 0 || cells == 0 || count == 0 {

@@ -1,7 +1,7 @@
 //! The status bar (case, view, position, untriaged left, reviewer, last save) and the message
 //! line below it (the prompt, a message, or a hint of the main keys).
 
-use super::text::{line, paragraph, span, styled};
+use super::text::{line, paragraph, span, styled, thousands};
 use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::Frame;
@@ -17,15 +17,19 @@ pub fn render_status(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         // The query is on the search worker; the old total would be wrong.
         "searching…".to_string()
     } else if state.rows.is_empty() {
-        format!("0/{}", group(state.total))
+        format!("0/{}", thousands(state.total))
     } else {
-        format!("{}/{}", group(state.position() + 1), group(state.total))
+        format!(
+            "{}/{}",
+            thousands(state.position() + 1),
+            thousands(state.total)
+        )
     };
     let mut parts = vec![
         sanitize(&state.case_name).into_string(),
         sanitize(&state.view.label()).into_string(),
         pos,
-        format!("{} untriaged", group(state.untriaged)),
+        format!("{} untriaged", thousands(state.untriaged)),
         state.reviewer.clone(),
     ];
     if !state.marks.is_empty() {
@@ -108,17 +112,4 @@ fn hint(k: &Keymap) -> String {
         first(Action::Filter),
         first(Action::Views),
     )
-}
-
-/// 1234567 → 1,234,567
-fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

@@ -6,7 +6,9 @@
 
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Block, Paragraph};
+
+use crate::console::theme::Theme;
 
 use crate::text::Safe;
 
@@ -41,4 +43,27 @@ impl From<Vec<Line<'static>>> for Lines {
     fn from(v: Vec<Line<'static>>) -> Lines {
         Lines(v)
     }
+}
+
+/// A bordered section with its title, highlighted when it has the focus.
+pub fn section_block(title: String, focused: bool, theme: &Theme) -> Block<'static> {
+    let style = if focused {
+        theme.heading()
+    } else {
+        theme.title()
+    };
+    Block::bordered().title(styled(title, style))
+}
+
+/// `12345` as `12,345`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
