@@ -77,6 +77,7 @@ fn state() -> State {
             batch: 1,
         }],
         tags: vec![],
+        claims: vec![],
         notes: vec![],
         conditions: vec!["share-with-courts".into()],
     });

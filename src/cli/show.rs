@@ -69,7 +69,25 @@ pub fn run(case: Option<PathBuf>, key: &str, json: bool) -> Result<ExitCode> {
             let label = tax.get(&t.term).map(|x| x.en.as_str()).unwrap_or("?");
             println!(
                 "    {:<6} {} ({}) by {} at {}",
-                t.kind, t.term, label, t.set_by, t.set_at
+                t.kind,
+                t.term,
+                label,
+                sanitize(&t.set_by),
+                sanitize(&t.set_at)
+            );
+        }
+    }
+    if !d.claims.is_empty() {
+        // Another case's decisions: shown as that case's, never as a local one.
+        println!("  imported claims");
+        for c in &d.claims {
+            println!(
+                "    {:<6} {} {}, imported by {} at {}",
+                sanitize(&c.kind),
+                sanitize(&c.term),
+                claim_origin(c),
+                sanitize(&c.imported_by),
+                sanitize(&c.imported_at)
             );
         }
     }
@@ -77,4 +95,26 @@ pub fn run(case: Option<PathBuf>, key: &str, json: bool) -> Result<ExitCode> {
         println!("  note by {} at {}: {}", n.author, n.at, sanitize(&n.body));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// "by amal in case X (T-000003) at TIME": the sender's who, where and when, as the bag said.
+pub fn claim_origin(c: &crate::store::items::ImportedClaim) -> String {
+    let or = |s: &str, none: &str| {
+        if s.is_empty() {
+            none.to_string()
+        } else {
+            sanitize(s)
+        }
+    };
+    let there = if c.original_ref.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", sanitize(&c.original_ref))
+    };
+    format!(
+        "by {} in case {}{there} at {}",
+        or(&c.claimed_by, "(not named)"),
+        or(&c.sending_case, "(not named)"),
+        or(&c.claimed_at, "(no time)")
+    )
 }
