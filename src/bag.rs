@@ -1135,6 +1135,40 @@ mod tests {
     }
 
     #[test]
+    fn a_file_swapped_for_a_fifo_after_validation_is_refused_at_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("bag");
+        let mut w = Writer::create(&root).expect("create");
+        w.write_payload("data/originals/T-000001.txt", b"hello\n")
+            .expect("payload");
+        w.finish(&[]).expect("finish");
+        let v = validate(&root).expect("valid");
+        assert!(v.open("data/originals/T-000001.txt").is_ok());
+        let path = root.join("data/originals/T-000001.txt");
+        fs::remove_file(&path).expect("remove");
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+        // Opened by path without care this blocks forever (no writer): run it aside.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(v.open("data/originals/T-000001.txt").map(|_| ()));
+        });
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("opening the swapped file did not return (hung on the FIFO)");
+        assert!(got.is_err(), "a FIFO was accepted as the validated file");
+        // Another regular file in its place is refused too.
+        fs::remove_file(&path).expect("remove");
+        fs::write(&path, b"hello\n").expect("write");
+        let v2 = validate(&root).expect("valid again");
+        fs::remove_file(&path).expect("remove");
+        // (A different size: a new file may get the freed inode number back.)
+        fs::write(&path, b"another\n").expect("write");
+        assert!(v2.open("data/originals/T-000001.txt").is_err());
+    }
+
+    #[test]
     fn abandon_removes_the_bag() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("bag");
