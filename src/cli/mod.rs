@@ -14,6 +14,7 @@ pub mod log;
 pub mod open;
 pub mod review;
 pub mod seal;
+pub mod seal_sign;
 pub mod search_bench;
 pub mod show;
 pub mod source;
