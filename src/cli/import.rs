@@ -1,10 +1,13 @@
 //! `triage import BAG --source NAME`: take in a bag exported by another case.
 //!
-//! The whole bag is validated first (every manifest line, every payload file listed, the tag
-//! manifest); a bag with any problem is refused with the list of bad files, and only the
-//! refusal is recorded. A valid bag's originals are copied into the object store (hashed
-//! again while copied) and made durable, then its items, provenance, tags and the sending
-//! case's history of each item are recorded in transactions of at most 500 items.
+//! The whole bag is validated first (every manifest and tag manifest, whatever its algorithm,
+//! every payload file listed, the sending case's history recomputed against its chain head); a
+//! bag with any problem is refused with the list of bad files, and only the refusal is
+//! recorded. A valid bag's originals are copied into the object store (from descriptors checked
+//! to be the validated files, hashed again while copied) and made durable, then its items,
+//! provenance, tags (applied by the importing login; the sender's who/when/case kept as imported
+//! claims) and the sending case's history of each item are recorded in transactions of at most
+//! 500 items.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
@@ -121,11 +124,14 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
         };
         if sha != it.sha256 {
             let _ = std::fs::remove_file(&tmp);
-            return Err(anyhow!(
-                "{}: changed while being imported (SHA-256 now {sha}, validated as {}); nothing recorded",
-                sanitize(&it.file),
-                it.sha256
-            ));
+            let problems = [Problem {
+                path: it.file.clone(),
+                reason: format!(
+                    "changed while being imported (SHA-256 now {sha}, validated as {})",
+                    it.sha256
+                ),
+            }];
+            return refuse(&mut case, &actor, bag_dir, &bag_json, source, &problems);
         }
         case.objects.install(&tmp, &it.sha256)?;
         installed += 1;
