@@ -406,6 +406,27 @@ pub struct Valid {
     pub info: Vec<(String, String)>,
     /// Payload files by bag-relative path.
     pub payload: BTreeMap<String, Entry>,
+    /// Which file each payload path was when it was hashed: a later open must find the same.
+    ids: BTreeMap<String, FileId>,
+}
+
+/// A file as validated: device, inode and size (from fstat of the descriptor that was read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileId {
+    dev: u64,
+    ino: u64,
+    size: u64,
+}
+
+impl FileId {
+    fn of(m: &fs::Metadata) -> FileId {
+        use std::os::unix::fs::MetadataExt;
+        FileId {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.len(),
+        }
+    }
 }
 
 impl Valid {
@@ -421,6 +442,167 @@ impl Valid {
     pub fn file(&self, rel: &str) -> Option<(PathBuf, &Entry)> {
         self.payload.get(rel).map(|e| (self.root.join(rel), e))
     }
+
+    /// Open a listed payload file for reading, only if it is still the very file that was
+    /// validated (same device, inode and size, a regular file). The bag may be changed by
+    /// someone else after validation: a FIFO put in its place must not block the import.
+    pub fn open(&self, rel: &str) -> std::result::Result<File, String> {
+        let want = self
+            .ids
+            .get(rel)
+            .ok_or_else(|| "not a payload file of the bag".to_string())?;
+        let path = open_inside(&self.root, rel)
+            .map_err(|r| format!("{r} (changed since it was validated)"))?;
+        let (f, m) = open_regular(&path).map_err(|e| format!("cannot open: {e}"))?;
+        if FileId::of(&m) != *want {
+            return Err("replaced or changed since it was validated".into());
+        }
+        Ok(f)
+    }
+}
+
+/// Open a file for reading without following a final symbolic link and without blocking (a
+/// FIFO or device opened O_NONBLOCK returns at once), then refuse anything but a regular file.
+fn open_regular(path: &Path) -> io::Result<(File, fs::Metadata)> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?;
+    let m = f.metadata()?;
+    if !m.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    Ok((f, m))
+}
+
+/// The checksum algorithms a manifest may use (RFC 8493 §2.4 names these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Alg {
+    Md5,
+    Sha1,
+    Sha256,
+    Sha512,
+}
+
+impl Alg {
+    pub const ALL: [Alg; 4] = [Alg::Md5, Alg::Sha1, Alg::Sha256, Alg::Sha512];
+
+    /// The name in a manifest's file name (`manifest-<name>.txt`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Alg::Md5 => "md5",
+            Alg::Sha1 => "sha1",
+            Alg::Sha256 => "sha256",
+            Alg::Sha512 => "sha512",
+        }
+    }
+
+    /// The name people read (`SHA-256`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Alg::Md5 => "MD5",
+            Alg::Sha1 => "SHA-1",
+            Alg::Sha256 => "SHA-256",
+            Alg::Sha512 => "SHA-512",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Alg> {
+        Alg::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    fn hex_len(self) -> usize {
+        match self {
+            Alg::Md5 => 32,
+            Alg::Sha1 => 40,
+            Alg::Sha256 => 64,
+            Alg::Sha512 => 128,
+        }
+    }
+}
+
+/// Every digest a file needs, computed in one read.
+#[derive(Default)]
+struct Hashers {
+    md5: Option<md5::Md5>,
+    sha1: Option<sha1::Sha1>,
+    sha256: Option<Sha256>,
+    sha512: Option<sha2::Sha512>,
+}
+
+impl Hashers {
+    fn new(algs: &BTreeSet<Alg>) -> Hashers {
+        let mut h = Hashers::default();
+        for a in algs {
+            match a {
+                Alg::Md5 => h.md5 = Some(md5::Md5::new()),
+                Alg::Sha1 => h.sha1 = Some(sha1::Sha1::new()),
+                Alg::Sha256 => h.sha256 = Some(Sha256::new()),
+                Alg::Sha512 => h.sha512 = Some(sha2::Sha512::new()),
+            }
+        }
+        h
+    }
+
+    fn update(&mut self, b: &[u8]) {
+        if let Some(h) = &mut self.md5 {
+            h.update(b);
+        }
+        if let Some(h) = &mut self.sha1 {
+            h.update(b);
+        }
+        if let Some(h) = &mut self.sha256 {
+            h.update(b);
+        }
+        if let Some(h) = &mut self.sha512 {
+            h.update(b);
+        }
+    }
+
+    fn finish(self) -> BTreeMap<Alg, String> {
+        let mut out = BTreeMap::new();
+        if let Some(h) = self.md5 {
+            out.insert(Alg::Md5, hex::encode(h.finalize()));
+        }
+        if let Some(h) = self.sha1 {
+            out.insert(Alg::Sha1, hex::encode(h.finalize()));
+        }
+        if let Some(h) = self.sha256 {
+            out.insert(Alg::Sha256, hex::encode(h.finalize()));
+        }
+        if let Some(h) = self.sha512 {
+            out.insert(Alg::Sha512, hex::encode(h.finalize()));
+        }
+        out
+    }
+}
+
+/// Read a file once, computing every digest in `algs`. Returns the digests, the byte count
+/// and which file was read.
+fn digest_file(
+    path: &Path,
+    algs: &BTreeSet<Alg>,
+) -> io::Result<(BTreeMap<Alg, String>, u64, FileId)> {
+    let (mut f, m) = open_regular(path)?;
+    let mut h = Hashers::new(algs);
+    let mut buf = vec![0u8; BUF];
+    let mut n = 0u64;
+    loop {
+        let got = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        h.update(&buf[..got]);
+        n += got as u64;
+    }
+    let id = FileId::of(&m);
+    if n != id.size {
+        return Err(io::Error::other("changed while being read"));
+    }
+    Ok((h.finish(), n, id))
 }
 
 /// A bag-relative path from a manifest, accepted only when it stays inside the bag.
@@ -465,7 +647,11 @@ fn read_text(root: &Path, name: &str, problems: &mut Vec<Problem>) -> Option<Str
             return None;
         }
     };
-    match fs::read(&path) {
+    let read = open_regular(&path).and_then(|(mut f, _)| {
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).map(|_| bytes)
+    });
+    match read {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(s) => Some(s.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(s)),
             Err(_) => {
@@ -510,20 +696,31 @@ fn parse_fields(text: &str) -> std::result::Result<Vec<(String, String)>, usize>
     Ok(out)
 }
 
-/// Parse a manifest: `<hex sha256> <blanks> <path>` per line.
-fn parse_manifest(name: &str, text: &str, problems: &mut Vec<Problem>) -> BTreeMap<String, String> {
+/// Parse a manifest: `<hex digest> <blanks> <path>` per line.
+fn parse_manifest(
+    name: &str,
+    alg: Alg,
+    text: &str,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for (n, line) in lines(text) {
         let parsed = line
             .split_once([' ', '\t'])
             .map(|(h, p)| (h, p.trim_start_matches([' ', '\t'])));
         let Some((hash, raw)) = parsed else {
-            problems.push(problem(name, format!("line {n}: not `<sha256>  <path>`")));
+            problems.push(problem(
+                name,
+                format!("line {n}: not `<{}>  <path>`", alg.name()),
+            ));
             continue;
         };
         let hash = hash.to_ascii_lowercase();
-        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            problems.push(problem(name, format!("line {n}: not a SHA-256 value")));
+        if hash.len() != alg.hex_len() || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            problems.push(problem(
+                name,
+                format!("line {n}: not a {} value", alg.label()),
+            ));
             continue;
         }
         let rel = decode_path(raw);
@@ -536,6 +733,105 @@ fn parse_manifest(name: &str, text: &str, problems: &mut Vec<Problem>) -> BTreeM
         }
         if out.insert(rel.clone(), hash).is_some() {
             problems.push(problem(rel, format!("listed twice in {name}")));
+        }
+    }
+    out
+}
+
+/// The manifests present at the top of the bag: (file name, algorithm) for payload manifests
+/// and for tag manifests. A manifest whose algorithm cannot be computed here is a problem: RFC
+/// 8493 requires every manifest present to be verified.
+type Manifests = Vec<(String, Alg)>;
+
+fn find_manifests(root: &Path, problems: &mut Vec<Problem>) -> (Manifests, Manifests) {
+    let mut payload = Vec::new();
+    let mut tag = Vec::new();
+    let rd = match fs::read_dir(root) {
+        Ok(rd) => rd,
+        Err(e) => {
+            problems.push(problem(".", format!("cannot read the folder: {e}")));
+            return (payload, tag);
+        }
+    };
+    for entry in rd.flatten() {
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        let (list, alg) = if let Some(a) = name
+            .strip_prefix("tagmanifest-")
+            .and_then(|r| r.strip_suffix(".txt"))
+        {
+            (&mut tag, a.to_string())
+        } else if let Some(a) = name
+            .strip_prefix("manifest-")
+            .and_then(|r| r.strip_suffix(".txt"))
+        {
+            (&mut payload, a.to_string())
+        } else {
+            continue;
+        };
+        match Alg::from_name(&alg) {
+            Some(a) => list.push((name, a)),
+            None => problems.push(problem(
+                name,
+                format!(
+                    "checksum algorithm {alg:?} is not supported (md5, sha1, sha256, sha512): \
+                     the manifest cannot be verified"
+                ),
+            )),
+        }
+    }
+    payload.sort();
+    tag.sort();
+    (payload, tag)
+}
+
+/// Hash each file once with every algorithm its manifests use and compare. `wanted` maps a
+/// bag-relative path to (algorithm, manifest name, expected digest). Returns what was read.
+fn check_digests(
+    root: &Path,
+    wanted: &BTreeMap<String, Vec<(Alg, String, String)>>,
+    always: Option<Alg>,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<String, (BTreeMap<Alg, String>, u64, FileId)> {
+    let mut out = BTreeMap::new();
+    for (rel, checks) in wanted {
+        let path = match open_inside(root, rel) {
+            Ok(p) => p,
+            Err(reason) => {
+                let names: Vec<&str> = checks.iter().map(|(_, m, _)| m.as_str()).collect();
+                problems.push(problem(
+                    rel.clone(),
+                    format!("{reason} (listed in {})", names.join(", ")),
+                ));
+                continue;
+            }
+        };
+        let mut algs: BTreeSet<Alg> = checks.iter().map(|(a, _, _)| *a).collect();
+        algs.extend(always);
+        let (got, size, id) = match digest_file(&path, &algs) {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(problem(rel.clone(), format!("cannot read: {e}")));
+                continue;
+            }
+        };
+        let mut ok = true;
+        for (alg, manifest, want) in checks {
+            let have = got.get(alg).map(String::as_str).unwrap_or_default();
+            if have != want {
+                ok = false;
+                problems.push(problem(
+                    rel.clone(),
+                    format!(
+                        "{} mismatch: {manifest} says {want}, the file has {have}",
+                        alg.label()
+                    ),
+                ));
+            }
+        }
+        if ok {
+            out.insert(rel.clone(), (got, size, id));
         }
     }
     out
@@ -584,8 +880,9 @@ fn walk(root: &Path, rel: &str, out: &mut BTreeSet<String>, problems: &mut Vec<P
     }
 }
 
-/// Check a bag completely: `bagit.txt`, every line of `manifest-sha256.txt` (file present,
-/// hash equal), every file under `data/` listed, `tagmanifest-sha256.txt` if present, and the
+/// Check a bag completely: `bagit.txt`; every payload manifest present, whatever its
+/// algorithm (MD5, SHA-1, SHA-256, SHA-512; SHA-256 is required), each payload file read once
+/// for all of them; every file under `data/` listed; every tag manifest present; and the
 /// `Payload-Oxum` of `bag-info.txt` if given. All problems are returned, sorted by path.
 pub fn validate(root: &Path) -> std::result::Result<Valid, Vec<Problem>> {
     let mut problems = Vec::new();
@@ -649,61 +946,76 @@ pub fn validate(root: &Path) -> std::result::Result<Valid, Vec<Problem>> {
             "the bag fetches payload from elsewhere; only complete bags are accepted",
         ));
     }
-    let mut payload = BTreeMap::new();
-    let listed = match fs::symlink_metadata(root.join(MANIFEST)) {
-        Ok(_) => read_text(root, MANIFEST, &mut problems)
-            .map(|t| parse_manifest(MANIFEST, &t, &mut problems))
-            .unwrap_or_default(),
-        Err(_) => {
-            problems.push(problem(
-                MANIFEST,
-                "missing (only bags with SHA-256 manifests are accepted)",
-            ));
-            BTreeMap::new()
+    let (payload_manifests, tag_manifests) = find_manifests(root, &mut problems);
+    if !payload_manifests.iter().any(|(_, a)| *a == Alg::Sha256) {
+        problems.push(problem(
+            MANIFEST,
+            "missing (only bags with SHA-256 manifests are accepted)",
+        ));
+    }
+    // Every payload manifest is read; RFC 8493 §3: each payload file is listed in every one.
+    let mut per_manifest: Vec<(String, Alg, BTreeMap<String, String>)> = Vec::new();
+    for (name, alg) in &payload_manifests {
+        if let Some(t) = read_text(root, name, &mut problems) {
+            let m = parse_manifest(name, *alg, &t, &mut problems);
+            per_manifest.push((name.clone(), *alg, m));
         }
-    };
-    for (rel, want) in &listed {
-        if !rel.starts_with("data/") {
-            problems.push(problem(
-                rel.clone(),
-                format!("listed in {MANIFEST} but not under data/"),
-            ));
-            continue;
+    }
+    let mut wanted: BTreeMap<String, Vec<(Alg, String, String)>> = BTreeMap::new();
+    for (name, alg, m) in &per_manifest {
+        for (rel, hash) in m {
+            wanted
+                .entry(rel.clone())
+                .or_default()
+                .push((*alg, name.clone(), hash.clone()));
         }
-        let path = match open_inside(root, rel) {
-            Ok(p) => p,
-            Err(reason) => {
+    }
+    let listed: BTreeSet<String> = wanted.keys().cloned().collect();
+    wanted.retain(|rel, _| {
+        if rel.starts_with("data/") {
+            return true;
+        }
+        let names: Vec<&str> = per_manifest
+            .iter()
+            .filter(|(_, _, m)| m.contains_key(rel))
+            .map(|(n, _, _)| n.as_str())
+            .collect();
+        problems.push(problem(
+            rel.clone(),
+            format!("listed in {} but not under data/", names.join(", ")),
+        ));
+        false
+    });
+    for rel in wanted.keys() {
+        for (name, _, m) in &per_manifest {
+            if !m.contains_key(rel) {
                 problems.push(problem(
                     rel.clone(),
-                    format!("{reason} (listed in {MANIFEST})"),
+                    format!("not listed in {name} (every manifest must list every payload file)"),
                 ));
-                continue;
             }
-        };
-        match hash_file(&path) {
-            Ok((got, size)) if &got == want => {
-                payload.insert(
-                    rel.clone(),
-                    Entry {
-                        path: rel.clone(),
-                        sha256: got,
-                        size,
-                    },
-                );
-            }
-            Ok((got, _)) => problems.push(problem(
-                rel.clone(),
-                format!("SHA-256 mismatch: {MANIFEST} says {want}, the file has {got}"),
-            )),
-            Err(e) => problems.push(problem(rel.clone(), format!("cannot read: {e}"))),
         }
+    }
+    let mut ids = BTreeMap::new();
+    let mut payload = BTreeMap::new();
+    for (rel, (digests, size, id)) in check_digests(root, &wanted, Some(Alg::Sha256), &mut problems)
+    {
+        ids.insert(rel.clone(), id);
+        payload.insert(
+            rel.clone(),
+            Entry {
+                path: rel,
+                sha256: digests.get(&Alg::Sha256).cloned().unwrap_or_default(),
+                size,
+            },
+        );
     }
     match fs::symlink_metadata(root.join("data")) {
         Ok(m) if m.is_dir() => {
             let mut found = BTreeSet::new();
             walk(root, "data", &mut found, &mut problems);
             for rel in found {
-                if !listed.contains_key(&rel) {
+                if !listed.contains(&rel) {
                     problems.push(problem(rel, format!("not listed in {MANIFEST}")));
                 }
             }
@@ -711,34 +1023,24 @@ pub fn validate(root: &Path) -> std::result::Result<Valid, Vec<Problem>> {
         Ok(_) => problems.push(problem("data", "not a folder")),
         Err(_) => problems.push(problem("data", "missing (the payload folder)")),
     }
-    if fs::symlink_metadata(root.join(TAGMANIFEST)).is_ok() {
-        if let Some(text) = read_text(root, TAGMANIFEST, &mut problems) {
-            for (rel, want) in parse_manifest(TAGMANIFEST, &text, &mut problems) {
-                if rel.starts_with("data/") {
-                    problems.push(problem(
-                        rel,
-                        format!("a payload file listed in {TAGMANIFEST}"),
-                    ));
-                    continue;
-                }
-                match open_inside(root, &rel) {
-                    Ok(path) => match hash_file(&path) {
-                        Ok((got, _)) if got == want => {}
-                        Ok((got, _)) => problems.push(problem(
-                            rel,
-                            format!(
-                                "SHA-256 mismatch: {TAGMANIFEST} says {want}, the file has {got}"
-                            ),
-                        )),
-                        Err(e) => problems.push(problem(rel, format!("cannot read: {e}"))),
-                    },
-                    Err(reason) => {
-                        problems.push(problem(rel, format!("{reason} (listed in {TAGMANIFEST})")))
-                    }
-                }
+    // Tag manifests: every one present, whatever its algorithm, each tag file read once.
+    let mut tag_wanted: BTreeMap<String, Vec<(Alg, String, String)>> = BTreeMap::new();
+    for (name, alg) in &tag_manifests {
+        let Some(text) = read_text(root, name, &mut problems) else {
+            continue;
+        };
+        for (rel, want) in parse_manifest(name, *alg, &text, &mut problems) {
+            if rel.starts_with("data/") {
+                problems.push(problem(rel, format!("a payload file listed in {name}")));
+                continue;
             }
+            tag_wanted
+                .entry(rel)
+                .or_default()
+                .push((*alg, name.clone(), want));
         }
     }
+    check_digests(root, &tag_wanted, None, &mut problems);
     if let Some((_, oxum)) = info
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("Payload-Oxum"))
@@ -749,7 +1051,7 @@ pub fn validate(root: &Path) -> std::result::Result<Valid, Vec<Problem>> {
         match parsed {
             Some((bytes, files)) => {
                 // Only meaningful when every listed file could be read.
-                if payload.len() == listed.len() {
+                if payload.len() == wanted.len() {
                     let have: u64 = payload.values().map(|e| e.size).sum();
                     if (have, payload.len()) != (bytes, files) {
                         problems.push(problem(
@@ -773,6 +1075,7 @@ pub fn validate(root: &Path) -> std::result::Result<Valid, Vec<Problem>> {
             root: root.to_path_buf(),
             info,
             payload,
+            ids,
         })
     } else {
         problems.sort_by(|a, b| a.path.cmp(&b.path));
@@ -829,6 +1132,40 @@ mod tests {
         let problems = validate(&root).expect_err("invalid");
         let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(paths, ["data/extra", "data/originals/T-000001.txt"]);
+    }
+
+    #[test]
+    fn a_file_swapped_for_a_fifo_after_validation_is_refused_at_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("bag");
+        let mut w = Writer::create(&root).expect("create");
+        w.write_payload("data/originals/T-000001.txt", b"hello\n")
+            .expect("payload");
+        w.finish(&[]).expect("finish");
+        let v = validate(&root).expect("valid");
+        assert!(v.open("data/originals/T-000001.txt").is_ok());
+        let path = root.join("data/originals/T-000001.txt");
+        fs::remove_file(&path).expect("remove");
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("path");
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+        // Opened by path without care this blocks forever (no writer): run it aside.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(v.open("data/originals/T-000001.txt").map(|_| ()));
+        });
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("opening the swapped file did not return (hung on the FIFO)");
+        assert!(got.is_err(), "a FIFO was accepted as the validated file");
+        // Another regular file in its place is refused too.
+        fs::remove_file(&path).expect("remove");
+        fs::write(&path, b"hello\n").expect("write");
+        let v2 = validate(&root).expect("valid again");
+        fs::remove_file(&path).expect("remove");
+        // (A different size: a new file may get the freed inode number back.)
+        fs::write(&path, b"another\n").expect("write");
+        assert!(v2.open("data/originals/T-000001.txt").is_err());
     }
 
     #[test]

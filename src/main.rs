@@ -163,6 +163,10 @@ enum Command {
     Seal {
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Sign the seal with this SSH private key (SSHSIG, namespace triage-seal); the
+        /// signature is written beside the seal as OUT.sig.
+        #[arg(long, value_name = "KEYFILE", requires = "out")]
+        sign: Option<PathBuf>,
     },
     /// Check every original and the whole audit chain; exit 0 only when everything holds.
     Verify {
@@ -174,6 +178,10 @@ enum Command {
         /// A seal written by `triage seal`: prove the log up to it is unchanged.
         #[arg(long)]
         against: Option<PathBuf>,
+        /// Also check the seal's signature (SEAL.sig) against this allowed-signers file
+        /// (ssh-keygen's format).
+        #[arg(long, value_name = "FILE", requires = "against")]
+        allowed_signers: Option<PathBuf>,
     },
     /// Manage providers and their use conditions.
     Source {
@@ -316,12 +324,13 @@ fn main() -> ExitCode {
         }) => cli::tag::run(args.case, &item, add, remove, status, reason),
         Some(Command::Terms { json }) => cli::terms::run(args.case, json),
         Some(Command::Log { item, json }) => cli::log::run(args.case, item.as_deref(), json),
-        Some(Command::Seal { out }) => cli::seal::run(args.case, out),
+        Some(Command::Seal { out, sign }) => cli::seal::run(args.case, out, sign),
         Some(Command::Verify {
             quick,
             json,
             against,
-        }) => cli::verify::run(args.case, quick, json, against),
+            allowed_signers,
+        }) => cli::verify::run(args.case, quick, json, against, allowed_signers),
         Some(Command::Source { action }) => match action {
             SourceCmd::Add {
                 name,

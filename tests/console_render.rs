@@ -77,6 +77,7 @@ fn state() -> State {
             batch: 1,
         }],
         tags: vec![],
+        claims: vec![],
         notes: vec![],
         conditions: vec!["share-with-courts".into()],
     });
@@ -310,4 +311,35 @@ fn labels_from_a_case_taxonomy_are_sanitized() {
     assert_clean(&lines);
     let screen = lines.join("\n");
     assert!(screen.contains("Shelling␛]0;pwned␇ ⟨RLO⟩evil"), "{screen}");
+}
+
+#[test]
+fn an_imported_decision_is_shown_as_the_senders() {
+    use triage::store::items::{ImportedClaim, Tag};
+    let mut s = state();
+    if let Some(d) = s.detail.as_mut() {
+        d.tags = vec![Tag {
+            term: "gov-forces".into(),
+            kind: "party".into(),
+            set_by: "importer".into(),
+            set_at: "2026-11-28T09:00:00.000000Z".into(),
+        }];
+        d.claims = vec![ImportedClaim {
+            term: "gov-forces".into(),
+            kind: "party".into(),
+            claimed_by: "amal".into(),
+            claimed_at: "2013-09-01T10:00:00.000000Z".into(),
+            sending_case: "case-x".into(),
+            original_ref: "T-000007".into(),
+            imported_by: "importer".into(),
+            imported_at: "2026-11-28T09:00:00.000000Z".into(),
+        }];
+    }
+    let lines = draw(&mut s, 220, 70);
+    let screen = lines.join("\n");
+    assert!(
+        screen.contains("by amal in case case-x on 2013-09-01 10:00, imported"),
+        "{screen}"
+    );
+    assert!(!screen.contains("importer 2026-11-28"), "{screen}");
 }

@@ -600,7 +600,42 @@ fn import_brings_items_tags_and_history_into_a_new_case() {
         .find(|i| i["sha256"] == tagged["sha256"])
         .expect("the same item in the sending case");
     let original_d = show(&case, original["ref"].as_str().expect("ref"));
-    assert_eq!(d["tag_details"], original_d["tag_details"]);
+    // The sender's decisions arrive as the sender's claims (who and when, in that case); the
+    // local tags are the importing login's act.
+    let terms = |tags: &Value| -> BTreeSet<String> {
+        tags.as_array()
+            .expect("a list")
+            .iter()
+            .map(|t| t["term"].as_str().expect("term").to_string())
+            .collect()
+    };
+    assert_eq!(terms(&d["tag_details"]), terms(&original_d["tag_details"]));
+    let claims: BTreeSet<(String, String, String)> = d["imported_claims"]
+        .as_array()
+        .expect("imported_claims")
+        .iter()
+        .map(|c| {
+            assert_eq!(c["sending_case"], bag_info(&bag)["Triage-Case-Id"].as_str());
+            (
+                c["term"].as_str().expect("term").to_string(),
+                c["claimed_by"].as_str().expect("by").to_string(),
+                c["claimed_at"].as_str().expect("at").to_string(),
+            )
+        })
+        .collect();
+    let sent_claims: BTreeSet<(String, String, String)> = original_d["tag_details"]
+        .as_array()
+        .expect("tag_details")
+        .iter()
+        .map(|t| {
+            (
+                t["term"].as_str().expect("term").to_string(),
+                t["set_by"].as_str().expect("by").to_string(),
+                t["set_at"].as_str().expect("at").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(claims, sent_claims);
     let history = d["history"].as_array().expect("history");
     assert!(history.iter().any(|h| h["event"] == "import.new"));
     let imported: Vec<&Value> = history
@@ -924,5 +959,315 @@ fn export_aborts_when_a_stored_original_was_altered() {
     assert!(
         events(&case, "export").is_empty(),
         "nothing recorded as disclosed"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. imports keep claims as claims; the history and every manifest are checked
+
+/// Copy a folder tree (a bag) to `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        let dest = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).expect("copy");
+        }
+    }
+}
+
+/// After a payload file was edited: rewrite the SHA-256 manifests so the bag is consistent
+/// again (what a forger with the bag in hand can do).
+fn reseal(bag: &Path) {
+    let mut files = BTreeSet::new();
+    files_under(bag, &bag.join("data"), &mut files);
+    let m: String = files
+        .iter()
+        .map(|rel| format!("{}  {rel}\n", sha256_file(&bag.join(rel))))
+        .collect();
+    std::fs::write(bag.join("manifest-sha256.txt"), m).expect("write manifest");
+    let t: String = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt"]
+        .iter()
+        .map(|rel| format!("{}  {rel}\n", sha256_file(&bag.join(rel))))
+        .collect();
+    std::fs::write(bag.join("tagmanifest-sha256.txt"), t).expect("write tag manifest");
+}
+
+/// Rewrite every line of a JSON-lines payload file.
+fn edit_jsonl(path: &Path, mut f: impl FnMut(&mut Value)) {
+    let out: String = jsonl(path)
+        .into_iter()
+        .map(|mut v| {
+            f(&mut v);
+            format!("{}\n", serde_json::to_string(&v).expect("json"))
+        })
+        .collect();
+    std::fs::write(path, out).expect("write");
+}
+
+#[test]
+fn imported_decisions_stay_the_senders_claims() {
+    let dir = tempdir();
+    let case = tagged_demo(dir.path());
+    let bag = dir.path().join("bag");
+    ok(&export(&case, &bag, "source:medical", &[]), "export");
+    // The sender's reviewer is "amal", a login the receiving case also has.
+    edit_jsonl(&bag.join("data/metadata.jsonl"), |v| {
+        if let Some(list) = v["tag_details"].as_array_mut() {
+            for t in list {
+                t["set_by"] = Value::from("amal");
+                t["set_at"] = Value::from("2013-09-01T10:00:00.000000Z");
+            }
+        }
+    });
+    reseal(&bag);
+    let other = init_case(&dir.path().join("other"));
+    ok(
+        &run(Some(&other), ["user", "add", "amal", "--role", "reviewer"]),
+        "user add",
+    );
+    ok(&import(&other, &bag, "partner-mechanism"), "import");
+    let me: String = db(&other)
+        .query_row(
+            "SELECT actor FROM audit WHERE event = 'import.batch'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the importing login");
+    assert_ne!(me, "amal");
+
+    // Locally the importing login applied the tags, now; nothing is "by amal" here.
+    assert!(count(&other, "SELECT count(*) FROM tags") > 0);
+    assert_eq!(
+        count(&other, "SELECT count(*) FROM tags WHERE set_by = 'amal'"),
+        0
+    );
+    let conn = db(&other);
+    let local: i64 = conn
+        .query_row("SELECT count(*) FROM tags WHERE set_by = ?1", [&me], |r| {
+            r.get(0)
+        })
+        .expect("count");
+    assert_eq!(local, count(&other, "SELECT count(*) FROM tags"));
+    for e in events(&other, "tag.add") {
+        assert_eq!(e["imported"]["claimed_by"], "amal", "{e}");
+    }
+    let actors: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit WHERE event = 'tag.add' AND actor <> ?1",
+            [&me],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(actors, 0, "the tag events are the importing login's");
+
+    // amal's "mine" view does not hold them.
+    let mine = triage::store::query::view_where(&triage::store::query::View::Mine, "amal");
+    let n: i64 = conn
+        .query_row(
+            &format!("SELECT count(*) FROM items WHERE {}", mine.sql),
+            rusqlite::params_from_iter(mine.params.iter()),
+            |r| r.get(0),
+        )
+        .expect("mine view");
+    assert_eq!(n, 0, "imported decisions in amal's mine view");
+    assert!(list(&other, Some("by:amal")).is_empty());
+
+    // show (JSON and text) presents them as the sender's.
+    let tagged = list(&other, None)
+        .into_iter()
+        .find(|i| {
+            i["tags"]["crimes"]
+                .as_array()
+                .is_some_and(|c| !c.is_empty())
+        })
+        .expect("a tagged item");
+    let r = tagged["ref"].as_str().expect("ref");
+    let d = show(&other, r);
+    let case_id = bag_info(&bag)["Triage-Case-Id"].clone();
+    let claims = d["imported_claims"].as_array().expect("imported_claims");
+    assert!(!claims.is_empty());
+    for c in claims {
+        assert_eq!(c["claimed_by"], "amal");
+        assert_eq!(c["claimed_at"], "2013-09-01T10:00:00.000000Z");
+        assert_eq!(c["sending_case"], case_id.as_str());
+        assert_eq!(c["imported_by"], me.as_str());
+    }
+    for t in d["tag_details"].as_array().expect("tag_details") {
+        assert_eq!(t["set_by"], me.as_str());
+    }
+    let out = run(Some(&other), ["show", r]);
+    ok(&out, "show");
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains(&format!("by amal in case {case_id}")),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_bag_with_a_forged_history_is_refused() {
+    let dir = tempdir();
+    let case = tagged_demo(dir.path());
+    let bag = dir.path().join("bag");
+    ok(&export(&case, &bag, "source:medical", &[]), "export");
+    let other = init_case(&dir.path().join("other"));
+
+    // All-zero hashes.
+    let zero = dir.path().join("zero");
+    copy_tree(&bag, &zero);
+    edit_jsonl(&zero.join("data/audit.jsonl"), |v| {
+        if v.get("hash").is_some() {
+            v["hash"] = Value::from("0".repeat(64));
+            v["prev_hash"] = Value::from("0".repeat(64));
+        }
+    });
+    reseal(&zero);
+    let out = import(&other, &zero, "partner-mechanism");
+    assert_eq!(code(&out), 1, "stdout: {}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains("data/audit.jsonl"), "{err}");
+    assert!(err.contains("all-zero"), "{err}");
+
+    // One entry altered (who did it), the manifests made to fit.
+    let altered = dir.path().join("altered");
+    copy_tree(&bag, &altered);
+    let mut done = false;
+    edit_jsonl(&altered.join("data/audit.jsonl"), |v| {
+        if !done && v["event"] == "tag.add" {
+            v["actor"] = Value::from("someone-else");
+            done = true;
+        }
+    });
+    assert!(done, "the bag has a tag.add entry");
+    reseal(&altered);
+    let out = import(&other, &altered, "partner-mechanism");
+    assert_eq!(code(&out), 1, "stdout: {}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains("altered"), "{err}");
+
+    // A different chain head in bag-info.txt than in the history.
+    let head = dir.path().join("head");
+    copy_tree(&bag, &head);
+    let info = std::fs::read_to_string(head.join("bag-info.txt")).expect("read");
+    let info: String = info
+        .lines()
+        .map(|l| match l.strip_prefix("Triage-Chain-Head: ") {
+            Some(v) => format!(
+                "Triage-Chain-Head: {} {}\n",
+                v.split(' ').next().unwrap_or("1"),
+                "1".repeat(64)
+            ),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(head.join("bag-info.txt"), info).expect("write");
+    reseal(&head);
+    let out = import(&other, &head, "partner-mechanism");
+    assert_eq!(code(&out), 1, "stdout: {}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("chain head"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    assert_eq!(count(&other, "SELECT count(*) FROM items"), 0);
+    assert_eq!(events(&other, "import.refused").len(), 3);
+    // The bag as exported goes in, every entry's hash recomputed.
+    ok(&import(&other, &bag, "partner-mechanism"), "import");
+    let hist = events(&other, "import.history");
+    assert!(!hist.is_empty());
+    assert!(hist.iter().all(|h| h["hash_recomputed"] == true));
+}
+
+#[test]
+fn every_manifest_is_verified_whatever_its_algorithm() {
+    use sha2::Sha512;
+    let dir = tempdir();
+    let case = tagged_demo(dir.path());
+    let bag = dir.path().join("bag");
+    ok(&export(&case, &bag, "source:medical", &[]), "export");
+    let other = init_case(&dir.path().join("other"));
+    let mut files = BTreeSet::new();
+    files_under(&bag, &bag.join("data"), &mut files);
+    let victim = files
+        .iter()
+        .find(|f| f.starts_with("data/originals/"))
+        .expect("an original")
+        .clone();
+    let md5_of = |p: &Path| hex::encode(md5::Md5::digest(std::fs::read(p).expect("read")));
+    let sha512_of = |p: &Path| hex::encode(Sha512::digest(std::fs::read(p).expect("read")));
+    let write_manifest = |b: &Path, name: &str, f: &dyn Fn(&Path) -> String, wrong: bool| {
+        let body: String = files
+            .iter()
+            .map(|rel| {
+                let mut h = f(&b.join(rel));
+                if wrong && rel == &victim {
+                    h = h.replace(&h[..1], if &h[..1] == "0" { "1" } else { "0" });
+                }
+                format!("{h}  {rel}\n")
+            })
+            .collect();
+        std::fs::write(b.join(name), body).expect("write manifest");
+    };
+
+    for (alg, name, f) in [
+        (
+            "MD5",
+            "manifest-md5.txt",
+            &md5_of as &dyn Fn(&Path) -> String,
+        ),
+        ("SHA-512", "manifest-sha512.txt", &sha512_of),
+    ] {
+        let b = dir.path().join(name);
+        copy_tree(&bag, &b);
+        write_manifest(&b, name, f, true);
+        let out = import(&other, &b, "partner-mechanism");
+        assert_eq!(code(&out), 1, "{name}: stdout: {}", text(&out.stdout));
+        let err = text(&out.stderr);
+        assert!(err.contains(&victim), "{name}: names the file: {err}");
+        assert!(
+            err.contains(&format!("{alg} mismatch")) && err.contains(name),
+            "{name}: names the algorithm and manifest: {err}"
+        );
+    }
+    // A wrong tag manifest in another algorithm is refused too.
+    let b = dir.path().join("tag512");
+    copy_tree(&bag, &b);
+    std::fs::write(
+        b.join("tagmanifest-sha512.txt"),
+        format!("{}  bag-info.txt\n", "ab".repeat(64)),
+    )
+    .expect("write");
+    let out = import(&other, &b, "partner-mechanism");
+    assert_eq!(code(&out), 1);
+    assert!(
+        text(&out.stderr).contains("SHA-512 mismatch: tagmanifest-sha512.txt"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(count(&other, "SELECT count(*) FROM items"), 0);
+
+    // Correct MD5 and SHA-512 manifests (and tag manifest) beside the SHA-256 one: accepted.
+    let b = dir.path().join("good");
+    copy_tree(&bag, &b);
+    write_manifest(&b, "manifest-md5.txt", &md5_of, false);
+    write_manifest(&b, "manifest-sha512.txt", &sha512_of, false);
+    let t: String = [
+        "bagit.txt",
+        "bag-info.txt",
+        "manifest-sha256.txt",
+        "manifest-md5.txt",
+    ]
+    .iter()
+    .map(|rel| format!("{}  {rel}\n", sha512_of(&b.join(rel))))
+    .collect();
+    std::fs::write(b.join("tagmanifest-sha512.txt"), t).expect("write");
+    ok(
+        &import(&other, &b, "partner-mechanism"),
+        "import with extra manifests",
     );
 }

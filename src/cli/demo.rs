@@ -1,7 +1,7 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 
 use crate::ingest;
 use crate::store::Case;
@@ -10,6 +10,7 @@ use crate::store::Case;
 pub fn run(dir: Option<PathBuf>, material_only: bool, no_open: bool) -> Result<ExitCode> {
     if material_only {
         let dir = dir.context("--material-only needs --dir DIR")?;
+        claim_folder(&dir)?;
         let sources = crate::demo::write_material(&dir)
             .with_context(|| format!("{}: cannot write the sample material", dir.display()))?;
         for (name, path) in sources {
@@ -17,6 +18,7 @@ pub fn run(dir: Option<PathBuf>, material_only: bool, no_open: bool) -> Result<E
         }
         return Ok(ExitCode::SUCCESS);
     }
+    let given = dir.is_some();
     let base = match dir {
         Some(d) => d,
         None => dirs::data_local_dir()
@@ -30,6 +32,10 @@ pub fn run(dir: Option<PathBuf>, material_only: bool, no_open: bool) -> Result<E
         // An existing demo case is opened like any case: members only.
         super::open_case(Some(case_dir.clone()))?
     } else {
+        // The default folder is triage's own; a given one may hold someone's files.
+        if given {
+            claim_folder(&base)?;
+        }
         build(&base, &case_dir)?
     };
     eprintln!("demo case: {}", case_dir.display());
@@ -68,4 +74,33 @@ fn build(base: &std::path::Path, case_dir: &std::path::Path) -> Result<Case> {
     }
     crate::similar::regroup(&mut case, crate::similar::DEFAULT)?;
     Ok(case)
+}
+
+/// Marks a folder as a demo folder triage made, so that building the demo again there may
+/// replace what it wrote before.
+const MARKER: &str = ".triage-demo";
+
+/// Make sure `dir` is new, empty or a demo folder triage made (its marker), and mark it: the
+/// demo replaces its own `material/` and `case/`, never files someone else put there.
+fn claim_folder(dir: &Path) -> Result<()> {
+    match std::fs::read_dir(dir) {
+        Ok(mut rd) => {
+            if rd.next().is_some() && !dir.join(MARKER).is_file() {
+                bail!(
+                    "{}: already holds files and is not a demo folder triage made; nothing was \
+                     changed. Give a new or empty folder for the demo",
+                    dir.display()
+                );
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
+        }
+        Err(e) => return Err(anyhow!(e).context(format!("{}", dir.display()))),
+    }
+    std::fs::write(
+        dir.join(MARKER),
+        "a demo folder made by `triage demo`: its material/ and case/ are rebuilt at will\n",
+    )
+    .with_context(|| format!("{}", dir.display()))
 }

@@ -191,7 +191,13 @@ pub fn run(
             for entry in crate::store::audit::for_item(&case.conn, r.id)? {
                 let mut a = serde_json::to_value(&entry)?;
                 a["ref"] = json!(reference);
+                a["prev_hash"] = json!(entry.prev_hash);
+                let before = a.clone();
                 withhold(&mut a, &confidential);
+                if a != before {
+                    // Its hash no longer recomputes; the receiving case is told why.
+                    a["withheld"] = json!(true);
+                }
                 audit.push_str(&serde_json::to_string(&a)?);
                 audit.push('\n');
             }

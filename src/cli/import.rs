@@ -1,13 +1,16 @@
 //! `triage import BAG --source NAME`: take in a bag exported by another case.
 //!
-//! The whole bag is validated first (every manifest line, every payload file listed, the tag
-//! manifest); a bag with any problem is refused with the list of bad files, and only the
-//! refusal is recorded. A valid bag's originals are copied into the object store (hashed
-//! again while copied) and made durable, then its items, provenance, tags and the sending
-//! case's history of each item are recorded in transactions of at most 500 items.
+//! The whole bag is validated first (every manifest and tag manifest, whatever its algorithm,
+//! every payload file listed, the sending case's history recomputed against its chain head); a
+//! bag with any problem is refused with the list of bad files, and only the refusal is
+//! recorded. A valid bag's originals are copied into the object store (from descriptors checked
+//! to be the validated files, hashed again while copied) and made durable, then its items,
+//! provenance, tags (applied by the importing login; the sender's who/when/case kept as imported
+//! claims) and the sending case's history of each item are recorded in transactions of at most
+//! 500 items.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fs::File;
+use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,6 +18,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context, Result};
 use serde_json::Value;
 
+use super::import_history;
 use crate::bag::{self, Problem};
 use crate::ingest::meta::Metadata;
 use crate::store::audit::Chain;
@@ -88,11 +92,19 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
         if case.objects.contains(&it.sha256) {
             continue;
         }
-        let Some((src, _)) = valid.file(&it.file) else {
-            return Err(anyhow!("{}: not in the bag's manifest", sanitize(&it.file)));
+        // The descriptor is checked to be the very file validated: a file swapped after
+        // validation (for a FIFO, another file) is refused, never waited on.
+        let mut input = match valid.open(&it.file) {
+            Ok(f) => f,
+            Err(reason) => {
+                let problems = [Problem {
+                    path: it.file.clone(),
+                    reason,
+                }];
+                return refuse(&mut case, &actor, bag_dir, &bag_json, source, &problems);
+            }
         };
-        let mut input =
-            File::open(&src).with_context(|| format!("{}: cannot open", shown(&src)))?;
+        let src = valid.root.join(&it.file);
         let (tmp, mut out) = session.temp_file(0, n as u64).with_context(|| {
             format!(
                 "{}: cannot create a temporary file",
@@ -112,11 +124,14 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
         };
         if sha != it.sha256 {
             let _ = std::fs::remove_file(&tmp);
-            return Err(anyhow!(
-                "{}: changed while being imported (SHA-256 now {sha}, validated as {}); nothing recorded",
-                sanitize(&it.file),
-                it.sha256
-            ));
+            let problems = [Problem {
+                path: it.file.clone(),
+                reason: format!(
+                    "changed while being imported (SHA-256 now {sha}, validated as {})",
+                    it.sha256
+                ),
+            }];
+            return refuse(&mut case, &actor, bag_dir, &bag_json, source, &problems);
         }
         case.objects.install(&tmp, &it.sha256)?;
         installed += 1;
@@ -141,7 +156,6 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
             );
         }
     }
-    let now = crate::clock::now();
     let empty: Vec<Value> = Vec::new();
     let mut summary = Summary::default();
     let mut batch: Option<i64> = None;
@@ -160,8 +174,8 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
                     .map(|(term, kind, set_by, set_at)| ImportedTag {
                         term,
                         kind,
-                        set_by: set_by.as_deref().unwrap_or(&actor),
-                        set_at: set_at.as_deref().unwrap_or(&now),
+                        claimed_by: set_by.as_deref(),
+                        claimed_at: set_at.as_deref(),
                     })
                     .collect();
                 let hist = history.get(&it.original_ref).unwrap_or(&empty);
@@ -301,6 +315,8 @@ fn read_contents(
         }
     }
     let mut history: History = HashMap::new();
+    let mut entries: Vec<(usize, Value)> = Vec::new();
+    let mut head: Option<import_history::Head> = None;
     match read_listed(valid, AUDIT) {
         Ok(Some(text)) => {
             for (i, line) in text.lines().enumerate() {
@@ -308,9 +324,23 @@ fn read_contents(
                     continue;
                 }
                 match serde_json::from_str::<Value>(line) {
-                    Ok(v) if v.get("chain_head").is_some() => {}
+                    Ok(v) if v.get("chain_head").is_some() => {
+                        head = import_history::parse_head(&v["chain_head"]);
+                        if head.is_none() {
+                            problems.push(Problem {
+                                path: AUDIT.into(),
+                                reason: format!(
+                                    "line {}: a chain_head without seq and hash",
+                                    i + 1
+                                ),
+                            });
+                        }
+                    }
                     Ok(v) => match v.get("ref").and_then(Value::as_str) {
-                        Some(r) => history.entry(r.to_string()).or_default().push(v),
+                        Some(r) => {
+                            entries.push((i + 1, v.clone()));
+                            history.entry(r.to_string()).or_default().push(v)
+                        }
                         None => problems.push(Problem {
                             path: AUDIT.into(),
                             reason: format!("line {}: an entry without \"ref\"", i + 1),
@@ -326,6 +356,32 @@ fn read_contents(
         Ok(None) => {}
         Err(p) => problems.push(p),
     }
+    // The history goes in only if it holds together and agrees with the recorded head.
+    let mut others = Vec::new();
+    if let Some(v) = valid.info("Triage-Chain-Head") {
+        match import_history::parse_head_info(v) {
+            Some(h) => others.push((bag::BAG_INFO, h)),
+            None => problems.push(Problem {
+                path: bag::BAG_INFO.into(),
+                reason: "Triage-Chain-Head is not `<seq> <hash>`".into(),
+            }),
+        }
+    }
+    const HEAD_TXT: &str = "data/chain-head.txt";
+    match read_listed(valid, HEAD_TXT) {
+        Ok(Some(text)) => match import_history::parse_head_text(&text) {
+            Some(h) => others.push((HEAD_TXT, h)),
+            None => problems.push(Problem {
+                path: HEAD_TXT.into(),
+                reason: "no Chain-Head-Seq and Chain-Head-Hash lines".into(),
+            }),
+        },
+        Ok(None) => {}
+        Err(p) => problems.push(p),
+    }
+    if head.is_some() || !entries.is_empty() {
+        problems.extend(import_history::check(&entries, head.as_ref(), &others));
+    }
     if problems.is_empty() {
         Ok((incoming, history))
     } else {
@@ -334,13 +390,20 @@ fn read_contents(
 }
 
 fn read_listed(valid: &bag::Valid, rel: &str) -> std::result::Result<Option<String>, Problem> {
-    let Some((path, _)) = valid.file(rel) else {
+    if valid.file(rel).is_none() {
         return Ok(None);
-    };
-    let bytes = std::fs::read(&path).map_err(|e| Problem {
-        path: rel.into(),
-        reason: format!("cannot read: {e}"),
-    })?;
+    }
+    let mut bytes = Vec::new();
+    valid
+        .open(rel)
+        .and_then(|mut f| {
+            f.read_to_end(&mut bytes)
+                .map_err(|e| format!("cannot read: {e}"))
+        })
+        .map_err(|reason| Problem {
+            path: rel.into(),
+            reason,
+        })?;
     String::from_utf8(bytes).map(Some).map_err(|_| Problem {
         path: rel.into(),
         reason: "not UTF-8".into(),

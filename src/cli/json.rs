@@ -64,6 +64,20 @@ pub fn item(d: &Detail, tax: &Taxonomy, full: bool) -> Value {
                 })
             })
             .collect();
+        // The sender's decisions, as the sender's: who, when and in which case.
+        v["imported_claims"] = d
+            .claims
+            .iter()
+            .map(|c| {
+                let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+                json!({
+                    "term": c.term, "kind": c.kind,
+                    "claimed_by": opt(&c.claimed_by), "claimed_at": opt(&c.claimed_at),
+                    "sending_case": opt(&c.sending_case), "original_ref": opt(&c.original_ref),
+                    "imported_by": c.imported_by, "imported_at": c.imported_at,
+                })
+            })
+            .collect();
         v["notes"] = json!(d.notes);
     }
     v

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use rusqlite::OptionalExtension;
 
 use crate::store::verify::{self, Problem};
@@ -44,7 +44,12 @@ impl Seal {
     }
 }
 
-pub fn run(case: Option<PathBuf>, out: Option<PathBuf>) -> Result<ExitCode> {
+pub fn run(case: Option<PathBuf>, out: Option<PathBuf>, sign: Option<PathBuf>) -> Result<ExitCode> {
+    // The key is read first: a key that cannot sign leaves no unsigned seal behind.
+    let key = match &sign {
+        Some(k) => Some(super::seal_sign::load_key(k)?),
+        None => None,
+    };
     let case = super::open_case(case)?;
     let (seq, hash): (i64, String) = case
         .conn
@@ -60,12 +65,29 @@ pub fn run(case: Option<PathBuf>, out: Option<PathBuf>) -> Result<ExitCode> {
         hash,
         time: crate::clock::now(),
     };
-    match out {
-        Some(p) => {
+    match (out, key) {
+        (Some(p), Some(key)) => {
+            let text = seal.text();
+            let sig = super::seal_sign::sign(&key, text.as_bytes())?;
+            let sig_path = super::seal_sign::sig_path(&p);
+            std::fs::write(&p, &text).with_context(|| format!("{}", p.display()))?;
+            std::fs::write(&sig_path, sig).with_context(|| format!("{}", sig_path.display()))?;
+            eprintln!(
+                "seal written to {}, signed with {} ({}) in {}",
+                p.display(),
+                key.algorithm(),
+                key.public_key().fingerprint(ssh_key::HashAlg::Sha256),
+                sig_path.display()
+            );
+        }
+        (Some(p), None) => {
             std::fs::write(&p, seal.text()).with_context(|| format!("{}", p.display()))?;
             eprintln!("seal written to {}", p.display());
         }
-        None => {
+        (None, Some(_)) => {
+            bail!("--sign needs --out FILE (the signature goes beside it as FILE.sig)")
+        }
+        (None, None) => {
             for l in seal.text().lines() {
                 super::say!("{l}");
             }

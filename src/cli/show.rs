@@ -72,8 +72,22 @@ pub fn run(case: Option<PathBuf>, key: &str, json: bool) -> Result<ExitCode> {
                 t.kind,
                 t.term,
                 label,
-                t.set_by,
-                t.set_at
+                sanitize(&t.set_by),
+                sanitize(&t.set_at)
+            );
+        }
+    }
+    if !d.claims.is_empty() {
+        // Another case's decisions: shown as that case's, never as a local one.
+        super::say!("  imported claims");
+        for c in &d.claims {
+            super::say!(
+                "    {:<6} {} {}, imported by {} at {}",
+                sanitize(&c.kind),
+                sanitize(&c.term),
+                claim_origin(c),
+                sanitize(&c.imported_by),
+                sanitize(&c.imported_at)
             );
         }
     }
@@ -81,4 +95,26 @@ pub fn run(case: Option<PathBuf>, key: &str, json: bool) -> Result<ExitCode> {
         super::say!("  note by {} at {}: {}", n.author, n.at, sanitize(&n.body));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// "by amal in case X (T-000003) at TIME": the sender's who, where and when, as the bag said.
+pub fn claim_origin(c: &crate::store::items::ImportedClaim) -> String {
+    let or = |s: &str, none: &str| {
+        if s.is_empty() {
+            none.to_string()
+        } else {
+            sanitize(s).into_string()
+        }
+    };
+    let there = if c.original_ref.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", sanitize(&c.original_ref))
+    };
+    format!(
+        "by {} in case {}{there} at {}",
+        or(&c.claimed_by, "(not named)"),
+        or(&c.sending_case, "(not named)"),
+        or(&c.claimed_at, "(no time)")
+    )
 }

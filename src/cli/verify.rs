@@ -12,6 +12,7 @@ pub fn run(
     quick: bool,
     json: bool,
     against: Option<PathBuf>,
+    allowed_signers: Option<PathBuf>,
 ) -> Result<ExitCode> {
     let mut case = super::open_case(case)?;
     let started = std::time::Instant::now();
@@ -37,6 +38,17 @@ pub fn run(
     if let Some(seal) = &seal {
         problems.extend(super::seal::check(&case, seal)?);
     }
+    // Who sealed it: the signature beside the seal, against the allowed signers.
+    let mut signer = None;
+    if let (Some(path), Some(signers)) = (&against, &allowed_signers) {
+        match super::seal_sign::check(path, signers)? {
+            Ok(s) => signer = Some(s),
+            Err(reason) => problems.push(verify::Problem {
+                what: "seal signature".into(),
+                problem: reason,
+            }),
+        }
+    }
     let items: i64 = case
         .conn
         .query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
@@ -48,6 +60,7 @@ pub fn run(
         "ok": ok, "quick": quick, "items": items, "chain_entries": chain.entries,
         "problems": problems.len(), "stray_objects": stray.len(),
         "against": seal.as_ref().map(|s| json!({"entry": s.entry, "hash": s.hash})),
+        "seal_signed_by": signer,
     });
     case.write(|tx| {
         let mut c = Chain::load(tx)?;
@@ -59,6 +72,7 @@ pub fn run(
         super::out::json(&json!({
             "ok": ok, "quick": quick, "items": items, "seconds": seconds,
             "chain": chain, "problems": problems, "stray_objects": stray,
+            "seal_signed_by": signer,
         }))?;
     } else {
         for p in &problems {
@@ -66,6 +80,13 @@ pub fn run(
         }
         for p in &stray {
             super::say!("note    {}: {}", p.what, p.problem);
+        }
+        if let Some(s) = &signer {
+            super::say!(
+                "seal signed by {} ({})",
+                crate::text::sanitize(&s.principals),
+                s.key
+            );
         }
         super::say!(
             "{}: {items} items{}, audit chain of {} entries (head #{} {}){} in {seconds:.1} s",

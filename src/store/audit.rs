@@ -122,6 +122,10 @@ pub struct Entry {
     pub details: Value,
     pub change_id: Option<i64>,
     pub hash: String,
+    /// The previous entry's hash; not shown, but a bag carries it so that the receiving case
+    /// can recompute each entry's hash.
+    #[serde(skip)]
+    pub prev_hash: String,
 }
 
 pub fn for_item(conn: &rusqlite::Connection, item_id: i64) -> rusqlite::Result<Vec<Entry>> {
@@ -138,7 +142,7 @@ fn query<P: rusqlite::Params>(
     params: P,
 ) -> rusqlite::Result<Vec<Entry>> {
     let mut st = conn.prepare_cached(&format!(
-        "SELECT seq, at, actor, item_id, event, details, change_id, hash FROM audit {filter} ORDER BY seq"
+        "SELECT seq, at, actor, item_id, event, details, change_id, hash, prev_hash FROM audit {filter} ORDER BY seq"
     ))?;
     let rows = st.query_map(params, |r| {
         let details: String = r.get(5)?;
@@ -151,6 +155,7 @@ fn query<P: rusqlite::Params>(
             details: serde_json::from_str(&details).unwrap_or(Value::String(details)),
             change_id: r.get(6)?,
             hash: r.get(7)?,
+            prev_hash: r.get(8)?,
         })
     })?;
     rows.collect()

@@ -18,12 +18,13 @@ pub struct Origin<'a> {
     pub actor: &'a str,
 }
 
-/// A tag as the sending case recorded it.
+/// A tag as the sending case recorded it: a claim of the sender's (who and when, if the bag
+/// says), not a decision of this case.
 pub struct ImportedTag<'a> {
     pub term: &'a str,
     pub kind: &'a str,
-    pub set_by: &'a str,
-    pub set_at: &'a str,
+    pub claimed_by: Option<&'a str>,
+    pub claimed_at: Option<&'a str>,
 }
 
 /// One item of the bag, its original already in the object store.
@@ -147,26 +148,58 @@ pub fn record_item(
     for entry in it.history {
         let mut d = origin.clone();
         d["entry"] = entry.clone();
+        // Checked before the import (hash recomputed and linked), except entries the sender
+        // redacted, whose hash can no longer be recomputed.
+        d["hash_recomputed"] = json!(entry.get("withheld").and_then(Value::as_bool) != Some(true));
         chain.append(tx, &Event::item(o.actor, item_id, "import.history", d))?;
     }
+    // Locally the importing login applies the tags (the `tags` row and the `tag.add` event
+    // are its act, now); the sender's who/when/case stay a claim, in the event's details and
+    // in `imported_claims`.
     let mut tags = 0;
     for t in it.tags {
+        let claim = json!({
+            "claimed_by": t.claimed_by,
+            "claimed_at": t.claimed_at,
+            "sending_case": o.sending_case,
+            "original_ref": it.original_ref,
+            "bag": o.bag,
+        });
+        let recorded = tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO imported_claims(item_id, term_id, kind, claimed_by,
+                     claimed_at, sending_case, original_ref, batch_id, imported_by, imported_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(rusqlite::params![
+                item_id,
+                t.term,
+                t.kind,
+                t.claimed_by.unwrap_or_default(),
+                t.claimed_at.unwrap_or_default(),
+                o.sending_case.unwrap_or_default(),
+                it.original_ref,
+                batch_id,
+                o.actor,
+                now
+            ])?;
         let added = tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO tags(item_id, term_id, kind, set_by, set_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute((item_id, t.term, t.kind, t.set_by, t.set_at))?;
-        if added == 0 {
-            continue;
+            .execute((item_id, t.term, t.kind, o.actor, &now))?;
+        if added > 0 {
+            tags += 1;
+            let d = json!({
+                "term": t.term, "kind": t.kind, "old": false, "new": true, "imported": claim,
+            });
+            chain.append(tx, &Event::item(o.actor, item_id, "tag.add", d))?;
+        } else if recorded > 0 {
+            // The tag was set here already: the sender's claim is still recorded.
+            let d = json!({ "term": t.term, "kind": t.kind, "imported": claim });
+            chain.append(tx, &Event::item(o.actor, item_id, "import.claim", d))?;
         }
-        tags += 1;
-        let mut d = json!({
-            "term": t.term, "kind": t.kind, "old": false, "new": true,
-            "set_by": t.set_by, "set_at": t.set_at,
-        });
-        d["imported"] = origin.clone();
-        chain.append(tx, &Event::item(o.actor, item_id, "tag.add", d))?;
     }
     Ok(if is_new {
         Recorded::New { id: item_id, tags }

@@ -90,6 +90,21 @@ pub struct Tag {
     pub set_at: String,
 }
 
+/// A decision another case sent in a bag: the sender's, shown as such (never as this case's).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ImportedClaim {
+    pub term: String,
+    pub kind: String,
+    /// The sender's login and time, and the sending case; empty when the bag did not say.
+    pub claimed_by: String,
+    pub claimed_at: String,
+    pub sending_case: String,
+    /// The item's reference in the sending case.
+    pub original_ref: String,
+    pub imported_by: String,
+    pub imported_at: String,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Note {
     pub id: i64,
@@ -108,6 +123,8 @@ pub struct Detail {
     pub status_at: Option<String>,
     pub provenance: Vec<Provenance>,
     pub tags: Vec<Tag>,
+    /// Decisions other cases sent with the item (imports).
+    pub claims: Vec<ImportedClaim>,
     pub notes: Vec<Note>,
     /// The use conditions of every provider that sent it (strictest first).
     pub conditions: Vec<String>,
@@ -161,6 +178,25 @@ pub fn detail(conn: &Connection, id: i64) -> rusqlite::Result<Option<Detail>> {
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let claims = conn
+        .prepare_cached(
+            "SELECT term_id, kind, claimed_by, claimed_at, sending_case, original_ref,
+                    imported_by, imported_at
+             FROM imported_claims WHERE item_id = ?1 ORDER BY id",
+        )?
+        .query_map([id], |r| {
+            Ok(ImportedClaim {
+                term: r.get(0)?,
+                kind: r.get(1)?,
+                claimed_by: r.get(2)?,
+                claimed_at: r.get(3)?,
+                sending_case: r.get(4)?,
+                original_ref: r.get(5)?,
+                imported_by: r.get(6)?,
+                imported_at: r.get(7)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     let notes = conn
         .prepare_cached(
             "SELECT id, author, created_at, body FROM notes WHERE item_id = ?1 AND retracted = 0
@@ -186,6 +222,7 @@ pub fn detail(conn: &Connection, id: i64) -> rusqlite::Result<Option<Detail>> {
         status_at,
         provenance,
         tags,
+        claims,
         notes,
         conditions: super::sources::item_conditions(conn, id)?,
     }))

@@ -14,6 +14,7 @@ const MIGRATIONS: &[Migration] = &[
         sql: V_TEAM,
         then: Some(super::users::adopt_creator),
     },
+    Migration::sql(V_IMPORTED_CLAIMS),
 ];
 
 /// One step: its SQL, then (in the same transaction) any work SQL alone cannot do.
@@ -237,6 +238,26 @@ CREATE TABLE reviews (
     reviewed_at TEXT NOT NULL
 );
 CREATE INDEX reviews_decided_by ON reviews(decided_by);
+"#;
+
+/// Decisions another case sent in a bag: the sender's claim (who, when, in which case), kept
+/// apart from `tags`, whose rows are local acts (the importing login applied them). Unknown
+/// values are '' so that the same claim is recorded once.
+const V_IMPORTED_CLAIMS: &str = r#"
+CREATE TABLE imported_claims (
+    id           INTEGER PRIMARY KEY,
+    item_id      INTEGER NOT NULL REFERENCES items(id),
+    term_id      TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    claimed_by   TEXT NOT NULL,
+    claimed_at   TEXT NOT NULL,
+    sending_case TEXT NOT NULL,
+    original_ref TEXT NOT NULL,
+    batch_id     INTEGER NOT NULL REFERENCES batches(id),
+    imported_by  TEXT NOT NULL,
+    imported_at  TEXT NOT NULL,
+    UNIQUE(item_id, term_id, sending_case, original_ref, claimed_by, claimed_at)
+);
 "#;
 
 pub const CURRENT_VERSION: usize = MIGRATIONS.len();

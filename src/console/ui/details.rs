@@ -305,32 +305,60 @@ fn metadata(o: &mut Out, m: &Metadata) {
 
 fn tags(o: &mut Out, state: &State, d: &Detail) {
     o.heading("Tags");
-    if d.tags.is_empty() {
+    if d.tags.is_empty() && d.claims.is_empty() {
         o.lines.push(line("  none yet", o.theme.dim()));
         return;
     }
-    for t in &d.tags {
-        let term = state.taxonomy.get(&t.term);
-        let label = term.map(|x| x.en.as_str()).unwrap_or(&t.term);
+    let label_of = |term_id: &str| {
+        let term = state.taxonomy.get(term_id);
+        let label = term.map(|x| x.en.as_str()).unwrap_or(term_id);
         let reference = term
             .and_then(|x| x.legal_ref.as_deref())
             .map(|r| format!(" · {r}"))
             .unwrap_or_default();
+        format!("{label}{reference}")
+    };
+    for t in &d.tags {
         let style = if t.kind == "flag" {
             o.theme.flag()
         } else {
             Style::default()
         };
+        // A tag another case sent is shown as that case's decision, not the importer's.
+        let who = match d.claims.iter().find(|c| c.term == t.term) {
+            Some(c) => claim_text(c),
+            None => format!("{} {}", t.set_by, short_time(&t.set_at)),
+        };
+        o.field(&t.kind, &format!("{} — {who}", label_of(&t.term)), style);
+    }
+    // Claims whose tag is not (or no longer) set here.
+    for c in &d.claims {
+        if d.tags.iter().any(|t| t.term == c.term) {
+            continue;
+        }
         o.field(
-            &t.kind,
-            &format!(
-                "{label}{reference} — {} {}",
-                t.set_by,
-                short_time(&t.set_at)
-            ),
-            style,
+            &c.kind,
+            &format!("{} — {} (not set here)", label_of(&c.term), claim_text(c)),
+            o.theme.dim(),
         );
     }
+}
+
+/// "by amal in case X on 2026-11-27 22:45, imported".
+fn claim_text(c: &crate::store::items::ImportedClaim) -> String {
+    let or = |s: &str| {
+        if s.is_empty() {
+            "?".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    format!(
+        "by {} in case {} on {}, imported",
+        or(&c.claimed_by),
+        or(&c.sending_case),
+        or(&short_time(&c.claimed_at))
+    )
 }
 
 /// `2026-11-27T22:45:05.123456Z` → `2026-11-27 22:45`.
