@@ -43,7 +43,7 @@ pub fn run(
     let ok = problems.is_empty();
     let seconds = started.elapsed().as_secs_f64();
     // The verification itself is part of the record.
-    let actor = crate::identity::login_name();
+    let actor = crate::identity::login_name()?;
     let summary = json!({
         "ok": ok, "quick": quick, "items": items, "chain_entries": chain.entries,
         "problems": problems.len(), "stray_objects": stray.len(),
