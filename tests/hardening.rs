@@ -155,6 +155,42 @@ fn views_are_changed_only_by_their_owner_or_a_lead() {
     assert!(matches!(rae, Err(CaseError::Denied(_))), "{rae:?}");
 }
 
+/// The console's `:save` and `:delete` on someone else's view: refused, recorded, unchanged.
+#[test]
+fn the_console_cannot_change_someone_elses_view() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = reviewer_case(tmp.path());
+    let mut case = Case::open(&dir).expect("open");
+    views::save(&mut case, "lee", "lees", "aleppo").expect("lee saves his");
+    users::change(&mut case, "ada", "rae", PeopleChange::Add(Role::Reviewer)).expect("rae");
+    let mut c = triage::console::Console::new(
+        case,
+        triage::taxonomy::Taxonomy::default_set(),
+        "rae".into(),
+        triage::console::keymap::Keymap::defaults(),
+        100,
+        24,
+    );
+    for keys in ["/homs\n", ":save lees\n", ":delete lees\n"] {
+        for ch in keys.chars() {
+            c.key(match ch {
+                '\n' => KeyEvent::from(KeyCode::Enter),
+                ch => KeyEvent::new(KeyCode::Char(ch), KeyModifiers::NONE),
+            });
+        }
+        c.settle();
+    }
+    let list = views::list(&c.runtime.case.conn).expect("list");
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        (list[0].expr.as_str(), list[0].created_by.as_str()),
+        ("aleppo", "lee")
+    );
+    drop(c);
+    assert_eq!(denied(&dir, "views"), 2);
+}
+
 #[test]
 fn conditions_that_cannot_be_read_refuse_export() {
     let tmp = tempfile::tempdir().expect("tmp");
