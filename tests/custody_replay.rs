@@ -308,3 +308,29 @@ fn verify_names_every_other_kind_of_decision_changed_behind_its_back() {
     );
     assert_eq!(problems.len(), expect.len() + 1, "{problems:#?}");
 }
+
+/// A sender's decision shown in the case (an imported claim) must be one an import recorded.
+/// The table is made here if this schema has none yet (imports keep claims in it).
+#[test]
+fn verify_names_an_imported_claim_that_no_import_recorded() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let case = busy_case(tmp.path());
+    sqlite3(
+        &case.join("case.db"),
+        "CREATE TABLE IF NOT EXISTS imported_claims (
+             id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL, term_id TEXT NOT NULL,
+             kind TEXT NOT NULL, claimed_by TEXT NOT NULL, claimed_at TEXT NOT NULL,
+             sending_case TEXT NOT NULL, original_ref TEXT NOT NULL, batch_id INTEGER NOT NULL,
+             imported_by TEXT NOT NULL, imported_at TEXT NOT NULL);
+         INSERT INTO imported_claims(item_id, term_id, kind, claimed_by, claimed_at,
+             sending_case, original_ref, batch_id, imported_by, imported_at)
+         VALUES (9, 'gov-forces', 'party', 'karim', '2026-01-01T00:00:00Z', 'case-x',
+             'T-000001', 1, 'ada', '2026-01-02T00:00:00Z');",
+    );
+    let (ok, problems) = verify(&case);
+    assert!(!ok);
+    assert_eq!(
+        problems,
+        ["PROBLEM T-000009: imported claim gov-forces by karim is in the case but not in the log"]
+    );
+}

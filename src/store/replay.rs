@@ -1,6 +1,6 @@
 //! Replaying the audit log: the decisions it implies (items and their status, tags, notes,
 //! people and roles, saved views, providers and their conditions, reviews, assignments, the
-//! review sample) are rebuilt from the entries in order, then compared with the case's tables,
+//! review sample, imported claims) are rebuilt from the entries in order, then compared with the case's tables,
 //! one scan per table. Any write that bypassed the log — a bug, a forgotten code path, someone
 //! with sqlite3 — shows up as a named difference.
 //!
@@ -85,6 +85,8 @@ struct SourceState {
     conditions: BTreeSet<String>,
 }
 
+type ClaimKey = (i64, String, String, String, String, String);
+
 /// The state the log implies, built entry by entry.
 #[derive(Default)]
 pub struct Replay {
@@ -98,6 +100,9 @@ pub struct Replay {
     reviews: HashMap<i64, (String, String)>,
     assignments: HashMap<i64, (u32, String)>,
     sample_pct: Option<i64>,
+    /// Imported claims (a sender's tags kept as the sender's): (item, term, claimed_by,
+    /// claimed_at, sending_case, original_ref) → (kind, imported_by).
+    claims: HashMap<ClaimKey, (String, String)>,
     problems: Vec<Problem>,
     unlisted: u64,
 }
@@ -142,7 +147,7 @@ impl Replay {
             "tag.add" | "tag.remove" | "status.set" | "note.add" | "note.retract" | "user.add"
             | "user.set" | "user.disable" | "user.enable" | "view.save" | "view.delete"
             | "source.add" | "source.set" | "review.confirm" | "review.overturn" | "assign"
-            | "review.sample" => {}
+            | "review.sample" | "import.claim" => {}
             _ => return,
         }
         let Ok(d) = serde_json::from_str::<Value>(details) else {
@@ -164,6 +169,9 @@ impl Replay {
                     return unreadable(self);
                 };
                 let key = (id, self.names.id(&term));
+                if let (Some(claim), Some(kind)) = (d.get("imported"), s(&d, "kind")) {
+                    self.claim(id, &term, claim, kind, actor);
+                }
                 if event == "tag.add" {
                     let state = TagState {
                         kind: self.names.id(&kind),
@@ -278,11 +286,37 @@ impl Replay {
                     self.assignments.insert(id, (to, batch.clone()));
                 }
             }
+            ("import.claim", Some(id)) => {
+                let (Some(term), Some(kind), Some(claim)) =
+                    (s(&d, "term"), s(&d, "kind"), d.get("imported"))
+                else {
+                    return unreadable(self);
+                };
+                self.claim(id, &term, claim, kind, actor);
+            }
             ("review.sample", _) => {
                 self.sample_pct = d.get("new").and_then(Value::as_i64);
             }
             _ => unreadable(self),
         }
+    }
+
+    /// A sender's claim recorded with an import (cases from before imported claims had their
+    /// own table carry `set_by` in the claim's place, and no `claimed_by`: nothing to keep).
+    fn claim(&mut self, item: i64, term: &str, claim: &Value, kind: String, actor: &str) {
+        if claim.get("claimed_by").is_none() {
+            return;
+        }
+        let text = |k: &str| s(claim, k).unwrap_or_default();
+        let key = (
+            item,
+            term.to_string(),
+            text("claimed_by"),
+            text("claimed_at"),
+            text("sending_case"),
+            text("original_ref"),
+        );
+        self.claims.entry(key).or_insert((kind, actor.to_string()));
     }
 
     /// Compare the state the log implies with the case's tables (read in the same snapshot as
@@ -298,6 +332,7 @@ impl Replay {
         self.compare_reviews(conn)?;
         self.compare_assignments(conn)?;
         self.compare_sample(conn)?;
+        self.compare_imported_claims(conn)?;
         if self.unlisted > 0 {
             self.problems.push(Problem {
                 what: "case".into(),
@@ -692,6 +727,68 @@ impl Replay {
                     "is {}, the log says {}",
                     show(stored),
                     show(self.sample_pct)
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Replay {
+    /// Imported claims: what the case shows as a sender's decisions must be what the imports
+    /// recorded. (Cases whose schema has no such table have none.)
+    fn compare_imported_claims(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let has_table = conn
+            .prepare(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'imported_claims'",
+            )?
+            .exists([])?;
+        if !has_table {
+            return Ok(());
+        }
+        let mut st = conn.prepare(
+            "SELECT item_id, term_id, kind, claimed_by, claimed_at, sending_case, original_ref,
+                    imported_by FROM imported_claims",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let key: ClaimKey = (
+                r.get(0)?,
+                r.get(1)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            );
+            let kind: String = r.get(2)?;
+            let imported_by: String = r.get(7)?;
+            let what = super::reference(key.0);
+            match self.claims.remove(&key) {
+                None => self.problem(
+                    what,
+                    format!(
+                        "imported claim {} by {} is in the case but not in the log",
+                        key.1, key.2
+                    ),
+                ),
+                Some((k, by)) if k != kind || by != imported_by => self.problem(
+                    what,
+                    format!(
+                        "imported claim {} by {}: {kind} imported by {imported_by}, the log says {k} imported by {by}",
+                        key.1, key.2
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+        let mut missing: Vec<ClaimKey> = self.claims.keys().cloned().collect();
+        missing.sort();
+        for key in missing {
+            self.problem(
+                super::reference(key.0),
+                format!(
+                    "imported claim {} by {} is in the log but not in the case",
+                    key.1, key.2
                 ),
             );
         }
