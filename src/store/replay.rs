@@ -2,7 +2,7 @@
 //! people and roles, saved views, providers and their conditions, reviews, assignments, the
 //! review sample, imported claims) are rebuilt from the entries in order, then compared with
 //! the case's tables, one scan per table. Any write that bypassed the log — a bug, a forgotten
-//! code path, someone //! with sqlite3 — shows up as a named difference.
+//! code path, someone with sqlite3 — shows up as a named difference.
 //!
 //! One pass over the log, state in hash maps; logins and term ids are interned (a million
 //! items carry few distinct ones). Only the events that change state have their details parsed.
