@@ -9,6 +9,8 @@
 //!                                            time each filter through the console's code path
 //!                                            (compile, first page of the queue, count).
 
+#![allow(clippy::disallowed_macros)] // a benchmark prints its own table
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
