@@ -274,3 +274,90 @@ fn identity_comes_from_the_password_database_only() {
         0
     );
 }
+
+/// An account whose password entry is larger than the first lookup buffer (4 KB): the lookup
+/// is retried with a larger one and names the account — `USER` is not taken instead. Creates a
+/// Unix account, so it runs as root under CI, or with TRIAGE_ACCOUNT_TEST=1.
+#[test]
+fn a_large_password_entry_is_read_not_replaced_by_the_environment() {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let wanted =
+        std::env::var_os("CI").is_some() || std::env::var_os("TRIAGE_ACCOUNT_TEST").is_some();
+    if !(root && wanted) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the large-entry test must run as root in CI"
+        );
+        eprintln!("skipping: creates a Unix account (root, and CI or TRIAGE_ACCOUNT_TEST=1)");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    struct Account(String);
+    impl Drop for Account {
+        fn drop(&mut self) {
+            let _ = Command::new("userdel").arg(&self.0).status();
+        }
+    }
+    let name = format!("trbig{}", std::process::id() % 100_000);
+    let gecos = "x".repeat(6000);
+    let made = Command::new("useradd")
+        .args(["-M", "-s", "/usr/sbin/nologin", "-c", &gecos, &name])
+        .status()
+        .expect("useradd");
+    assert!(made.success());
+    let account = Account(name.clone());
+    let uid = triage_uid(&account.0);
+
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let case = tmp.path().join("case");
+    let out = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("init")
+        .arg(&case)
+        .output()
+        .expect("init");
+    assert!(out.status.success(), "{}", text(&out));
+    let walk = Command::new("chmod")
+        .args(["-R", "a+rwX"])
+        .arg(&case)
+        .status()
+        .expect("chmod");
+    assert!(walk.success());
+    let me = triage::identity::login_name().expect("login");
+    let out = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .arg("--case")
+        .arg(&case)
+        .args(["user", "add", "x", "--role", "admin"])
+        .env("USER", &me)
+        .env("LOGNAME", &me)
+        .uid(uid)
+        .output()
+        .expect("run as the account");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("{name} is not a member of this case")),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        count(&case, "SELECT count(*) FROM users WHERE login = 'x'"),
+        0
+    );
+    assert_eq!(
+        count(
+            &case,
+            &format!("SELECT count(*) FROM audit WHERE event = 'denied' AND actor = '{name}'")
+        ),
+        1
+    );
+}
+
+fn triage_uid(name: &str) -> u32 {
+    let out = Command::new("id").args(["-u", name]).output().expect("id");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a uid")
+}
