@@ -280,7 +280,8 @@ fn verify_names_every_other_kind_of_decision_changed_behind_its_back() {
          UPDATE case_info SET value = '0' WHERE key = 'review_sample_pct';
          UPDATE claims SET expires_at = expires_at + 86400 * 365;
          INSERT INTO claims(item_id, login, claimed_at, expires_at)
-             VALUES (21, 'mallory', 'x', CAST(strftime('%s', 'now') AS INTEGER) + 60);",
+             VALUES (21, 'mallory', 'x', CAST(strftime('%s', 'now') AS INTEGER) + 60);
+         DELETE FROM provenance WHERE item_id = 30;",
     );
     let (ok, problems) = verify(&case);
     assert!(!ok);
@@ -296,6 +297,7 @@ fn verify_names_every_other_kind_of_decision_changed_behind_its_back() {
         "PROBLEM T-000010: assigned to rob (week-48), the log says amal (week-48)",
         "PROBLEM review sample: is 0 %, the log says 50 %",
         "PROBLEM T-000021: claimed by mallory, who the log does not make an active member",
+        "PROBLEM T-000030: the log has it received from citizen-journalists, the case does not",
     ];
     for line in expect {
         assert!(problems.iter().any(|p| p == line), "{line}\n{problems:#?}");

@@ -1,13 +1,13 @@
 //! Replaying the audit log: the decisions it implies (items and their status, tags, notes,
-//! people and roles, saved views, providers and their conditions, reviews, assignments, the
-//! review sample, imported claims) are rebuilt from the entries in order, then compared with
-//! the case's tables, one scan per table. Any write that bypassed the log — a bug, a forgotten
-//! code path, someone with sqlite3 — shows up as a named difference.
+//! people and roles, saved views, providers and their conditions, who sent each item, reviews,
+//! assignments, the review sample, imported claims) are rebuilt from the entries in order, then
+//! compared with the case's tables, one scan per table. Any write that bypassed the log — a bug,
+//! a forgotten code path, someone with sqlite3 — shows up as a named difference.
 //!
 //! One pass over the log, state in hash maps; logins and term ids are interned (a million
 //! items carry few distinct ones). Only the events that change state have their details parsed.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use rusqlite::Connection;
 use serde_json::Value;
@@ -85,6 +85,13 @@ struct SourceState {
     conditions: BTreeSet<String>,
 }
 
+/// The one field of an arrival's details the replay needs.
+#[derive(serde::Deserialize)]
+struct Arrival<'a> {
+    #[serde(borrow)]
+    source: Option<std::borrow::Cow<'a, str>>,
+}
+
 type ClaimKey = (i64, String, String, String, String, String);
 
 /// The state the log implies, built entry by entry.
@@ -103,6 +110,10 @@ pub struct Replay {
     /// Imported claims (a sender's tags kept as the sender's): (item, term, claimed_by,
     /// claimed_at, sending_case, original_ref) → (kind, imported_by).
     claims: HashMap<ClaimKey, (String, String)>,
+    /// Which providers sent each item (item, provider interned): an item carries its
+    /// providers' conditions, so a provenance record added or removed unseen changes what
+    /// may be disclosed.
+    received: HashSet<(i64, u32)>,
     problems: Vec<Problem>,
     unlisted: u64,
 }
@@ -134,13 +145,26 @@ impl Replay {
             details,
         } = *e;
         match event {
-            // Arrival: no details needed.
-            "ingest.new" | "import.new" => {
-                if let Some(id) = item {
+            // Arrival: only the provider is read from the details (they are many).
+            "ingest.new" | "import.new" | "ingest.duplicate" | "import.duplicate" => {
+                let Some(id) = item else { return };
+                if event.ends_with(".new") {
                     self.items.entry(id).or_insert(ItemState {
                         status: 0,
                         by: None,
                     });
+                }
+                match serde_json::from_str::<Arrival>(details) {
+                    Ok(Arrival {
+                        source: Some(source),
+                    }) => {
+                        let source = self.names.id(&source);
+                        self.received.insert((id, source));
+                    }
+                    _ => self.problem(
+                        format!("audit #{seq}"),
+                        format!("this {event} entry does not name its provider"),
+                    ),
                 }
                 return;
             }
@@ -333,6 +357,7 @@ impl Replay {
         self.compare_assignments(conn)?;
         self.compare_sample(conn)?;
         self.compare_imported_claims(conn)?;
+        self.compare_provenance(conn)?;
         if self.unlisted > 0 {
             self.problems.push(Problem {
                 what: "case".into(),
@@ -791,6 +816,37 @@ impl Replay {
                     key.1, key.2
                 ),
             );
+        }
+        Ok(())
+    }
+}
+
+impl Replay {
+    fn compare_provenance(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let mut st = conn.prepare("SELECT DISTINCT item_id, source FROM provenance")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let source = r.get_ref(1)?.as_str()?.to_string();
+            let logged = self
+                .names
+                .get(&source)
+                .is_some_and(|s| self.received.remove(&(id, s)));
+            if !logged {
+                self.problem(
+                    super::reference(id),
+                    format!("received from {source} in the case, not in the log"),
+                );
+            }
+        }
+        let mut missing: Vec<(i64, u32)> = self.received.iter().copied().collect();
+        missing.sort_unstable();
+        for (id, source) in missing {
+            let problem = format!(
+                "the log has it received from {}, the case does not",
+                self.names.name(source)
+            );
+            self.problem(super::reference(id), problem);
         }
         Ok(())
     }
