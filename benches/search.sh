@@ -4,12 +4,13 @@
 # 1. Ingests the realistic corpus (default /tmp/bench/corpus-100k, made with
 #    python3 /work/shared/corpus/make_realistic.py DIR --items 100000 --seed 7) into a new case,
 #    one provider per top folder, measuring the search index's size there (built by ingest).
-# 2. Grows the case to 1,000,000 items with the hidden `triage bench-grow --to 1000000`: clones
+# 2. Grows the case to 1,000,000 items with `search_bench grow --to 1000000` (examples/search_bench.rs,
+#    not part of the product binary): clones
 #    of the ingested items' rows (fresh fake SHA-256s, same names and metadata, provenance
 #    cloned, no audit entries, no objects: a case for measuring, it will not verify), plus
 #    synthetic reviewer work (1 item in 20 tagged with a crime, 1 in 50 with a party, 1 in 10
 #    triaged) so that crime:/party:/status: have something to find; the clones are indexed.
-# 3. Times ten typical queries with the hidden `triage search-bench` (the console's code path:
+# 3. Times ten typical queries with `search_bench search` (the console's code path:
 #    compile the filter, first page of 50 rows, then the count the status bar shows), median
 #    and p95 over REPEAT runs each (default 20), and prints the index sizes.
 # Set CASE=DIR to skip steps 1-2 and reuse a grown case.
@@ -18,6 +19,9 @@ CORPUS=${1:-/tmp/bench/corpus-100k}
 WORK=${2:-/tmp/triage-search-bench}
 BIN=${TRIAGE_BIN:-$(cd "$(dirname "$0")/.." && pwd)/target/release/triage}
 REPEAT=${REPEAT:-20}
+# The benchmark helpers: an example built beside the product, never inside it.
+(cd "$(dirname "$0")/.." && cargo build -q --release --example search_bench)
+BENCH=${SEARCH_BENCH_BIN:-$(cd "$(dirname "$0")/.." && pwd)/target/release/examples/search_bench}
 if [ -z "${CASE:-}" ]; then
   CASE=$WORK/case-$(date +%s)
   mkdir -p "$WORK"
@@ -29,11 +33,11 @@ if [ -z "${CASE:-}" ]; then
   done
   echo "ingest: $(echo "$(date +%s.%N) - $start" | bc) s"
   echo "--- after ingest (index built by ingest itself):"
-  "$BIN" --case "$CASE" search-bench --repeat 1 "douma"
-  /usr/bin/time -f "grow: %e s" "$BIN" --case "$CASE" bench-grow --to 1000000
+  "$BENCH" search --case "$CASE" --repeat 1 "douma"
+  /usr/bin/time -f "grow: %e s" "$BENCH" grow --case "$CASE" --to 1000000
 fi
 echo "--- case $CASE"
-"$BIN" --case "$CASE" search-bench --repeat "$REPEAT" \
+"$BENCH" search --case "$CASE" --repeat "$REPEAT" \
   'دوما' \
   '"incident documentation"' \
   'crime:cah-torture status:untriaged' \

@@ -50,7 +50,7 @@ fn num(s: &str) -> Result<u64, String> {
 
 fn setup(dir: &Path, items: &str, reviewers: &str) -> R {
     let (items, reviewers) = (num(items)?, num(reviewers)?);
-    let admin = triage::identity::login_name();
+    let admin = triage::identity::login_name().map_err(|e| e.to_string())?;
     let mut case = if items == 0 {
         Case::open(dir).map_err(|e| e.to_string())?
     } else {

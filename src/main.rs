@@ -270,24 +270,8 @@ enum Command {
         #[command(subcommand)]
         action: ViewCmd,
     },
-    /// Rebuild the search index (full text and GPS positions) from the items.
+    /// Rebuild the search index (full text and GPS positions) from the items (leads).
     Reindex,
-    /// Benchmark: clone items until the case holds this many (no audit; see benches/search.sh).
-    #[command(hide = true)]
-    BenchGrow {
-        #[arg(long)]
-        to: u64,
-    },
-    /// Benchmark: time filter expressions as the console runs them (first page, count).
-    #[command(hide = true)]
-    SearchBench {
-        #[arg(long, default_value_t = 20)]
-        repeat: usize,
-        #[arg(long, default_value_t = 50)]
-        page: usize,
-        #[arg(required = true)]
-        exprs: Vec<String>,
-    },
     /// Build a demo case from built-in sample material and open it.
     Demo {
         /// Where to build it (default: the per-user data folder).
@@ -409,13 +393,7 @@ fn main() -> ExitCode {
             ViewCmd::List { json } => cli::view::list(args.case, json),
             ViewCmd::Delete { name } => cli::view::delete(args.case, &name),
         },
-        Some(Command::Reindex) => cli::search_bench::reindex(args.case),
-        Some(Command::BenchGrow { to }) => cli::search_bench::grow(args.case, to),
-        Some(Command::SearchBench {
-            repeat,
-            page,
-            exprs,
-        }) => cli::search_bench::run(args.case, exprs, repeat, page),
+        Some(Command::Reindex) => cli::reindex::run(args.case),
         None => match args.case {
             Some(_) => cli::open::run(args.case, None, Default::default()),
             None => {

@@ -15,7 +15,7 @@ fn two_reviewers_changing_one_item_are_both_recorded_in_order() {
     let dir = demo_case(tmp.path());
     // The demo's creator (this login) is its admin; the two reviewers are made members.
     let mut admin = Case::open(&dir).expect("open");
-    let me = triage::identity::login_name();
+    let me = triage::identity::login_name().expect("login");
     for who in ["alice", "bob"] {
         users::change(&mut admin, &me, who, PeopleChange::Add(Role::Reviewer)).expect("add");
     }

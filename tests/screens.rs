@@ -56,7 +56,7 @@ fn redact_temp_dirs(screen: &str) -> String {
 /// and by whom, and the history's times and actors.
 fn fix_run_dependent_fields(state: &mut triage::console::state::State) {
     const AT: &str = "2026-01-02T03:04:05.000000Z";
-    let login = triage::identity::login_name();
+    let login = triage::identity::login_name().expect("login");
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let fix_at = |at: &mut String| {
         if at.starts_with(&today) {

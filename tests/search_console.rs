@@ -220,7 +220,15 @@ fn screen(c: &Console) -> String {
 fn a_filter_saved_in_the_console_is_a_view_beside_the_built_in_ones() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = demo_case(tmp.path());
-    let case = Case::open(&dir).expect("open");
+    let mut case = Case::open(&dir).expect("open");
+    // Saving a view is a member's write: "rev" must be one.
+    triage::store::users::change(
+        &mut case,
+        &triage::identity::login_name().expect("login"),
+        "rev",
+        triage::store::users::PeopleChange::Add(triage::store::users::Role::Reviewer),
+    )
+    .expect("add rev");
     let mut c = Console::new(
         case,
         Taxonomy::default_set(),

@@ -11,7 +11,7 @@ use crate::store::query::{self, Selection, View};
 pub fn run(case: Option<PathBuf>, filter: &str, to: &str, batch: Option<&str>) -> Result<ExitCode> {
     let mut case = super::open_case(case)?;
     let tax = super::taxonomy(&case)?;
-    let me = crate::identity::login_name();
+    let me = crate::identity::login_name()?;
     let compiled =
         query::compile_filter(filter, &tax).map_err(|e| anyhow!("filter {}", e.pointer(filter)))?;
     let sel = Selection::new(&View::All, &me, compiled);

@@ -53,7 +53,7 @@ fn build(base: &std::path::Path, case_dir: &std::path::Path) -> Result<Case> {
     }
     let sources = crate::demo::write_material(&material)
         .with_context(|| format!("{}: cannot write the sample material", material.display()))?;
-    let actor = crate::identity::login_name();
+    let actor = crate::identity::login_name()?;
     if case_dir.exists() {
         std::fs::remove_dir_all(case_dir).with_context(|| format!("{}", case_dir.display()))?;
     }

@@ -14,6 +14,9 @@ use crate::store::{dups, reference};
 
 pub fn run(case: Option<PathBuf>, json: bool, threshold: Option<u32>) -> Result<ExitCode> {
     let mut case = super::open_case(case)?;
+    // Fingerprinting and regrouping write to the whole case: a lead's task.
+    let me = crate::identity::login_name()?;
+    crate::store::users::authorize(&case, &me, crate::store::users::Right::Maintain, "dups")?;
     let progress = super::is_terminal(2);
     let filled = backfill(&mut case, progress)?;
     if filled.done + filled.failed > 0 {

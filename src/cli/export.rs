@@ -3,6 +3,8 @@
 //! Providers' use conditions are enforced here: an item carrying `no-onward-sharing` or
 //! `consent-required`, or `share-with-courts` without `--court`, is refused (named on stderr)
 //! unless `--override-reason` is given, which is then recorded in the export's audit event.
+//! Conditions fail closed: one this build does not know, or a provider's record that cannot be
+//! read, refuses the item like `no-onward-sharing` and withholds the provider's identity.
 //! Providers marked `identity-confidential` are withheld from everything in the bag: their
 //! provenance records keep only when and by whom the file was received.
 //!
@@ -46,7 +48,7 @@ pub fn run(
     let override_reason = override_reason.map(str::trim);
     let purpose = purpose.map(str::trim).filter(|p| !p.is_empty());
     let mut case = super::open_case(case)?;
-    let me = crate::identity::login_name();
+    let me = crate::identity::login_name()?;
     export_rows::authorize(&mut case, &me, filter, override_reason.is_some())?;
     let tax = super::taxonomy(&case)?;
 
@@ -67,9 +69,10 @@ pub fn run(
         let blocking = conditions
             .iter()
             .filter(|c| match c.as_str() {
-                "no-onward-sharing" | "consent-required" => true,
                 "share-with-courts" => !court,
-                _ => false,
+                "identity-confidential" => false,
+                // no-onward-sharing, consent-required, and anything not understood.
+                _ => true,
             })
             .cloned()
             .collect();
@@ -116,7 +119,11 @@ pub fn run(
 
     let confidential: BTreeSet<String> = sources::list(&case.conn)?
         .into_iter()
-        .filter(|s| s.conditions.iter().any(|c| c == "identity-confidential"))
+        .filter(|s| {
+            s.conditions
+                .iter()
+                .any(|c| c == "identity-confidential" || !sources::known(c))
+        })
         .map(|s| s.name)
         .collect();
     let case_id = case
@@ -321,7 +328,11 @@ fn reasons(blocking: &[String]) -> String {
             "share-with-courts" => {
                 "share-with-courts (only for courts and prosecutors: add --court)".to_string()
             }
-            other => other.to_string(),
+            other => format!(
+                "{} (not a condition this triage knows, or the provider's record cannot be read: \
+                 refused until `triage source set` corrects it, or --override-reason)",
+                crate::text::sanitize(other)
+            ),
         })
         .collect::<Vec<_>>()
         .join("; ")

@@ -64,7 +64,7 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
         return Ok(ExitCode::from(2));
     }
     let mut case = super::open_case(case)?;
-    let actor = crate::identity::login_name();
+    let actor = crate::identity::login_name()?;
     crate::store::users::authorize(
         &case,
         &actor,

@@ -20,7 +20,7 @@ pub fn run(
     let opts = Options {
         source: source.to_string(),
         roots: paths,
-        actor: crate::identity::login_name(),
+        actor: crate::identity::login_name()?,
         progress: !json && super::is_terminal(2),
         fingerprints,
     };

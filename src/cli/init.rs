@@ -6,7 +6,7 @@ use anyhow::Result;
 use crate::store::Case;
 
 pub fn run(dir: &Path) -> Result<ExitCode> {
-    let actor = crate::identity::login_name();
+    let actor = crate::identity::login_name()?;
     let case = Case::init(dir, &actor)?;
     // The creator (admin) brings the taxonomy into use, so reviewers can start at once.
     super::taxonomy(&case)?;

@@ -9,7 +9,7 @@ use crate::store::query::{self, Selection, View};
 pub fn run(case: Option<PathBuf>, json: bool, filter: Option<&str>) -> Result<ExitCode> {
     let case = super::open_case(case)?;
     let tax = super::taxonomy(&case)?;
-    let me = crate::identity::login_name();
+    let me = crate::identity::login_name()?;
     let compiled = match filter {
         Some(f) => {
             query::compile_filter(f, &tax).map_err(|e| anyhow!("filter {}", e.pointer(f)))?

@@ -19,10 +19,10 @@ pub mod list;
 pub mod log;
 pub mod open;
 pub mod out;
+pub mod reindex;
 pub mod review;
 pub mod seal;
 pub mod seal_sign;
-pub mod search_bench;
 pub mod show;
 pub mod source;
 pub mod stats;
@@ -45,8 +45,9 @@ pub fn open_case(case: Option<PathBuf>) -> Result<Case> {
     let dir = case.context(
         "no case given: pass --case DIR or set TRIAGE_CASE (create one with `triage init DIR`)",
     )?;
+    // Who is acting is settled first: without a login name nothing is opened or recorded.
+    let me = crate::identity::login_name()?;
     let case = Case::open(&dir)?;
-    let me = crate::identity::login_name();
     let command = std::env::args().nth(1).unwrap_or_default();
     crate::store::users::authorize(
         &case,
@@ -62,7 +63,7 @@ pub fn open_case(case: Option<PathBuf>) -> Result<Case> {
 pub fn taxonomy(case: &Case) -> Result<crate::taxonomy::Taxonomy> {
     let (tax, text, origin) =
         crate::taxonomy::Taxonomy::for_case_with_text(&case.root).map_err(anyhow::Error::msg)?;
-    crate::store::record_taxonomy(case, &crate::identity::login_name(), &text, &origin)?;
+    crate::store::record_taxonomy(case, &crate::identity::login_name()?, &text, &origin)?;
     Ok(tax)
 }
 

@@ -35,7 +35,7 @@ pub fn open_case(
     let tax = super::taxonomy(&case)?;
     let theme = Theme::choose(colors).map_err(anyhow::Error::msg)?;
     let (keymap, keymap_problems) = console::load_keymap();
-    let reviewer = crate::identity::login_name();
+    let reviewer = crate::identity::login_name()?;
     let preview = preview_options(&theme, colors, &images)?;
     console::run(
         case,

@@ -10,7 +10,7 @@ use crate::store::{items, review};
 
 pub fn sample(case: Option<PathBuf>, percent: u8) -> Result<ExitCode> {
     let mut case = super::open_case(case)?;
-    let me = crate::identity::login_name();
+    let me = crate::identity::login_name()?;
     review::set_sample(&mut case, &me, percent)?;
     super::say!(
         "{percent}% of triaged items now go to second-level review (with every escalation)"
@@ -20,7 +20,7 @@ pub fn sample(case: Option<PathBuf>, percent: u8) -> Result<ExitCode> {
 
 pub fn confirm(case: Option<PathBuf>, key: &str) -> Result<ExitCode> {
     let mut case = super::open_case(case)?;
-    let me = crate::identity::login_name();
+    let me = crate::identity::login_name()?;
     let id = items::find(&case.conn, key).map_err(|e| anyhow!(e))?;
     review::confirm(&mut case, &me, id)?;
     super::say!("confirmed {}", crate::store::reference(id));

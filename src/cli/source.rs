@@ -20,7 +20,7 @@ pub fn add(
             "source {name:?} exists already; change it with `triage source set`"
         ));
     }
-    let actor = crate::identity::login_name();
+    let actor = crate::identity::login_name()?;
     users::authorize(
         &case,
         &actor,
@@ -46,7 +46,7 @@ pub fn set(
             "no source {name:?}; add it with `triage source add`"
         ));
     }
-    let actor = crate::identity::login_name();
+    let actor = crate::identity::login_name()?;
     users::authorize(
         &case,
         &actor,

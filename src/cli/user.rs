@@ -25,7 +25,7 @@ pub fn enable(case: Option<PathBuf>, login: &str) -> Result<ExitCode> {
 
 fn change(case: Option<PathBuf>, login: &str, what: PeopleChange) -> Result<ExitCode> {
     let mut case = super::open_case(case)?;
-    let me = crate::identity::login_name();
+    let me = crate::identity::login_name()?;
     let done = users::change(&mut case, &me, login, what)?;
     super::say!("{done}");
     Ok(ExitCode::SUCCESS)

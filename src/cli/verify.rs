@@ -20,21 +20,33 @@ pub fn run(
         Some(path) => Some(super::seal::Seal::read(path)?),
         None => None,
     };
-    // The chain is checked on its own connection while the objects are re-hashed.
+    // The chain is checked, and the log replayed against the decisions, on its own connection
+    // while the objects are re-hashed. `--quick` skips only the re-hashing.
     let db = case.root.join(crate::store::DB_FILE);
     let chain_check = std::thread::spawn(move || -> Result<_> {
         let conn = rusqlite::Connection::open_with_flags(
             &db,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        Ok(verify::check_chain(&conn, None)?)
+        Ok(verify::check_chain_and_decisions(&conn)?)
     });
-    let (mut problems, known) = verify::check_items(&case.conn, &case.objects, quick)?;
+    let show_progress = super::is_terminal(2);
+    let progress = move |done: u64, total: u64| {
+        if show_progress && total > 100 {
+            if done < total {
+                eprint!("\r\x1b[Kverifying {done}/{total}");
+            } else {
+                eprint!("\r\x1b[K");
+            }
+        }
+    };
+    let (mut problems, known) = verify::check_items(&case.conn, &case.objects, quick, &progress)?;
     let stray = verify::stray_objects(&known, &case.objects);
-    let (chain, chain_problems) = chain_check
+    let (chain, chain_problems, decision_problems) = chain_check
         .join()
         .map_err(|_| anyhow::anyhow!("the chain check failed unexpectedly"))??;
     problems.splice(0..0, chain_problems);
+    problems.extend(decision_problems);
     if let Some(seal) = &seal {
         problems.extend(super::seal::check(&case, seal)?);
     }
@@ -55,7 +67,7 @@ pub fn run(
     let ok = problems.is_empty();
     let seconds = started.elapsed().as_secs_f64();
     // The verification itself is part of the record.
-    let actor = crate::identity::login_name();
+    let actor = crate::identity::login_name()?;
     let summary = json!({
         "ok": ok, "quick": quick, "items": items, "chain_entries": chain.entries,
         "problems": problems.len(), "stray_objects": stray.len(),
@@ -75,6 +87,7 @@ pub fn run(
             "seal_signed_by": signer,
         }))?;
     } else {
+        // Names and values in problems come from the database: shown sanitized.
         for p in &problems {
             super::say!("PROBLEM {}: {}", p.what, p.problem);
         }

@@ -18,9 +18,9 @@ pub fn save(case: Option<PathBuf>, name: &str, expr: &str) -> Result<ExitCode> {
     {
         return Err(anyhow!("a saved view needs a filter expression"));
     }
-    let actor = crate::identity::login_name();
+    let actor = crate::identity::login_name()?;
     let name = name.trim();
-    let previous = case.write(|tx| views::save(tx, &actor, name, expr))?;
+    let previous = views::save(&mut case, &actor, name, expr)?;
     match previous {
         Some(old) => super::say!(
             "replaced view {} (was: {})",
@@ -52,8 +52,8 @@ pub fn list(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
 
 pub fn delete(case: Option<PathBuf>, name: &str) -> Result<ExitCode> {
     let mut case = super::open_case(case)?;
-    let actor = crate::identity::login_name();
-    if case.write(|tx| views::delete(tx, &actor, name))? {
+    let actor = crate::identity::login_name()?;
+    if views::delete(&mut case, &actor, name)? {
         super::say!("deleted view {}", crate::text::sanitize(name));
         Ok(ExitCode::SUCCESS)
     } else {

@@ -246,9 +246,7 @@ impl Runtime {
                 Err(_) => Ok(vec![Outcome::Incomplete]),
             },
             Effect::DeleteView(name) => {
-                let deleted = self
-                    .case
-                    .write(|tx| crate::store::views::delete(tx, &self.reviewer, name))
+                let deleted = crate::store::views::delete(&mut self.case, &self.reviewer, name)
                     .map_err(|e| format!("view not deleted: {e}"))?;
                 if !deleted {
                     return Ok(vec![Outcome::NoChange(format!("no saved view {name}"))]);
@@ -264,10 +262,9 @@ impl Runtime {
             Effect::SaveView { name, expr } => {
                 crate::store::views::check_name(name)?;
                 let name = name.trim();
-                let previous = self
-                    .case
-                    .write(|tx| crate::store::views::save(tx, &self.reviewer, name, expr))
-                    .map_err(|e| format!("view not saved: {e}"))?;
+                let previous =
+                    crate::store::views::save(&mut self.case, &self.reviewer, name, expr)
+                        .map_err(|e| format!("view not saved: {e}"))?;
                 Ok(vec![
                     Outcome::Saved {
                         summary: format!(

@@ -12,6 +12,7 @@ pub mod items;
 pub mod objects;
 pub mod overview;
 pub mod query;
+pub mod replay;
 pub mod review;
 pub mod schema;
 pub mod search_index;

@@ -26,6 +26,20 @@ pub const CONDITIONS: &[(&str, &str)] = &[
     ),
 ];
 
+/// What a stored list of conditions that cannot be read stands for. Conditions fail closed: an
+/// unreadable or unknown condition refuses export and withholds the provider's identity.
+pub const UNREADABLE: &str = "unreadable-conditions";
+
+/// Is `c` a condition this build knows?
+pub fn known(c: &str) -> bool {
+    CONDITIONS.iter().any(|(n, _)| *n == c)
+}
+
+/// A provider's stored conditions (a JSON array of names); `[UNREADABLE]` when it is not one.
+pub fn parse_conditions(stored: &str) -> Vec<String> {
+    serde_json::from_str::<Vec<String>>(stored).unwrap_or_else(|_| vec![UNREADABLE.to_string()])
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Source {
     pub name: String,
@@ -160,7 +174,7 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Source> {
         name: r.get(0)?,
         kind: r.get(1)?,
         contact: r.get(2)?,
-        conditions: serde_json::from_str(&cond).unwrap_or_default(),
+        conditions: parse_conditions(&cond),
         created_at: r.get(4)?,
         items: r.get::<_, i64>(5)? as u64,
     })
@@ -175,10 +189,7 @@ pub fn item_conditions(conn: &Connection, item_id: i64) -> rusqlite::Result<Vec<
     let sets: Vec<String> = st
         .query_map([item_id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut all: Vec<String> = sets
-        .iter()
-        .flat_map(|s| serde_json::from_str::<Vec<String>>(s).unwrap_or_default())
-        .collect();
+    let mut all: Vec<String> = sets.iter().flat_map(|s| parse_conditions(s)).collect();
     all.sort_by_key(|c| {
         CONDITIONS
             .iter()

@@ -66,6 +66,8 @@ pub enum Right {
     OverrideConditions,
     /// Ingest and import material.
     Intake,
+    /// Rebuild derived data for the whole case (search index, fingerprints, similar groups).
+    Maintain,
     /// Add, change or disable people.
     ManagePeople,
     /// Add or change providers and their conditions.
@@ -83,7 +85,8 @@ impl Right {
             | Right::Assign
             | Right::Export
             | Right::OverrideConditions
-            | Right::Intake => Role::Lead,
+            | Right::Intake
+            | Right::Maintain => Role::Lead,
             Right::ManagePeople | Right::ManageSources | Right::ManageTaxonomy => Role::Admin,
         }
     }
@@ -99,6 +102,7 @@ impl Right {
             Right::Export => "export",
             Right::OverrideConditions => "override-conditions",
             Right::Intake => "intake",
+            Right::Maintain => "maintain",
             Right::ManagePeople => "manage-people",
             Right::ManageSources => "manage-sources",
             Right::ManageTaxonomy => "manage-taxonomy",

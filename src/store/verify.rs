@@ -1,5 +1,5 @@
-//! Verification: every original against its name and its row, every item against its ingest
-//! event, and the audit chain entry by entry.
+//! Verification: every original against its name and its row, the audit chain entry by entry,
+//! and the case's decisions against the state the log implies (`replay`).
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -20,6 +20,15 @@ pub struct Problem {
     pub problem: String,
 }
 
+/// One audit entry as the chain walk hands it on (to the replay).
+pub struct Entry<'a> {
+    pub seq: i64,
+    pub actor: &'a str,
+    pub item: Option<i64>,
+    pub event: &'a str,
+    pub details: &'a str,
+}
+
 /// The result of walking the audit chain.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct ChainReport {
@@ -34,6 +43,31 @@ pub struct ChainReport {
 pub fn check_chain(
     conn: &Connection,
     upto: Option<i64>,
+) -> rusqlite::Result<(ChainReport, Vec<Problem>)> {
+    check_chain_with(conn, upto, &mut |_| {})
+}
+
+/// The chain and the decisions in one pass over the log, in one read snapshot (a reviewer
+/// committing meanwhile cannot make the tables and the log disagree): the chain report, the
+/// chain's problems, then the differences between the case and what the log implies.
+pub fn check_chain_and_decisions(
+    conn: &Connection,
+) -> rusqlite::Result<(ChainReport, Vec<Problem>, Vec<Problem>)> {
+    conn.execute_batch("BEGIN DEFERRED")?;
+    let result = (|| {
+        let mut replay = super::replay::Replay::new();
+        let (report, problems) = check_chain_with(conn, None, &mut |e| replay.event(e))?;
+        Ok((report, problems, replay.compare(conn)?))
+    })();
+    conn.execute_batch("COMMIT")?;
+    result
+}
+
+/// Each entry, once checked, is handed to `visit`.
+pub fn check_chain_with(
+    conn: &Connection,
+    upto: Option<i64>,
+    visit: &mut dyn FnMut(&Entry),
 ) -> rusqlite::Result<(ChainReport, Vec<Problem>)> {
     let mut st = conn.prepare(
         "SELECT seq, at, actor, item_id, event, details, change_id, prev_hash, hash
@@ -51,16 +85,21 @@ pub fn check_chain(
         let seq: i64 = r.get(0)?;
         let stored_prev: String = r.get(7)?;
         let stored: String = r.get(8)?;
-        let computed = entry_hash(
-            &prev,
-            seq,
-            &r.get::<_, String>(1)?,
-            &r.get::<_, String>(2)?,
-            r.get(3)?,
-            &r.get::<_, String>(4)?,
-            &r.get::<_, String>(5)?,
-            r.get(6)?,
+        let (at, actor, item, event, details) = (
+            r.get_ref(1)?.as_str()?,
+            r.get_ref(2)?.as_str()?,
+            r.get::<_, Option<i64>>(3)?,
+            r.get_ref(4)?.as_str()?,
+            r.get_ref(5)?.as_str()?,
         );
+        let computed = entry_hash(&prev, seq, at, actor, item, event, details, r.get(6)?);
+        visit(&Entry {
+            seq,
+            actor,
+            item,
+            event,
+            details,
+        });
         let mut fault = None;
         if seq != expected_seq {
             fault = Some(format!("entries {expected_seq}..{} are missing", seq - 1));
@@ -88,41 +127,37 @@ pub fn check_chain(
     Ok((report, problems))
 }
 
-/// Items without their object, or without the event that recorded their arrival; also the
-/// set of known hashes (for `stray_objects`).
+/// Items without their object (items without their arrival event are found by the replay);
+/// also the set of known hashes (for `stray_objects`). `progress` is told (done, total) now and
+/// then, from the hashing threads.
 pub fn check_items(
     conn: &Connection,
     store: &ObjectStore,
     quick: bool,
+    progress: &(dyn Fn(u64, u64) + Sync),
 ) -> rusqlite::Result<(Vec<Problem>, HashSet<String>)> {
     let mut problems = Vec::new();
-    let mut st = conn.prepare(
-        "SELECT i.id FROM items i WHERE NOT EXISTS (SELECT 1 FROM audit a WHERE a.item_id = i.id
-         AND a.event IN ('ingest.new', 'import.new'))",
-    )?;
-    for id in st.query_map([], |r| r.get::<_, i64>(0))? {
-        problems.push(Problem {
-            what: super::reference(id?),
-            problem: "has no ingest event in the audit log".into(),
-        });
-    }
     let mut st = conn.prepare("SELECT id, sha256, size FROM items ORDER BY id")?;
     let items: Vec<(i64, String, i64)> = st
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    problems.extend(check_objects(store, &items, quick));
+    problems.extend(check_objects(store, &items, quick, progress));
     Ok((problems, items.into_iter().map(|(_, sha, _)| sha).collect()))
 }
 
 /// Re-hash (or, quick, stat) every object on all cores.
-fn check_objects(store: &ObjectStore, items: &[(i64, String, i64)], quick: bool) -> Vec<Problem> {
+fn check_objects(
+    store: &ObjectStore,
+    items: &[(i64, String, i64)],
+    quick: bool,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Vec<Problem> {
     let next = AtomicU64::new(0);
     let done = AtomicU64::new(0);
     let found = Mutex::new(Vec::new());
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
-    let progress = crate::cli::is_terminal(2) && items.len() > 100;
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
@@ -138,16 +173,14 @@ fn check_objects(store: &ObjectStore, items: &[(i64, String, i64)], quick: bool)
                         }
                     }
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if progress && n.is_multiple_of(500) {
-                        eprint!("\r\x1b[Kverifying {n}/{}", items.len());
+                    if n.is_multiple_of(500) {
+                        progress(n, items.len() as u64);
                     }
                 }
             });
         }
     });
-    if progress {
-        eprint!("\r\x1b[K");
-    }
+    progress(items.len() as u64, items.len() as u64);
     let mut found = found.into_inner().unwrap_or_default();
     found.sort_by_key(|(id, _)| *id);
     found

@@ -1,11 +1,14 @@
 //! Saved views: a named filter expression stored in the case. Saving, replacing and deleting
-//! one are recorded in the audit log in the same transaction.
+//! one are recorded in the audit log in the same transaction. A view belongs to whoever saved
+//! it: only they or a lead may replace or delete it (a refusal is recorded).
 
 use rusqlite::{Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 use serde_json::json;
 
 use super::audit::{Chain, Event};
+use super::users::{self, Right, Role};
+use super::{Case, CaseError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SavedView {
@@ -30,8 +33,75 @@ pub fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Save (or replace) a view; returns the expression it replaced, if any.
-pub fn save(
+/// Save (or replace) a view as `actor`; returns the expression it replaced, if any.
+pub fn save(case: &mut Case, actor: &str, name: &str, expr: &str) -> super::Result<Option<String>> {
+    let role = users::authorize(case, actor, Right::Tag, &format!("view save {name}"))?;
+    let outcome = case.write(|tx| {
+        if let Some(owner) = foreign_owner(tx, actor, role, name)? {
+            return Ok(Err(owner));
+        }
+        save_tx(tx, actor, name, expr).map(Ok)
+    })?;
+    refused_unless_owner(case, actor, "save", name, outcome)
+}
+
+/// Delete a view as `actor`; false when there was none of that name (nothing recorded).
+pub fn delete(case: &mut Case, actor: &str, name: &str) -> super::Result<bool> {
+    let role = users::authorize(case, actor, Right::Tag, &format!("view delete {name}"))?;
+    let outcome = case.write(|tx| {
+        if let Some(owner) = foreign_owner(tx, actor, role, name)? {
+            return Ok(Err(owner));
+        }
+        delete_tx(tx, actor, name).map(Ok)
+    })?;
+    refused_unless_owner(case, actor, "delete", name, outcome)
+}
+
+/// The owner of view `name` when it exists, is someone else's, and `actor` is not a lead.
+fn foreign_owner(
+    tx: &Transaction,
+    actor: &str,
+    role: Role,
+    name: &str,
+) -> rusqlite::Result<Option<String>> {
+    let owner: Option<String> = tx
+        .query_row(
+            "SELECT created_by FROM saved_views WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(owner.filter(|o| o != actor && role < Role::Lead))
+}
+
+/// Someone else's view: the write was rolled back; the refusal is recorded, then reported.
+fn refused_unless_owner<T>(
+    case: &mut Case,
+    actor: &str,
+    what: &str,
+    name: &str,
+    outcome: Result<T, String>,
+) -> super::Result<T> {
+    match outcome {
+        Ok(v) => Ok(v),
+        Err(owner) => {
+            users::record_denied(
+                &case.conn,
+                actor,
+                None,
+                json!({ "right": "views", "why": "owner", "owner": owner,
+                        "attempt": format!("view {what} {name}") }),
+            )?;
+            Err(CaseError::Denied(format!(
+                "the view {} is {}'s; only they or a lead may {what} it",
+                crate::text::sanitize(name),
+                crate::text::sanitize(&owner)
+            )))
+        }
+    }
+}
+
+fn save_tx(
     tx: &Transaction,
     actor: &str,
     name: &str,
@@ -62,8 +132,7 @@ pub fn save(
     Ok(previous)
 }
 
-/// Delete a view; false when there was none of that name (nothing recorded).
-pub fn delete(tx: &Transaction, actor: &str, name: &str) -> rusqlite::Result<bool> {
+fn delete_tx(tx: &Transaction, actor: &str, name: &str) -> rusqlite::Result<bool> {
     let expr: Option<String> = tx
         .query_row(
             "SELECT expr FROM saved_views WHERE name = ?1",

@@ -58,7 +58,7 @@ pub fn screen(c: &Console, w: u16, h: u16) -> String {
 pub fn add_member(case: &mut triage::store::Case, login: &str, role: triage::store::users::Role) {
     triage::store::users::change(
         case,
-        &triage::identity::login_name(),
+        &triage::identity::login_name().expect("login"),
         login,
         triage::store::users::PeopleChange::Add(role),
     )

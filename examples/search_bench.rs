@@ -1,24 +1,77 @@
-//! Hidden benchmark commands for search (see `benches/search.sh`):
-//! - `triage bench-grow --to N` clones the case's items (with fresh fake hashes, their
-//!   provenance, and synthetic tags and statuses) until it holds N items, then indexes the
-//!   clones. No audit entries are written for the clones: a grown case is for measuring only
-//!   and will not verify.
-//! - `triage search-bench EXPR...` times each expression through the console's own code path
-//!   (compile the filter, first page of the queue, count for the status bar).
+//! Search benchmark helpers (run by benches/search.sh), kept out of the product binary: one of
+//! them writes rows without audit entries, which the product must never do.
+//!
+//!   search_bench grow --case DIR --to N      clone the case's items (fresh fake hashes, their
+//!                                            provenance, synthetic tags and statuses) until it
+//!                                            holds N, then index the clones. Nothing is audited:
+//!                                            a grown case is for measuring only and will not verify.
+//!   search_bench search --case DIR [--repeat N] [--page N] EXPR...
+//!                                            time each filter through the console's code path
+//!                                            (compile, first page of the queue, count).
+
+#![allow(clippy::disallowed_macros)] // a benchmark prints its own table
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{anyhow, Result};
+use clap::{Parser, Subcommand};
 
-use crate::store::query::{self, Selection, View};
-use crate::store::search_index;
-use crate::taxonomy::TermKind;
+use triage::store::query::{self, Selection, View};
+use triage::store::search_index;
+use triage::taxonomy::TermKind;
+
+#[derive(Parser)]
+struct Args {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Clone items until the case holds this many (no audit).
+    Grow {
+        #[arg(long, env = "TRIAGE_CASE")]
+        case: PathBuf,
+        #[arg(long)]
+        to: u64,
+    },
+    /// Time filter expressions as the console runs them (first page, count).
+    Search {
+        #[arg(long, env = "TRIAGE_CASE")]
+        case: PathBuf,
+        #[arg(long, default_value_t = 20)]
+        repeat: usize,
+        #[arg(long, default_value_t = 50)]
+        page: usize,
+        #[arg(required = true)]
+        exprs: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let result = match Args::parse().command {
+        Cmd::Grow { case, to } => grow(Some(case), to),
+        Cmd::Search {
+            case,
+            repeat,
+            page,
+            exprs,
+        } => run(Some(case), exprs, repeat, page),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("search_bench: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
 
 pub fn grow(case: Option<PathBuf>, to: u64) -> Result<ExitCode> {
-    let mut case = super::open_case(case)?;
-    let tax = super::taxonomy(&case)?;
+    let mut case = triage::cli::open_case(case)?;
+    let tax = triage::cli::taxonomy(&case)?;
     let base: i64 = case
         .conn
         .query_row("SELECT coalesce(max(id), 0) FROM items", [], |r| r.get(0))?;
@@ -102,30 +155,25 @@ pub fn run(
     repeat: usize,
     page: usize,
 ) -> Result<ExitCode> {
-    let case = super::open_case(case)?;
-    let tax = super::taxonomy(&case)?;
-    let me = crate::identity::login_name();
+    let case = triage::cli::open_case(case)?;
+    let tax = triage::cli::taxonomy(&case)?;
+    let me = triage::identity::login_name()?;
     let items: i64 = case
         .conn
         .query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
     let (fts, geo) = search_index::sizes(&case.conn)?;
-    let db = std::fs::metadata(case.root.join(crate::store::DB_FILE))
+    let db = std::fs::metadata(case.root.join(triage::store::DB_FILE))
         .map(|m| m.len())
         .unwrap_or(0);
-    super::say!(
+    println!(
         "items {items}  database {:.1} MB  search index {:.1} MB  item_geo {:.1} MB",
         mb(db),
         mb(fts),
         mb(geo)
     );
-    super::say!(
+    println!(
         "{:<44} {:>8} {:>9} {:>9} {:>9} {:>9}",
-        "query",
-        "matches",
-        "page p50",
-        "page p95",
-        "count p50",
-        "count p95"
+        "query", "matches", "page p50", "page p95", "count p50", "count p95"
     );
     let (mut all_page, mut all_count) = (Vec::new(), Vec::new());
     for expr in &exprs {
@@ -143,9 +191,9 @@ pub fn run(
             matches = sel.count(&case.conn)?;
             counts.push(t.elapsed().as_secs_f64() * 1000.0);
         }
-        super::say!(
+        println!(
             "{:<44} {:>8} {:>7.1}ms {:>7.1}ms {:>7.1}ms {:>7.1}ms",
-            crate::text::sanitize(expr),
+            triage::text::sanitize(expr),
             matches,
             pct(&mut pages, 50.0),
             pct(&mut pages, 95.0),
@@ -155,7 +203,7 @@ pub fn run(
         all_page.extend(pages);
         all_count.extend(counts);
     }
-    super::say!(
+    println!(
         "{:<44} {:>8} {:>7.1}ms {:>7.1}ms {:>7.1}ms {:>7.1}ms",
         "all queries",
         "",
@@ -179,18 +227,4 @@ fn pct(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(f64::total_cmp);
     let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
     v[rank.clamp(1, v.len()) - 1]
-}
-
-pub fn reindex(case: Option<PathBuf>) -> Result<ExitCode> {
-    let mut case = super::open_case(case)?;
-    let started = Instant::now();
-    case.write(|tx| search_index::rebuild(tx))?;
-    let (fts, geo) = search_index::sizes(&case.conn)?;
-    super::say!(
-        "search index rebuilt in {:.1} s: {:.1} MB, positions {:.1} MB",
-        started.elapsed().as_secs_f64(),
-        mb(fts),
-        mb(geo)
-    );
-    Ok(ExitCode::SUCCESS)
 }
