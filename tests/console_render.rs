@@ -78,6 +78,7 @@ fn state() -> State {
         }],
         tags: vec![],
         claims: vec![],
+        bags: vec![],
         notes: vec![],
         conditions: vec!["share-with-courts".into()],
     });
