@@ -98,7 +98,10 @@ pub fn validate(root: &Path) -> std::result::Result<Valid, Vec<Problem>> {
     c.payload_oxum(&info, &read, wanted.len());
     let Check { mut problems, .. } = c;
     match decl {
-        Some(d) if problems.is_empty() => Ok(valid(root, d, info, read)),
+        Some(d) if problems.is_empty() => {
+            let algs = payload_manifests.iter().map(|(_, a)| *a).collect();
+            Ok(valid(root, d, info, read, &algs))
+        }
         _ => {
             problems.sort_by(|a, b| a.path.cmp(&b.path));
             Err(problems)
@@ -106,7 +109,14 @@ pub fn validate(root: &Path) -> std::result::Result<Valid, Vec<Problem>> {
     }
 }
 
-fn valid(root: &Path, decl: Declaration, info: Vec<(String, String)>, read: Read) -> Valid {
+/// The valid bag; `algs` are its payload manifests' algorithms (its own fixity).
+fn valid(
+    root: &Path,
+    decl: Declaration,
+    info: Vec<(String, String)>,
+    read: Read,
+    algs: &BTreeSet<Alg>,
+) -> Valid {
     let mut ids = BTreeMap::new();
     let mut payload = BTreeMap::new();
     let mut fixity = BTreeMap::new();
@@ -122,7 +132,11 @@ fn valid(root: &Path, decl: Declaration, info: Vec<(String, String)>, read: Read
         );
         fixity.insert(
             rel,
-            digests.into_iter().map(|(a, d)| (a.name(), d)).collect(),
+            digests
+                .into_iter()
+                .filter(|(a, _)| algs.contains(a))
+                .map(|(a, d)| (a.name(), d))
+                .collect(),
         );
     }
     Valid {
