@@ -855,6 +855,13 @@ fn round_trip_with_sha512_keeps_items_hashes_provenance_bag_info_and_claims() {
     let a: BTreeSet<_> = sent.iter().map(key).collect();
     let b: BTreeSet<_> = got.iter().map(key).collect();
     assert_eq!(a, b, "same items and hashes");
+    let images = sent.iter().filter(|i| i["type"] == "image").count() as i64;
+    assert!(images > 0, "the demo's medical items include images");
+    assert_eq!(
+        count(&other, "SELECT count(*) FROM fingerprints"),
+        images,
+        "images from a triage bag are fingerprinted on intake"
+    );
     for g in &got {
         let s = sent
             .iter()

@@ -12,11 +12,6 @@ pub mod tagfiles;
 mod validator;
 mod writer;
 
-use std::fs::File;
-use std::io::{self, Read, Write};
-
-use sha2::{Digest, Sha256};
-
 pub use manifest::Alg;
 pub use validator::{validate, Valid};
 pub use writer::{Finished, Writer};
@@ -77,25 +72,4 @@ pub fn extension_for(mime: &str) -> &'static str {
         "application/zip" => "zip",
         _ => "bin",
     }
-}
-
-/// Copy `from` into `to` (already open for writing), hashing on the way; `to` is synced.
-/// Returns the SHA-256 (lowercase hex) and the number of bytes.
-pub fn copy_hashing(from: &mut impl Read, to: &mut File) -> io::Result<(String, u64)> {
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; BUF];
-    let mut n = 0u64;
-    loop {
-        let got = match from.read(&mut buf) {
-            Ok(0) => break,
-            Ok(k) => k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        h.update(&buf[..got]);
-        to.write_all(&buf[..got])?;
-        n += got as u64;
-    }
-    to.sync_all()?;
-    Ok((hex::encode(h.finalize()), n))
 }

@@ -154,7 +154,13 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
                 (sha, size)
             })
         } else {
-            bag::copy_hashing(&mut input, &mut out)
+            import_describe::copy(&mut input, &mut out).map(|(sha, size, kept, complete)| {
+                if sha == it.sha256 && it.kind == "image" {
+                    it.fingerprint =
+                        import_describe::fingerprint_only(&it.metadata_json, &kept, complete, &tmp);
+                }
+                (sha, size)
+            })
         };
         drop(out);
         let (sha, _) = match copied {

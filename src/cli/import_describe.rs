@@ -90,6 +90,23 @@ pub fn describe(name: &str, bytes: &[u8], complete: bool, stored: &Path) -> Desc
     }
 }
 
+/// The fingerprint of an image a triage bag describes (its metadata is the sender's; only
+/// the fingerprint, which bags do not carry, is computed here).
+pub fn fingerprint_only(
+    metadata_json: &str,
+    bytes: &[u8],
+    complete: bool,
+    stored: &Path,
+) -> Option<(fingerprint::Fingerprint, fingerprint::Thumb)> {
+    let metadata: meta::Metadata = serde_json::from_str(metadata_json).unwrap_or_default();
+    let content = meta::Content {
+        bytes,
+        complete,
+        stored,
+    };
+    fingerprint::of_content(&content, &metadata).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
