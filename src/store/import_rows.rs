@@ -156,6 +156,8 @@ pub fn record_item(
                 "sha256": it.item.sha256,
                 "size": it.item.size,
                 "bag_file": it.bag_file,
+                "paths": paths.iter().map(|(p, _)| crate::text::path_for_json(p))
+                    .collect::<Vec<_>>(),
                 "bag_fixity": it.fixity,
             }),
         ),
