@@ -454,7 +454,11 @@ fn bags_from_the_library_of_congress_tool_in_every_algorithm() {
             .flat_map(|e| e["paths"].as_array().expect("paths"))
             .map(|p| p.as_str().expect("path"))
             .collect();
-        assert_eq!(recorded, files.keys().map(String::as_str).collect(), "paths in the log");
+        assert_eq!(
+            recorded,
+            files.keys().map(String::as_str).collect(),
+            "paths in the log"
+        );
         let verify = run(Some(&case), ["verify"]);
         ok(&verify, "verify after importing a bagit bag");
         let batch = events(&case, "import.batch");

@@ -107,88 +107,8 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
         .then(|| valid.info("Triage-Case-Id").map(str::to_string))
         .flatten();
 
-    // Originals first, durable before any row names them (as ingest does).
-    let mut installed = 0usize;
-    let session = case.objects.session()?;
-    for (n, it) in incoming.iter_mut().enumerate() {
-        if !it.describe && case.objects.contains(&it.sha256) {
-            continue;
-        }
-        // The descriptor is checked to be the very file validated: a file swapped after
-        // validation (for a FIFO, another file) is refused, never waited on.
-        let mut input = match valid.open(&it.file) {
-            Ok(f) => f,
-            Err(reason) => {
-                let problems = [Problem {
-                    path: it.file.clone(),
-                    reason,
-                }];
-                return refuse(&mut case, &actor, bag_dir, &bag_json, source, &problems);
-            }
-        };
-        let src = valid.root.join(&it.file);
-        let (tmp, mut out) = session.temp_file(0, n as u64).with_context(|| {
-            format!(
-                "{}: cannot create a temporary file",
-                case.objects.root().display()
-            )
-        })?;
-        let copied = if it.describe {
-            if let Some(p) = it.paths.first_mut() {
-                p.1 = input
-                    .metadata()
-                    .ok()
-                    .and_then(|m| m.modified().ok())
-                    .map(crate::clock::from_system_time);
-            }
-            import_describe::copy(&mut input, &mut out).map(|(sha, size, kept, complete)| {
-                if sha == it.sha256 {
-                    let d = import_describe::describe(&it.name, &kept, complete, &tmp);
-                    it.mime = d.mime;
-                    it.kind = d.kind.to_string();
-                    it.ext_mismatch = d.ext_mismatch;
-                    it.metadata_json = d.metadata_json;
-                    it.captured_at = d.captured_at;
-                    it.fingerprint = d.fingerprint;
-                }
-                (sha, size)
-            })
-        } else {
-            import_describe::copy(&mut input, &mut out).map(|(sha, size, kept, complete)| {
-                if sha == it.sha256 && it.kind == "image" {
-                    it.fingerprint =
-                        import_describe::fingerprint_only(&it.metadata_json, &kept, complete, &tmp);
-                }
-                (sha, size)
-            })
-        };
-        drop(out);
-        let (sha, _) = match copied {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(
-                    anyhow!(e).context(format!("{}: cannot copy into the case", shown(&src)))
-                );
-            }
-        };
-        if sha != it.sha256 {
-            let _ = std::fs::remove_file(&tmp);
-            let problems = [Problem {
-                path: it.file.clone(),
-                reason: format!(
-                    "changed while being imported (SHA-256 now {sha}, validated as {})",
-                    it.sha256
-                ),
-            }];
-            return refuse(&mut case, &actor, bag_dir, &bag_json, source, &problems);
-        }
-        if case.objects.install(&tmp, &it.sha256)? {
-            installed += 1;
-        }
-    }
-    if installed > 0 {
-        case.objects.sync()?;
+    if let Some(p) = store_originals(&case, &valid, &mut incoming)? {
+        return refuse(&mut case, &actor, bag_dir, &bag_json, source, &[p]);
     }
 
     let origin = Origin {
@@ -306,6 +226,97 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
         batch.map(|b| b.to_string()).unwrap_or_else(|| "-".into())
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Copy the originals into the object store, durable before any row names them (as ingest
+/// does); a bag from another tool's files are described on the way. A file that is no longer
+/// the one validated is the problem returned (nothing recorded yet).
+fn store_originals(
+    case: &Case,
+    valid: &bag::Valid,
+    incoming: &mut [Incoming],
+) -> Result<Option<Problem>> {
+    let mut installed = 0usize;
+    let session = case.objects.session()?;
+    for (n, it) in incoming.iter_mut().enumerate() {
+        if !it.describe && case.objects.contains(&it.sha256) {
+            continue;
+        }
+        // The descriptor is checked to be the very file validated: a file swapped after
+        // validation (for a FIFO, another file) is refused, never waited on.
+        let mut input = match valid.open(&it.file) {
+            Ok(f) => f,
+            Err(reason) => {
+                return Ok(Some(Problem {
+                    path: it.file.clone(),
+                    reason,
+                }));
+            }
+        };
+        let src = valid.root.join(&it.file);
+        let (tmp, mut out) = session.temp_file(0, n as u64).with_context(|| {
+            format!(
+                "{}: cannot create a temporary file",
+                case.objects.root().display()
+            )
+        })?;
+        let copied = if it.describe {
+            if let Some(p) = it.paths.first_mut() {
+                p.1 = input
+                    .metadata()
+                    .ok()
+                    .and_then(|m| m.modified().ok())
+                    .map(crate::clock::from_system_time);
+            }
+            import_describe::copy(&mut input, &mut out).map(|(sha, size, kept, complete)| {
+                if sha == it.sha256 {
+                    let d = import_describe::describe(&it.name, &kept, complete, &tmp);
+                    it.mime = d.mime;
+                    it.kind = d.kind.to_string();
+                    it.ext_mismatch = d.ext_mismatch;
+                    it.metadata_json = d.metadata_json;
+                    it.captured_at = d.captured_at;
+                    it.fingerprint = d.fingerprint;
+                }
+                (sha, size)
+            })
+        } else {
+            import_describe::copy(&mut input, &mut out).map(|(sha, size, kept, complete)| {
+                if sha == it.sha256 && it.kind == "image" {
+                    it.fingerprint =
+                        import_describe::fingerprint_only(&it.metadata_json, &kept, complete, &tmp);
+                }
+                (sha, size)
+            })
+        };
+        drop(out);
+        let (sha, _) = match copied {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(
+                    anyhow!(e).context(format!("{}: cannot copy into the case", shown(&src)))
+                );
+            }
+        };
+        if sha != it.sha256 {
+            let _ = std::fs::remove_file(&tmp);
+            return Ok(Some(Problem {
+                path: it.file.clone(),
+                reason: format!(
+                    "changed while being imported (SHA-256 now {sha}, validated as {})",
+                    it.sha256
+                ),
+            }));
+        }
+        if case.objects.install(&tmp, &it.sha256)? {
+            installed += 1;
+        }
+    }
+    if installed > 0 {
+        case.objects.sync()?;
+    }
+    Ok(None)
 }
 
 /// Every payload file of a bag from another tool, as an item to describe when copied in.
