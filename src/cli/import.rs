@@ -29,6 +29,7 @@ use crate::ingest::meta::Metadata;
 use crate::store::audit::Chain;
 use crate::store::import_rows::{self, ImportedItem, ImportedTag, Origin, Recorded};
 use crate::store::ingest_rows::Described;
+use crate::store::objects::TempSession;
 use crate::store::Case;
 use crate::taxonomy::Taxonomy;
 use crate::text::sanitize;
@@ -184,6 +185,14 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
                 }
                 results.push(recorded);
             }
+            let touched: Vec<i64> = results
+                .iter()
+                .filter_map(|r| match r {
+                    Recorded::New { id, .. } | Recorded::Duplicate { id, .. } => Some(*id),
+                    Recorded::Unchanged(_) => None,
+                })
+                .collect();
+            crate::store::search_index::refresh_many(tx, &touched)?;
             Ok((b, results))
         })?;
         batch = Some(b);
@@ -228,16 +237,42 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-/// Copy the originals into the object store, durable before any row names them (as ingest
-/// does); a bag from another tool's files are described on the way. A file that is no longer
-/// the one validated is the problem returned (nothing recorded yet).
+/// Copy the originals into the object store, durable before any row names them; the files
+/// of a bag from another tool are described on the way. A file that is no longer the one
+/// validated is the problem returned (nothing recorded, no copy left).
 fn store_originals(
     case: &Case,
     valid: &bag::Valid,
     incoming: &mut [Incoming],
 ) -> Result<Option<Problem>> {
-    let mut installed = 0usize;
+    // The session's folder, with any copy left in it, is removed when it is dropped.
     let session = case.objects.session()?;
+    let mut temps = Vec::new();
+    let copied = copy_originals(case, &session, valid, incoming, &mut temps);
+    if !matches!(copied, Ok(None)) {
+        return copied;
+    }
+    if temps.is_empty() {
+        return Ok(None);
+    }
+    // As ingest does: the copies durable before they are moved into place (one syncfs, not
+    // one fsync per file), the moves durable before any row names them.
+    case.objects.sync()?;
+    for (tmp, sha) in &temps {
+        case.objects.install(tmp, sha)?;
+    }
+    case.objects.sync()?;
+    Ok(None)
+}
+
+/// Copy each original into a temporary object (listed in `temps` with its SHA-256).
+fn copy_originals(
+    case: &Case,
+    session: &TempSession,
+    valid: &bag::Valid,
+    incoming: &mut [Incoming],
+    temps: &mut Vec<(PathBuf, String)>,
+) -> Result<Option<Problem>> {
     for (n, it) in incoming.iter_mut().enumerate() {
         if !it.describe && case.objects.contains(&it.sha256) {
             continue;
@@ -309,12 +344,7 @@ fn store_originals(
                 ),
             }));
         }
-        if case.objects.install(&tmp, &it.sha256)? {
-            installed += 1;
-        }
-    }
-    if installed > 0 {
-        case.objects.sync()?;
+        temps.push((tmp, it.sha256.clone()));
     }
     Ok(None)
 }

@@ -35,8 +35,8 @@ pub fn names(bag_file: &str) -> (String, Vec<u8>) {
     )
 }
 
-/// Copy `input` into `out` (a temporary object at `stored`), hashing it and keeping what the
-/// extractors need; `out` is synced. Returns the SHA-256, the size and the kept bytes with
+/// Copy `input` into `out` (a temporary object), hashing it and keeping what the extractors
+/// need. Not synced: the caller makes all copies durable at once. Returns the SHA-256, the size and the kept bytes with
 /// whether they are the whole file.
 pub fn copy(input: &mut File, out: &mut File) -> io::Result<(String, u64, Vec<u8>, bool)> {
     let mut h = Sha256::new();
@@ -64,7 +64,6 @@ pub fn copy(input: &mut File, out: &mut File) -> io::Result<(String, u64, Vec<u8
             complete = false;
         }
     }
-    out.sync_all()?;
     Ok((hex::encode(h.finalize()), total, kept, complete))
 }
 

@@ -87,6 +87,9 @@ pub fn begin_batch(tx: &Transaction, chain: &mut Chain, o: &Origin) -> rusqlite:
     Ok(id)
 }
 
+/// Record one item of the bag. The caller brings the search index up to date for the items it
+/// recorded, in the same transaction, with `search_index::refresh_many` (one statement for a
+/// chunk: FTS5 flushes at every statement that writes to it).
 pub fn record_item(
     tx: &Transaction,
     chain: &mut Chain,
@@ -131,7 +134,6 @@ pub fn record_item(
     if inserted == 0 {
         return Ok(Recorded::Unchanged(item_id));
     }
-    super::search_index::refresh(tx, item_id)?;
     let origin = json!({
         "bag": o.bag,
         "sending_case": o.sending_case,
