@@ -130,6 +130,42 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
             );
         }
     }
+    let (summary, batch, first_new) = record(&mut case, &origin, &valid, &incoming, &history)?;
+    if summary.new > 0 {
+        crate::store::search_index::update_statistics(&case.conn)?;
+    }
+    if let Some(first) = first_new {
+        // New images join the similar-image groups, as after an ingest.
+        crate::similar::regroup_new(&mut case, first - 1, crate::similar::DEFAULT)?;
+    }
+    let from = match (&sending_case, valid.info("Source-Organization")) {
+        (Some(c), _) => format!("case {c}"),
+        (None, Some(org)) => org.to_string(),
+        (None, None) => "(not named)".to_string(),
+    };
+    super::say!(
+        "imported {} (BagIt {}) from {}: {} new, {} duplicates, {} already recorded, {} tags applied (batch {})",
+        sanitize(&bag_dir.display().to_string()),
+        sanitize(&valid.version),
+        sanitize(&from),
+        summary.new,
+        summary.duplicates,
+        summary.unchanged,
+        summary.tags,
+        batch.map(|b| b.to_string()).unwrap_or_else(|| "-".into())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Record the items in transactions of at most `CHUNK`, the batch (with the bag's
+/// `bag-info.txt`) begun in the first. Returns the counts, the batch and the first new item.
+fn record(
+    case: &mut Case,
+    origin: &Origin,
+    valid: &bag::Valid,
+    incoming: &[Incoming],
+    history: &History,
+) -> Result<(Summary, Option<i64>, Option<i64>)> {
     let empty: Vec<Value> = Vec::new();
     let mut summary = Summary::default();
     let mut batch: Option<i64> = None;
@@ -139,7 +175,7 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
             let mut chain = Chain::load(tx)?;
             let b = match batch {
                 Some(b) => b,
-                None => import_rows::begin_batch(tx, &mut chain, &origin)?,
+                None => import_rows::begin_batch(tx, &mut chain, origin)?,
             };
             let mut results = Vec::with_capacity(chunk.len());
             for it in chunk {
@@ -158,7 +194,7 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
                     tx,
                     &mut chain,
                     b,
-                    &origin,
+                    origin,
                     &ImportedItem {
                         item: Described {
                             sha256: &it.sha256,
@@ -211,30 +247,7 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
             }
         }
     }
-    if summary.new > 0 {
-        crate::store::search_index::update_statistics(&case.conn)?;
-    }
-    if let Some(first) = first_new {
-        // New images join the similar-image groups, as after an ingest.
-        crate::similar::regroup_new(&mut case, first - 1, crate::similar::DEFAULT)?;
-    }
-    let from = match (&sending_case, valid.info("Source-Organization")) {
-        (Some(c), _) => format!("case {c}"),
-        (None, Some(org)) => org.to_string(),
-        (None, None) => "(not named)".to_string(),
-    };
-    super::say!(
-        "imported {} (BagIt {}) from {}: {} new, {} duplicates, {} already recorded, {} tags applied (batch {})",
-        sanitize(&bag_dir.display().to_string()),
-        sanitize(&valid.version),
-        sanitize(&from),
-        summary.new,
-        summary.duplicates,
-        summary.unchanged,
-        summary.tags,
-        batch.map(|b| b.to_string()).unwrap_or_else(|| "-".into())
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok((summary, batch, first_new))
 }
 
 /// Copy the originals into the object store, durable before any row names them; the files
