@@ -112,7 +112,8 @@ pub(super) fn digest_file(
 ) -> io::Result<(BTreeMap<Alg, String>, u64, FileId)> {
     let (mut f, m) = open_regular(path)?;
     let mut h = Hashers::new(algs);
-    let mut buf = vec![0u8; BUF];
+    // Sized to the file: a bag of many small files would otherwise zero a megabyte for each.
+    let mut buf = vec![0u8; (m.len() as usize).saturating_add(1).clamp(8 << 10, BUF)];
     let mut n = 0u64;
     loop {
         let got = match f.read(&mut buf) {

@@ -286,6 +286,7 @@ fn copy_originals(
     incoming: &mut [Incoming],
     temps: &mut Vec<(PathBuf, String)>,
 ) -> Result<Option<Problem>> {
+    let mut buf = vec![0u8; import_describe::CHUNK];
     for (n, it) in incoming.iter_mut().enumerate() {
         if !it.describe && case.objects.contains(&it.sha256) {
             continue;
@@ -316,26 +317,34 @@ fn copy_originals(
                     .and_then(|m| m.modified().ok())
                     .map(crate::clock::from_system_time);
             }
-            import_describe::copy(&mut input, &mut out).map(|(sha, size, kept, complete)| {
-                if sha == it.sha256 {
-                    let d = import_describe::describe(&it.name, &kept, complete, &tmp);
-                    it.mime = d.mime;
-                    it.kind = d.kind.to_string();
-                    it.ext_mismatch = d.ext_mismatch;
-                    it.metadata_json = d.metadata_json;
-                    it.captured_at = d.captured_at;
-                    it.fingerprint = d.fingerprint;
-                }
-                (sha, size)
-            })
+            import_describe::copy(&mut input, &mut out, &mut buf).map(
+                |(sha, size, kept, complete)| {
+                    if sha == it.sha256 {
+                        let d = import_describe::describe(&it.name, &kept, complete, &tmp);
+                        it.mime = d.mime;
+                        it.kind = d.kind.to_string();
+                        it.ext_mismatch = d.ext_mismatch;
+                        it.metadata_json = d.metadata_json;
+                        it.captured_at = d.captured_at;
+                        it.fingerprint = d.fingerprint;
+                    }
+                    (sha, size)
+                },
+            )
         } else {
-            import_describe::copy(&mut input, &mut out).map(|(sha, size, kept, complete)| {
-                if sha == it.sha256 && it.kind == "image" {
-                    it.fingerprint =
-                        import_describe::fingerprint_only(&it.metadata_json, &kept, complete, &tmp);
-                }
-                (sha, size)
-            })
+            import_describe::copy(&mut input, &mut out, &mut buf).map(
+                |(sha, size, kept, complete)| {
+                    if sha == it.sha256 && it.kind == "image" {
+                        it.fingerprint = import_describe::fingerprint_only(
+                            &it.metadata_json,
+                            &kept,
+                            complete,
+                            &tmp,
+                        );
+                    }
+                    (sha, size)
+                },
+            )
         };
         drop(out);
         let (sha, _) = match copied {

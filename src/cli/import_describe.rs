@@ -10,6 +10,9 @@ use sha2::{Digest, Sha256};
 
 use crate::ingest::{detect, fingerprint, meta};
 
+/// The read size of a copy (as ingest's).
+pub const CHUNK: usize = crate::ingest::copy::CHUNK;
+
 /// Files up to this size are kept whole in memory for the extractors (as ingest does); of
 /// larger ones the head is kept and the extractors read the stored copy.
 const WHOLE_LIMIT: usize = crate::ingest::copy::WHOLE_LIMIT;
@@ -35,12 +38,16 @@ pub fn names(bag_file: &str) -> (String, Vec<u8>) {
     )
 }
 
-/// Copy `input` into `out` (a temporary object), hashing it and keeping what the extractors
-/// need. Not synced: the caller makes all copies durable at once. Returns the SHA-256, the size and the kept bytes with
+/// Copy `input` into `out` (a temporary object) through `buf` (reused from file to file),
+/// hashing it and keeping what the extractors need. Not synced: the caller makes all copies
+/// durable at once. Returns the SHA-256, the size and the kept bytes with
 /// whether they are the whole file.
-pub fn copy(input: &mut File, out: &mut File) -> io::Result<(String, u64, Vec<u8>, bool)> {
+pub fn copy(
+    input: &mut File,
+    out: &mut File,
+    buf: &mut [u8],
+) -> io::Result<(String, u64, Vec<u8>, bool)> {
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; crate::ingest::copy::CHUNK];
     let mut total = 0u64;
     let expected = input.metadata().map(|m| m.len()).unwrap_or(0);
     let keep_whole = expected <= WHOLE_LIMIT as u64;
@@ -48,7 +55,7 @@ pub fn copy(input: &mut File, out: &mut File) -> io::Result<(String, u64, Vec<u8
     let mut kept = Vec::with_capacity((expected as usize).min(limit));
     let mut complete = true;
     loop {
-        let n = match input.read(&mut buf) {
+        let n = match input.read(buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
