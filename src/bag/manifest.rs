@@ -164,13 +164,28 @@ pub fn bag_path(raw: &str) -> Option<String> {
     safe_rel(&rel).then_some(rel)
 }
 
-/// The lines of a tag file with their numbers (from 1), CR LF or LF, blank lines skipped.
-pub fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .enumerate()
-        .map(|(i, l)| (i + 1, l))
-        .filter(|(_, l)| !l.trim().is_empty())
+/// The lines of a tag file with their numbers (from 1), blank lines skipped. A line ends with
+/// LF, CR LF or a lone CR (RFC 8493 §2.1: all three are allowed; a CR or LF inside a name is
+/// percent-encoded, so no name is cut).
+pub fn lines(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    let mut n = 0;
+    while !rest.is_empty() {
+        n += 1;
+        let (line, next) = match rest.find(['\r', '\n']) {
+            Some(i) => {
+                let end = if rest[i..].starts_with("\r\n") { 2 } else { 1 };
+                (&rest[..i], &rest[i + end..])
+            }
+            None => (rest, ""),
+        };
+        if !line.trim().is_empty() {
+            out.push((n, line));
+        }
+        rest = next;
+    }
+    out
 }
 
 /// Parse a manifest: `<hex digest> <blanks> <path>` per line. A path listed twice with the
@@ -298,6 +313,12 @@ mod tests {
         }
         assert_eq!(bag_path("./data/x").as_deref(), Some("data/x"));
         assert_eq!(bag_path("data/a%2Fb").as_deref(), Some("data/a%2Fb"));
+    }
+
+    #[test]
+    fn lines_end_with_lf_crlf_or_cr() {
+        let got = lines("a\nb\r\nc\rd\n\n e");
+        assert_eq!(got, [(1, "a"), (2, "b"), (3, "c"), (4, "d"), (6, " e")]);
     }
 
     #[test]
