@@ -103,6 +103,10 @@ pub fn validate(root: &Path) -> std::result::Result<Valid, Vec<Problem>> {
             Ok(valid(root, d, info, read, &algs))
         }
         _ => {
+            if problems.is_empty() {
+                // Never refuse without a reason.
+                problems.push(problem(BAGIT, "the declaration could not be read"));
+            }
             problems.sort_by(|a, b| a.path.cmp(&b.path));
             Err(problems)
         }
@@ -270,17 +274,13 @@ impl Check<'_> {
     /// Every listed payload file: present, a regular file inside the bag, every digest
     /// right. SHA-256 is computed for every file whatever the manifests use.
     fn payload_files(&mut self, wanted: &Wanted, fetch: &BTreeMap<String, Fetch>) -> Read {
-        let mut missing_fetched = Vec::new();
         let read = self.digests(wanted, Some(Alg::Sha256), |rel, reason| {
             match fetch.get(rel) {
-                Some(f) if reason == "missing" => {
-                    missing_fetched.push(rel.to_string());
-                    Some(format!(
-                        "missing: the bag is holey (fetch.txt lists it at {}); fetch every \
+                Some(f) if reason == "missing" => Some(format!(
+                    "missing: the bag is holey (fetch.txt lists it at {}); fetch every \
                          listed file into the bag first",
-                        f.url
-                    ))
-                }
+                    f.url
+                )),
                 _ => None,
             }
         });
