@@ -935,3 +935,38 @@ fn round_trip_with_sha512_keeps_items_hashes_provenance_bag_info_and_claims() {
         .as_str()
         .is_some_and(|s| s.len() == 128)));
 }
+
+// ---------------------------------------------------------------------------------------------
+// 6. bag-info is the bag maker's text: neutralised before it reaches a terminal
+
+#[test]
+fn hostile_bag_info_is_neutralised_in_show() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bag = dir.path().join("bag");
+    HandBag {
+        version: "1.0",
+        encoding: "UTF-8",
+        encode: &utf8,
+        algs: &["sha256"],
+        info: &[
+            ("Contact-Name", "Evil \u{1b}]0;pwned\u{7} \u{202e}Name"),
+            ("X-\u{1b}[2J-Label", "value"),
+        ],
+        files: &[(b"data/a.txt", b"statement\n")],
+    }
+    .write(&bag);
+    let case = init_case(&dir.path().join("case"));
+    let out = import(&case, &bag);
+    ok(&out, "import");
+    let shown = run(Some(&case), ["show", "T-000001"]);
+    ok(&shown, "show");
+    let t = text(&shown.stdout);
+    assert!(!t.contains('\u{1b}') && !t.contains('\u{202e}'), "{t:?}");
+    assert!(t.contains("␛]0;pwned") && t.contains("⟨RLO⟩Name"), "{t}");
+    // The JSON keeps the exact text (escaped by JSON).
+    let d = show(&case, "T-000001");
+    assert_eq!(
+        d["bag_info"][0]["fields"][0]["value"],
+        "Evil \u{1b}]0;pwned\u{7} \u{202e}Name"
+    );
+}
