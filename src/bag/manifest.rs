@@ -216,6 +216,9 @@ pub fn parse(
             ));
             continue;
         }
+        // `md5sum -b` marks binary mode with `*` before the name; the Library of Congress tool
+        // reads such lines, and no payload path can start with it.
+        let raw = raw.strip_prefix('*').unwrap_or(raw);
         let Some(rel) = bag_path(raw) else {
             problems.push(problem(
                 decode_path(raw),
@@ -326,9 +329,10 @@ mod tests {
         let mut problems = Vec::new();
         let a = "a".repeat(64);
         let b = "b".repeat(64);
-        let text = format!("{a}  data/x\n{a} ./data/x\n{b}  data/y\n{a}  data/y\n");
+        let text = format!("{a}  data/x\n{a} ./data/x\n{b}  data/y\n{a}  data/y\n{a} *data/z\n");
         let m = parse("manifest-sha256.txt", Alg::Sha256, &text, &mut problems);
-        assert_eq!(m.len(), 2);
+        assert_eq!(m.len(), 3);
+        assert!(m.contains_key("data/z"));
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].path, "data/y");
     }
