@@ -227,8 +227,13 @@ enum Command {
         /// Export items whose conditions forbid it, for this recorded reason.
         #[arg(long)]
         override_reason: Option<String>,
+        /// The bag's manifests, comma-separated: md5, sha1, sha256, sha512 (SHA-256 is
+        /// always written).
+        #[arg(long, default_value = "sha256")]
+        algorithms: String,
     },
-    /// Import a bag exported by another case, validating every hash first.
+    /// Import a BagIt bag (RFC 8493 or 0.97, from triage or any other BagIt tool),
+    /// validating every manifest first; a bag with any problem is refused whole.
     Import {
         bag: PathBuf,
         #[arg(long)]
@@ -342,6 +347,7 @@ fn main() -> ExitCode {
             purpose,
             court,
             override_reason,
+            algorithms,
         }) => cli::export::run(
             args.case,
             &filter,
@@ -349,6 +355,7 @@ fn main() -> ExitCode {
             purpose.as_deref(),
             court,
             override_reason.as_deref(),
+            &algorithms,
         ),
         Some(Command::User { action }) => match action {
             UserCmd::Add { login, role } => cli::user::add(args.case, &login, &role),

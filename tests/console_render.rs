@@ -78,6 +78,7 @@ fn state() -> State {
         }],
         tags: vec![],
         claims: vec![],
+        bags: vec![],
         notes: vec![],
         conditions: vec!["share-with-courts".into()],
     });
@@ -342,4 +343,38 @@ fn an_imported_decision_is_shown_as_the_senders() {
         "{screen}"
     );
     assert!(!screen.contains("importer 2026-11-28"), "{screen}");
+}
+
+#[test]
+fn bag_info_is_shown_in_the_details_neutralised() {
+    let mut s = state();
+    if let Some(d) = s.detail.as_mut() {
+        d.provenance.clear();
+        d.metadata = Metadata::default();
+        d.bags = vec![triage::store::items::BagInfo {
+            batch: 3,
+            source: "partner".into(),
+            bag: serde_json::json!("/intake/bag"),
+            bagit_version: "0.97".into(),
+            fields: vec![
+                (
+                    "Source-Organization".into(),
+                    "Syrian Archive Partners".into(),
+                ),
+                ("Contact-\u{1b}[2JName".into(), "José \u{202e}Núñez".into()),
+            ],
+        }];
+    }
+    let lines = draw(&mut s, 120, 40);
+    assert_clean(&lines);
+    let screen = lines.join("\n");
+    assert!(screen.contains("Bag-info (batch 3)"), "{screen}");
+    assert!(
+        screen.contains("Source-Organization: Syrian Archive"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Contact-␛[2JName: José ⟨RLO⟩Núñez"),
+        "{screen}"
+    );
 }

@@ -40,7 +40,22 @@ pub fn run(
     purpose: Option<&str>,
     court: bool,
     override_reason: Option<&str>,
+    algorithms: &str,
 ) -> Result<ExitCode> {
+    let mut algs = Vec::new();
+    for name in algorithms
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        match bag::Alg::from_name(&name.to_ascii_lowercase()) {
+            Some(a) => algs.push(a),
+            None => {
+                eprintln!("triage: --algorithms: {name:?} is not one of md5, sha1, sha256, sha512");
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
     if override_reason.is_some_and(|r| r.trim().is_empty()) {
         eprintln!("triage: --override-reason needs the reason (it is recorded in the audit log)");
         return Ok(ExitCode::from(2));
@@ -132,7 +147,7 @@ pub fn run(
     let (head_seq, head_hash) = export_rows::chain_head(&case.conn)?;
     let exported_at = crate::clock::now();
 
-    let mut writer = bag::Writer::create(out)?;
+    let mut writer = bag::Writer::with_algorithms(out, &algs)?;
     let written = (|| -> Result<bag::Finished> {
         let mut metadata = String::new();
         let mut audit = String::new();
@@ -289,6 +304,7 @@ pub fn run(
             "payload_files": finished.payload_files,
             "manifest_sha256": finished.manifest_sha256,
             "tagmanifest_sha256": finished.tagmanifest_sha256,
+            "algorithms": finished.algorithms,
         },
     });
     let recorded = case.write(|tx| export_rows::record(tx, &me, &details));

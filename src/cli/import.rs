@@ -1,13 +1,17 @@
-//! `triage import BAG --source NAME`: take in a bag exported by another case.
+//! `triage import BAG --source NAME`: take in a BagIt bag (RFC 8493 or 0.97) made by triage or
+//! by any other BagIt tool.
 //!
 //! The whole bag is validated first (every manifest and tag manifest, whatever its algorithm,
-//! every payload file listed, the sending case's history recomputed against its chain head); a
-//! bag with any problem is refused with the list of bad files, and only the refusal is
-//! recorded. A valid bag's originals are copied into the object store (from descriptors checked
-//! to be the validated files, hashed again while copied) and made durable, then its items,
-//! provenance, tags (applied by the importing login; the sender's who/when/case kept as imported
-//! claims) and the sending case's history of each item are recorded in transactions of at most
-//! 500 items.
+//! every payload file listed, tag files in the encoding the bag declares); a bag with any
+//! problem is refused with every problem, and only the refusal is recorded. A bag triage made
+//! (`Triage-Case-Id` in `bag-info.txt` and `data/metadata.jsonl`) keeps its meaning: its items
+//! as described there, the sending case's history recomputed against its chain head, its tags
+//! applied by the importing login with the sender's who/when/case kept as imported claims. In
+//! a bag from any other tool every payload file is an item, described as `ingest` describes a
+//! file while it is copied in. Either way the originals are copied into the object store (from
+//! descriptors checked to be the validated files, hashed again while copied) and made durable,
+//! then the rows are recorded in transactions of at most 500 items, the bag's `bag-info.txt`
+//! kept as provenance of every item and each file's own fixity in its audit entry.
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
@@ -18,12 +22,14 @@ use std::process::ExitCode;
 use anyhow::{anyhow, Context, Result};
 use serde_json::Value;
 
-use super::import_history;
+use super::{import_describe, import_history};
 use crate::bag::{self, Problem};
+use crate::ingest::fingerprint::{Fingerprint, Thumb};
 use crate::ingest::meta::Metadata;
 use crate::store::audit::Chain;
 use crate::store::import_rows::{self, ImportedItem, ImportedTag, Origin, Recorded};
 use crate::store::ingest_rows::Described;
+use crate::store::objects::TempSession;
 use crate::store::Case;
 use crate::taxonomy::Taxonomy;
 use crate::text::sanitize;
@@ -31,7 +37,7 @@ use crate::text::sanitize;
 const CHUNK: usize = 500;
 const KINDS: &[&str] = &["image", "video", "pdf", "email", "text", "other"];
 
-/// One line of `data/metadata.jsonl`, checked and reduced to what is recorded.
+/// One item of the bag, checked and reduced to what is recorded.
 struct Incoming {
     original_ref: String,
     sha256: String,
@@ -48,6 +54,9 @@ struct Incoming {
     tags: Vec<(String, String, Option<String>, Option<String>)>,
     /// Terms this case's taxonomy does not know: not applied.
     unknown_terms: Vec<String>,
+    /// Described from its content while copied in (a bag from another tool), not by the bag.
+    describe: bool,
+    fingerprint: Option<(Fingerprint, Thumb)>,
 }
 
 #[derive(Default)]
@@ -57,6 +66,13 @@ struct Summary {
     unchanged: usize,
     tags: usize,
 }
+
+/// A bag triage made: its items are described in `data/metadata.jsonl`.
+fn made_by_triage(valid: &bag::Valid) -> bool {
+    valid.info("Triage-Case-Id").is_some() && valid.file(METADATA).is_some()
+}
+
+const METADATA: &str = "data/metadata.jsonl";
 
 pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCode> {
     if source.trim().is_empty() {
@@ -76,68 +92,24 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
     let bag_json = crate::text::path_for_json(bag_abs.as_os_str().as_bytes());
 
     let checked = bag::validate(bag_dir).and_then(|valid| {
-        let (items, history) = read_contents(&valid, &tax)?;
+        let (items, history) = if made_by_triage(&valid) {
+            read_contents(&valid, &tax)?
+        } else {
+            (payload_items(&valid), History::new())
+        };
         Ok((valid, items, history))
     });
-    let (valid, incoming, history) = match checked {
+    let (valid, mut incoming, history) = match checked {
         Ok(v) => v,
         Err(problems) => return refuse(&mut case, &actor, bag_dir, &bag_json, source, &problems),
     };
-    let sending_case = valid.info("Triage-Case-Id").map(str::to_string);
+    let triage_bag = made_by_triage(&valid);
+    let sending_case = triage_bag
+        .then(|| valid.info("Triage-Case-Id").map(str::to_string))
+        .flatten();
 
-    // Originals first, durable before any row names them (as ingest does).
-    let mut installed = 0usize;
-    let session = case.objects.session()?;
-    for (n, it) in incoming.iter().enumerate() {
-        if case.objects.contains(&it.sha256) {
-            continue;
-        }
-        // The descriptor is checked to be the very file validated: a file swapped after
-        // validation (for a FIFO, another file) is refused, never waited on.
-        let mut input = match valid.open(&it.file) {
-            Ok(f) => f,
-            Err(reason) => {
-                let problems = [Problem {
-                    path: it.file.clone(),
-                    reason,
-                }];
-                return refuse(&mut case, &actor, bag_dir, &bag_json, source, &problems);
-            }
-        };
-        let src = valid.root.join(&it.file);
-        let (tmp, mut out) = session.temp_file(0, n as u64).with_context(|| {
-            format!(
-                "{}: cannot create a temporary file",
-                case.objects.root().display()
-            )
-        })?;
-        let copied = bag::copy_hashing(&mut input, &mut out);
-        drop(out);
-        let (sha, _) = match copied {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(
-                    anyhow!(e).context(format!("{}: cannot copy into the case", shown(&src)))
-                );
-            }
-        };
-        if sha != it.sha256 {
-            let _ = std::fs::remove_file(&tmp);
-            let problems = [Problem {
-                path: it.file.clone(),
-                reason: format!(
-                    "changed while being imported (SHA-256 now {sha}, validated as {})",
-                    it.sha256
-                ),
-            }];
-            return refuse(&mut case, &actor, bag_dir, &bag_json, source, &problems);
-        }
-        case.objects.install(&tmp, &it.sha256)?;
-        installed += 1;
-    }
-    if installed > 0 {
-        case.objects.sync()?;
+    if let Some(p) = store_originals(&case, &valid, &mut incoming)? {
+        return refuse(&mut case, &actor, bag_dir, &bag_json, source, &[p]);
     }
 
     let origin = Origin {
@@ -145,6 +117,8 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
         sending_case: sending_case.as_deref(),
         source,
         actor: &actor,
+        bagit_version: &valid.version,
+        bag_info: &valid.info,
     };
     for it in &incoming {
         for term in &it.unknown_terms {
@@ -156,15 +130,52 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
             );
         }
     }
+    let (summary, batch, first_new) = record(&mut case, &origin, &valid, &incoming, &history)?;
+    if summary.new > 0 {
+        crate::store::search_index::update_statistics(&case.conn)?;
+    }
+    if let Some(first) = first_new {
+        // New images join the similar-image groups, as after an ingest.
+        crate::similar::regroup_new(&mut case, first - 1, crate::similar::DEFAULT)?;
+    }
+    let from = match (&sending_case, valid.info("Source-Organization")) {
+        (Some(c), _) => format!("case {c}"),
+        (None, Some(org)) => org.to_string(),
+        (None, None) => "(not named)".to_string(),
+    };
+    super::say!(
+        "imported {} (BagIt {}) from {}: {} new, {} duplicates, {} already recorded, {} tags applied (batch {})",
+        sanitize(&bag_dir.display().to_string()),
+        sanitize(&valid.version),
+        sanitize(&from),
+        summary.new,
+        summary.duplicates,
+        summary.unchanged,
+        summary.tags,
+        batch.map(|b| b.to_string()).unwrap_or_else(|| "-".into())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Record the items in transactions of at most `CHUNK`, the batch (with the bag's
+/// `bag-info.txt`) begun in the first. Returns the counts, the batch and the first new item.
+fn record(
+    case: &mut Case,
+    origin: &Origin,
+    valid: &bag::Valid,
+    incoming: &[Incoming],
+    history: &History,
+) -> Result<(Summary, Option<i64>, Option<i64>)> {
     let empty: Vec<Value> = Vec::new();
     let mut summary = Summary::default();
     let mut batch: Option<i64> = None;
+    let mut first_new: Option<i64> = None;
     for chunk in incoming.chunks(CHUNK) {
         let (b, results) = case.write(|tx| {
             let mut chain = Chain::load(tx)?;
             let b = match batch {
                 Some(b) => b,
-                None => import_rows::begin_batch(tx, &mut chain, &origin)?,
+                None => import_rows::begin_batch(tx, &mut chain, origin)?,
             };
             let mut results = Vec::with_capacity(chunk.len());
             for it in chunk {
@@ -179,11 +190,11 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
                     })
                     .collect();
                 let hist = history.get(&it.original_ref).unwrap_or(&empty);
-                results.push(import_rows::record_item(
+                let recorded = import_rows::record_item(
                     tx,
                     &mut chain,
                     b,
-                    &origin,
+                    origin,
                     &ImportedItem {
                         item: Described {
                             sha256: &it.sha256,
@@ -200,17 +211,33 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
                         paths: &it.paths,
                         tags: &tags,
                         history: hist,
+                        fixity: valid.fixity.get(&it.file),
                     },
-                )?);
+                )?;
+                if let (Recorded::New { id, .. }, Some((print, thumb))) =
+                    (recorded, &it.fingerprint)
+                {
+                    crate::store::dups::record_fingerprint(tx, id, *print, thumb)?;
+                }
+                results.push(recorded);
             }
+            let touched: Vec<i64> = results
+                .iter()
+                .filter_map(|r| match r {
+                    Recorded::New { id, .. } | Recorded::Duplicate { id, .. } => Some(*id),
+                    Recorded::Unchanged(_) => None,
+                })
+                .collect();
+            crate::store::search_index::refresh_many(tx, &touched)?;
             Ok((b, results))
         })?;
         batch = Some(b);
         for r in results {
             match r {
-                Recorded::New { tags, .. } => {
+                Recorded::New { id, tags } => {
                     summary.new += 1;
                     summary.tags += tags;
+                    first_new = Some(first_new.map_or(id, |f| f.min(id)));
                 }
                 Recorded::Duplicate { tags, .. } => {
                     summary.duplicates += 1;
@@ -220,20 +247,156 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
             }
         }
     }
-    if summary.new > 0 {
-        crate::store::search_index::update_statistics(&case.conn)?;
+    Ok((summary, batch, first_new))
+}
+
+/// Copy the originals into the object store, durable before any row names them; the files
+/// of a bag from another tool are described on the way. A file that is no longer the one
+/// validated is the problem returned (nothing recorded, no copy left).
+fn store_originals(
+    case: &Case,
+    valid: &bag::Valid,
+    incoming: &mut [Incoming],
+) -> Result<Option<Problem>> {
+    // The session's folder, with any copy left in it, is removed when it is dropped.
+    let session = case.objects.session()?;
+    let mut temps = Vec::new();
+    let copied = copy_originals(case, &session, valid, incoming, &mut temps);
+    if !matches!(copied, Ok(None)) {
+        return copied;
     }
-    super::say!(
-        "imported {} from case {}: {} new, {} duplicates, {} already recorded, {} tags applied (batch {})",
-        sanitize(&bag_dir.display().to_string()),
-        sanitize(sending_case.as_deref().unwrap_or("(not named)")),
-        summary.new,
-        summary.duplicates,
-        summary.unchanged,
-        summary.tags,
-        batch.map(|b| b.to_string()).unwrap_or_else(|| "-".into())
-    );
-    Ok(ExitCode::SUCCESS)
+    if temps.is_empty() {
+        return Ok(None);
+    }
+    // As ingest does: the copies durable before they are moved into place (one syncfs, not
+    // one fsync per file), the moves durable before any row names them.
+    case.objects.sync()?;
+    for (tmp, sha) in &temps {
+        case.objects.install(tmp, sha)?;
+    }
+    case.objects.sync()?;
+    Ok(None)
+}
+
+/// Copy each original into a temporary object (listed in `temps` with its SHA-256).
+fn copy_originals(
+    case: &Case,
+    session: &TempSession,
+    valid: &bag::Valid,
+    incoming: &mut [Incoming],
+    temps: &mut Vec<(PathBuf, String)>,
+) -> Result<Option<Problem>> {
+    let mut buf = vec![0u8; import_describe::CHUNK];
+    for (n, it) in incoming.iter_mut().enumerate() {
+        if !it.describe && case.objects.contains(&it.sha256) {
+            continue;
+        }
+        // The descriptor is checked to be the very file validated: a file swapped after
+        // validation (for a FIFO, another file) is refused, never waited on.
+        let mut input = match valid.open(&it.file) {
+            Ok(f) => f,
+            Err(reason) => {
+                return Ok(Some(Problem {
+                    path: it.file.clone(),
+                    reason,
+                }));
+            }
+        };
+        let src = valid.root.join(&it.file);
+        let (tmp, mut out) = session.temp_file(0, n as u64).with_context(|| {
+            format!(
+                "{}: cannot create a temporary file",
+                case.objects.root().display()
+            )
+        })?;
+        let copied = if it.describe {
+            if let Some(p) = it.paths.first_mut() {
+                p.1 = input
+                    .metadata()
+                    .ok()
+                    .and_then(|m| m.modified().ok())
+                    .map(crate::clock::from_system_time);
+            }
+            import_describe::copy(&mut input, &mut out, &mut buf).map(
+                |(sha, size, kept, complete)| {
+                    if sha == it.sha256 {
+                        let d = import_describe::describe(&it.name, &kept, complete, &tmp);
+                        it.mime = d.mime;
+                        it.kind = d.kind.to_string();
+                        it.ext_mismatch = d.ext_mismatch;
+                        it.metadata_json = d.metadata_json;
+                        it.captured_at = d.captured_at;
+                        it.fingerprint = d.fingerprint;
+                    }
+                    (sha, size)
+                },
+            )
+        } else {
+            import_describe::copy(&mut input, &mut out, &mut buf).map(
+                |(sha, size, kept, complete)| {
+                    if sha == it.sha256 && it.kind == "image" {
+                        it.fingerprint = import_describe::fingerprint_only(
+                            &it.metadata_json,
+                            &kept,
+                            complete,
+                            &tmp,
+                        );
+                    }
+                    (sha, size)
+                },
+            )
+        };
+        drop(out);
+        let (sha, _) = match copied {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(
+                    anyhow!(e).context(format!("{}: cannot copy into the case", shown(&src)))
+                );
+            }
+        };
+        if sha != it.sha256 {
+            let _ = std::fs::remove_file(&tmp);
+            return Ok(Some(Problem {
+                path: it.file.clone(),
+                reason: format!(
+                    "changed while being imported (SHA-256 now {sha}, validated as {})",
+                    it.sha256
+                ),
+            }));
+        }
+        temps.push((tmp, it.sha256.clone()));
+    }
+    Ok(None)
+}
+
+/// Every payload file of a bag from another tool, as an item to describe when copied in.
+fn payload_items(valid: &bag::Valid) -> Vec<Incoming> {
+    valid
+        .payload
+        .values()
+        .map(|e| {
+            let (name, path) = import_describe::names(&e.path);
+            Incoming {
+                original_ref: String::new(),
+                sha256: e.sha256.clone(),
+                size: e.size,
+                file: e.path.clone(),
+                mime: "application/octet-stream".into(),
+                kind: "other".into(),
+                ext_mismatch: None,
+                metadata_json: "{}".into(),
+                captured_at: None,
+                name,
+                paths: vec![(path, None)],
+                tags: Vec::new(),
+                unknown_terms: Vec::new(),
+                describe: true,
+                fingerprint: None,
+            }
+        })
+        .collect()
 }
 
 /// A bag with problems: record the refusal (a case-level event, nothing else) and list them.
@@ -272,7 +435,7 @@ fn read_contents(
     valid: &bag::Valid,
     tax: &Taxonomy,
 ) -> std::result::Result<(Vec<Incoming>, History), Vec<Problem>> {
-    const META: &str = "data/metadata.jsonl";
+    const META: &str = METADATA;
     const AUDIT: &str = "data/audit.jsonl";
     let mut problems = Vec::new();
     let mut incoming = Vec::new();
@@ -299,7 +462,7 @@ fn read_contents(
         }
         Ok(None) => problems.push(Problem {
             path: META.into(),
-            reason: "missing: not a bag exported by triage".into(),
+            reason: "missing".into(),
         }),
         Err(p) => problems.push(p),
     }
@@ -540,5 +703,7 @@ fn parse_item(
         paths,
         tags,
         unknown_terms,
+        describe: false,
+        fingerprint: None,
     })
 }

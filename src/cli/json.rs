@@ -78,6 +78,19 @@ pub fn item(d: &Detail, tax: &Taxonomy, full: bool) -> Value {
                 })
             })
             .collect();
+        // The bag-info of every bag the item came in: provenance, as each bag's maker wrote it.
+        v["bag_info"] = d
+            .bags
+            .iter()
+            .map(|b| {
+                json!({
+                    "batch": b.batch, "source": b.source, "bag": b.bag,
+                    "bagit_version": b.bagit_version,
+                    "fields": b.fields.iter().map(|(k, v)| json!({ "label": k, "value": v }))
+                        .collect::<Vec<_>>(),
+                })
+            })
+            .collect();
         v["notes"] = json!(d.notes);
     }
     v

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod dups;
 pub mod export;
 pub mod import;
+pub mod import_describe;
 pub mod import_history;
 pub mod ingest;
 pub mod init;

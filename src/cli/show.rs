@@ -44,6 +44,23 @@ pub fn run(case: Option<PathBuf>, key: &str, json: bool) -> Result<ExitCode> {
             sanitize(&String::from_utf8_lossy(&p.path))
         );
     }
+    for b in &d.bags {
+        // The bag's own description of itself: the maker's words, as provenance.
+        super::say!(
+            "  bag-info (batch {}, {}, BagIt {})",
+            b.batch,
+            sanitize(&b.source),
+            sanitize(&b.bagit_version)
+        );
+        for (k, v) in &b.fields {
+            let first = crate::text::sanitize_multiline(v);
+            super::say!(
+                "    {:<24} {}",
+                sanitize(k),
+                first.first().cloned().unwrap_or_default()
+            );
+        }
+    }
     let meta = serde_json::to_value(&d.metadata)?;
     if let Some(obj) = meta.as_object() {
         for (section, fields) in obj {

@@ -16,6 +16,10 @@ pub struct Origin<'a> {
     /// The importing provider (the `--source` of the import).
     pub source: &'a str,
     pub actor: &'a str,
+    /// `BagIt-Version` of the bag's declaration.
+    pub bagit_version: &'a str,
+    /// The bag's `bag-info.txt` fields in order: provenance of every item it brings.
+    pub bag_info: &'a [(String, String)],
 }
 
 /// A tag as the sending case recorded it: a claim of the sender's (who and when, if the bag
@@ -40,6 +44,8 @@ pub struct ImportedItem<'a> {
     pub tags: &'a [ImportedTag<'a>],
     /// The sending case's audit entries for this item, as exported.
     pub history: &'a [Value],
+    /// The bag's own fixity of the file: its manifests' values by algorithm name.
+    pub fixity: Option<&'a std::collections::BTreeMap<&'static str, String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +58,8 @@ pub enum Recorded {
     Unchanged(i64),
 }
 
-/// Start the import's batch: the provider made sure of, one `batches` row, one audit event.
+/// Start the import's batch: the provider made sure of, one `batches` row, the bag's
+/// `bag_info` row, and one audit event carrying both.
 pub fn begin_batch(tx: &Transaction, chain: &mut Chain, o: &Origin) -> rusqlite::Result<i64> {
     super::sources::ensure(tx, chain, o.actor, o.source)?;
     let now = crate::clock::now();
@@ -62,18 +69,27 @@ pub fn begin_batch(tx: &Transaction, chain: &mut Chain, o: &Origin) -> rusqlite:
         (o.source, o.actor, &now, &roots),
     )?;
     let id = tx.last_insert_rowid();
+    let fields = json!(o.bag_info);
+    tx.execute(
+        "INSERT INTO bag_info(batch_id, bag, bagit_version, fields) VALUES (?1, ?2, ?3, ?4)",
+        (id, o.bag.to_string(), o.bagit_version, fields.to_string()),
+    )?;
     chain.append(
         tx,
         &Event::case(
             o.actor,
             "import.batch",
             json!({ "batch": id, "source": o.source, "bag": o.bag,
-                    "sending_case": o.sending_case }),
+                    "sending_case": o.sending_case, "bagit_version": o.bagit_version,
+                    "bag_info": fields }),
         ),
     )?;
     Ok(id)
 }
 
+/// Record one item of the bag. The caller brings the search index up to date for the items it
+/// recorded, in the same transaction, with `search_index::refresh_many` (one statement for a
+/// chunk: FTS5 flushes at every statement that writes to it).
 pub fn record_item(
     tx: &Transaction,
     chain: &mut Chain,
@@ -118,7 +134,6 @@ pub fn record_item(
     if inserted == 0 {
         return Ok(Recorded::Unchanged(item_id));
     }
-    super::search_index::refresh(tx, item_id)?;
     let origin = json!({
         "bag": o.bag,
         "sending_case": o.sending_case,
@@ -142,6 +157,10 @@ pub fn record_item(
                 "original_ref": it.original_ref,
                 "sha256": it.item.sha256,
                 "size": it.item.size,
+                "bag_file": it.bag_file,
+                "paths": paths.iter().map(|(p, _)| crate::text::path_for_json(p))
+                    .collect::<Vec<_>>(),
+                "bag_fixity": it.fixity,
             }),
         ),
     )?;

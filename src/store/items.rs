@@ -105,6 +105,18 @@ pub struct ImportedClaim {
     pub imported_at: String,
 }
 
+/// The `bag-info.txt` of a bag the item came in: provenance of the item, as the bag's maker
+/// described it (labels and values as written; untrusted text).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct BagInfo {
+    pub batch: i64,
+    pub source: String,
+    /// The bag's folder as given to the import (a JSON string, or `{"b64": ...}`).
+    pub bag: serde_json::Value,
+    pub bagit_version: String,
+    pub fields: Vec<(String, String)>,
+}
+
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Note {
     pub id: i64,
@@ -125,6 +137,8 @@ pub struct Detail {
     pub tags: Vec<Tag>,
     /// Decisions other cases sent with the item (imports).
     pub claims: Vec<ImportedClaim>,
+    /// The bag-info of every bag it came in (imports), by batch.
+    pub bags: Vec<BagInfo>,
     pub notes: Vec<Note>,
     /// The use conditions of every provider that sent it (strictest first).
     pub conditions: Vec<String>,
@@ -197,6 +211,24 @@ pub fn detail(conn: &Connection, id: i64) -> rusqlite::Result<Option<Detail>> {
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let bags = conn
+        .prepare_cached(
+            "SELECT b.batch_id, min(p.source), b.bag, b.bagit_version, b.fields
+               FROM bag_info b JOIN provenance p ON p.batch_id = b.batch_id
+              WHERE p.item_id = ?1 GROUP BY b.batch_id ORDER BY b.batch_id",
+        )?
+        .query_map([id], |r| {
+            let bag: String = r.get(2)?;
+            let fields: String = r.get(4)?;
+            Ok(BagInfo {
+                batch: r.get(0)?,
+                source: r.get(1)?,
+                bag: serde_json::from_str(&bag).unwrap_or(serde_json::Value::String(bag)),
+                bagit_version: r.get(3)?,
+                fields: serde_json::from_str(&fields).unwrap_or_default(),
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     let notes = conn
         .prepare_cached(
             "SELECT id, author, created_at, body FROM notes WHERE item_id = ?1 AND retracted = 0
@@ -223,6 +255,7 @@ pub fn detail(conn: &Connection, id: i64) -> rusqlite::Result<Option<Detail>> {
         provenance,
         tags,
         claims,
+        bags,
         notes,
         conditions: super::sources::item_conditions(conn, id)?,
     }))

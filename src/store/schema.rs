@@ -15,6 +15,7 @@ const MIGRATIONS: &[Migration] = &[
         then: Some(super::users::adopt_creator),
     },
     Migration::sql(V_IMPORTED_CLAIMS),
+    Migration::sql(V_BAG_INFO),
 ];
 
 /// One step: its SQL, then (in the same transaction) any work SQL alone cannot do.
@@ -257,6 +258,18 @@ CREATE TABLE imported_claims (
     imported_by  TEXT NOT NULL,
     imported_at  TEXT NOT NULL,
     UNIQUE(item_id, term_id, sending_case, original_ref, claimed_by, claimed_at)
+);
+"#;
+
+/// The `bag-info.txt` of each imported bag, kept as provenance of every item the bag brought
+/// (the batch's `provenance` rows). Written with the `import.batch` event, which carries the
+/// same version and fields.
+const V_BAG_INFO: &str = r#"
+CREATE TABLE bag_info (
+    batch_id      INTEGER PRIMARY KEY REFERENCES batches(id),
+    bag           TEXT NOT NULL,
+    bagit_version TEXT NOT NULL,
+    fields        TEXT NOT NULL
 );
 "#;
 

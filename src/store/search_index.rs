@@ -10,8 +10,27 @@
 
 use rusqlite::Connection;
 
-/// The folded document of the items selected by `WHERE_ITEMS` (a clause on `i`).
-/// A macro so that the migration (a literal) and the runtime share one definition.
+/// The folded document as the search migration (schema 6) first built it; never edited.
+macro_rules! search_doc_insert_v6 {
+    ($where_items:literal) => {
+        concat!(
+            "INSERT INTO search(rowid, names, meta, notes)
+             SELECT i.id,
+                tfold(i.name || ' ' || coalesce((SELECT group_concat(p.source || ' ' || p.path, ' ')
+                                                   FROM provenance p WHERE p.item_id = i.id), '')),
+                tfold(coalesce((SELECT group_concat(t.atom, ' ') FROM json_tree(i.metadata) t
+                                 WHERE t.type = 'text'), '')),
+                tfold(coalesce((SELECT group_concat(n.body, ' ') FROM notes n
+                                 WHERE n.item_id = i.id AND n.retracted = 0), ''))
+               FROM items i ",
+            $where_items
+        )
+    };
+}
+
+/// The folded document of the items selected by `WHERE_ITEMS` (a clause on `i`): as
+/// `search_doc_insert_v6`, with the `bag-info.txt` fields of every bag the item came in
+/// among the metadata values. A macro so that every statement shares one definition.
 macro_rules! search_doc_insert {
     ($where_items:literal) => {
         concat!(
@@ -20,6 +39,11 @@ macro_rules! search_doc_insert {
                 tfold(i.name || ' ' || coalesce((SELECT group_concat(p.source || ' ' || p.path, ' ')
                                                    FROM provenance p WHERE p.item_id = i.id), '')),
                 tfold(coalesce((SELECT group_concat(t.atom, ' ') FROM json_tree(i.metadata) t
+                                 WHERE t.type = 'text'), '') || ' ' ||
+                      coalesce((SELECT group_concat(t.atom, ' ')
+                                  FROM (SELECT DISTINCT b.fields FROM provenance p
+                                          JOIN bag_info b ON b.batch_id = p.batch_id
+                                         WHERE p.item_id = i.id) f, json_tree(f.fields) t
                                  WHERE t.type = 'text'), '')),
                 tfold(coalesce((SELECT group_concat(n.body, ' ') FROM notes n
                                  WHERE n.item_id = i.id AND n.retracted = 0), ''))
@@ -49,7 +73,7 @@ macro_rules! geo_insert {
 pub const MIGRATION: &str = concat!(
     "CREATE VIRTUAL TABLE search USING fts5(names, meta, notes, content = '',
          contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');\n",
-    search_doc_insert!(";"),
+    search_doc_insert_v6!(";"),
     "\nCREATE TABLE item_geo (
         item_id INTEGER PRIMARY KEY REFERENCES items(id),
         lat     REAL NOT NULL,

@@ -190,6 +190,13 @@ fn lines(state: &State, d: &Detail, theme: &Theme, w: usize) -> Vec<Line<'static
         );
         o.path("path", &String::from_utf8_lossy(&p.path));
     }
+    for b in &d.bags {
+        // Labels and values are the bag maker's text: both go through the sanitising field.
+        o.heading(&format!("Bag-info (batch {})", b.batch));
+        for (k, v) in &b.fields {
+            o.plain("", &format!("{k}: {v}"));
+        }
+    }
     metadata(&mut o, &d.metadata);
     tags(&mut o, state, d);
     if !d.notes.is_empty() {
