@@ -566,3 +566,103 @@ fn hostile_files_among_good_ones_cost_only_their_own_metadata() {
     let verify = triage(Some(&case)).arg("verify").output().expect("verify");
     assert!(verify.status.success(), "{}", text(&verify.stdout));
 }
+
+/// The parser workers of process `parent`: its children (read from /proc).
+fn children_of(parent: u32) -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|s| {
+                    // pid (comm) state ppid ...: comm may hold spaces, so split after ')'.
+                    let rest = &s[s.rfind(')')? + 1..];
+                    rest.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
+}
+
+#[test]
+fn a_worker_killed_mid_job_is_replaced_and_that_file_gets_a_problem() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let case = init_case(tmp.path());
+    let intake = tmp.path().join("intake");
+    std::fs::create_dir_all(&intake).expect("mkdir");
+    let total = 1000;
+    for i in 0..total {
+        write(
+            &intake.join(format!("note-{i:04}.txt")),
+            format!("note {i}\nline two\n").as_bytes(),
+        );
+    }
+    let child = triage(Some(&case))
+        .args(["ingest", "--source", "field", "--json"])
+        .arg(&intake)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ingest");
+    // The first worker to appear is stopped, then killed: whatever job it holds (or is sent
+    // while it is stopped) dies with it.
+    let started = Instant::now();
+    let victim = loop {
+        // A worker once it runs (between fork and exec it is still a copy of the ingest).
+        let running = children_of(child.id()).into_iter().find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| c.starts_with(b"/proc/self/exe"))
+        });
+        if let Some(pid) = running {
+            break pid;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no worker process appeared"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    // SAFETY: kill only sends signals, to a process of this test's ingest.
+    unsafe { libc::kill(victim, libc::SIGSTOP) };
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: as above.
+    unsafe { libc::kill(victim, libc::SIGKILL) };
+    let out = child.wait_with_output().expect("wait for ingest");
+    let s = summary(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "victim {victim}: {s} {}",
+        text(&out.stderr)
+    );
+    assert_eq!(s["new"], total, "every file is an item: {s}");
+    let problems = s["problems"].as_array().expect("problems");
+    assert_eq!(problems.len(), 1, "{s}");
+    assert_eq!(problems[0]["outcome"], "extract-failed");
+    assert_eq!(
+        problems[0]["reason"],
+        "metadata not read: extractor died: SIGKILL"
+    );
+    let victim_name = problems[0]["path"]
+        .as_str()
+        .and_then(|p| p.rsplit('/').next())
+        .expect("path")
+        .to_string();
+    // Every other file was described, the ones after the kill by a new worker.
+    let items = list(&case);
+    assert_eq!(items.len(), total as usize);
+    for item in &items {
+        let name = item["name"].as_str().expect("name");
+        if name == victim_name {
+            assert_eq!(
+                item["metadata"]["warnings"][0],
+                "metadata not read: extractor died: SIGKILL"
+            );
+        } else {
+            assert_eq!(item["metadata"]["text"]["lines"], 2, "{item}");
+        }
+    }
+}
