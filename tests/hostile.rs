@@ -385,6 +385,19 @@ fn hostile_files_among_good_ones_cost_only_their_own_metadata() {
     for (name, bytes) in &good_images {
         write(&intake.join(name), bytes);
     }
+    // An ordinary large photo (48 megapixels): fingerprinted, within the memory budget.
+    let large = image::RgbImage::from_fn(8000, 6000, |x, y| {
+        image::Rgb([(x / 32) as u8, (y / 24) as u8, ((x ^ y) / 64) as u8])
+    });
+    let mut large_jpeg = Vec::new();
+    large
+        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+            &mut large_jpeg,
+            80,
+        ))
+        .expect("encode a large JPEG");
+    drop(large);
+    write(&intake.join("large-48mp.jpg"), &large_jpeg);
     let hostile: Vec<(&str, Vec<u8>)> = vec![
         ("short-data-box.mp4", mp4_short_data_box()),
         ("tiny-meta-child.mp4", mp4_tiny_meta_child()),
@@ -402,7 +415,7 @@ fn hostile_files_among_good_ones_cost_only_their_own_metadata() {
     for (name, bytes) in &hostile {
         write(&intake.join(name), bytes);
     }
-    let total = 300 + good_images.len() + hostile.len();
+    let total = 300 + good_images.len() + 1 + hostile.len();
 
     let started = Instant::now();
     let out = triage(Some(&case))
@@ -426,6 +439,7 @@ fn hostile_files_among_good_ones_cost_only_their_own_metadata() {
         peak >> 20
     );
     assert!(took < Duration::from_secs(120), "took {took:?}");
+    eprintln!("ingest: {took:?}, peak RSS {} MB", peak >> 20);
 
     let problems: BTreeMap<String, (String, String)> = s["problems"]
         .as_array()
@@ -485,6 +499,24 @@ fn hostile_files_among_good_ones_cost_only_their_own_metadata() {
             problems.get(*name)
         );
     }
+
+    let large = by_name["large-48mp.jpg"];
+    assert_eq!(large["metadata"]["image"]["width"], 8000);
+    let db = rusqlite::Connection::open_with_flags(
+        case.join("case.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("open the case read-only");
+    let printed: i64 = db
+        .query_row(
+            "SELECT count(*) FROM fingerprints f JOIN items i ON i.id = f.item_id
+             WHERE i.name IN ('large-48mp.jpg', 'photo-a.jpg', 'photo-b.png', 'photo-c.gif',
+                              'photo-d.webp', 'photo-e.tiff', 'photo-f.bmp')",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count fingerprints");
+    assert_eq!(printed, 7, "every good image has its fingerprint");
 
     // Parsers that crash or exhaust their worker: a recorded problem and the same reason as
     // a warning on the item.

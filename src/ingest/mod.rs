@@ -5,6 +5,7 @@
 pub mod copy;
 pub mod detect;
 pub mod fingerprint;
+pub mod jpeg_scaled;
 pub mod meta;
 mod progress;
 pub mod walk;

@@ -39,3 +39,43 @@ fn isolating() -> Option<&'static PathBuf> {
 pub fn is_worker() -> bool {
     std::env::var_os(ENV).is_some_and(|v| v == "1")
 }
+
+thread_local! {
+    /// Each thread's own worker: the kernel ties a worker's parent-death signal to the thread
+    /// that started it, so a worker is used only by that thread.
+    static MINE: std::cell::RefCell<Extractor> = std::cell::RefCell::new(Extractor::new());
+}
+
+/// Do `job` in this thread's worker.
+pub fn run(job: &protocol::Job) -> Result<protocol::Reply, String> {
+    MINE.with(|x| match x.try_borrow_mut() {
+        Ok(mut x) => x.run(job),
+        Err(_) => Err("the extractor is busy".into()),
+    })
+}
+
+/// The fingerprint and thumbnail of a stored image, made in a worker.
+pub fn fingerprint_file(
+    path: &std::path::Path,
+    orientation: Option<u16>,
+) -> Result<
+    (
+        crate::ingest::fingerprint::Fingerprint,
+        crate::ingest::fingerprint::Thumb,
+    ),
+    String,
+> {
+    use std::os::unix::ffi::OsStrExt;
+    let job = protocol::Job::Fingerprint {
+        path: path.as_os_str().as_bytes().to_vec(),
+        orientation,
+    };
+    match run(&job) {
+        Ok(protocol::Reply::Print(p)) => {
+            unprint(&p).ok_or_else(|| "fingerprint: the extractor's thumbnail is malformed".into())
+        }
+        Ok(protocol::Reply::Refused(e)) => Err(e),
+        Ok(protocol::Reply::Panicked(e)) | Err(e) => Err(format!("fingerprint: {e}")),
+        Ok(_) => Err("fingerprint: the extractor gave an unexpected answer".into()),
+    }
+}

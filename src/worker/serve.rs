@@ -7,6 +7,9 @@ use super::protocol::{read_frame, write_frame, Job, Reply};
 
 /// The worker's loop; returns its exit status.
 pub fn serve() -> u8 {
+    // The message only: a backtrace (RUST_BACKTRACE set by a developer) would load the debug
+    // information, some 200 MB, for every panic a hostile file causes.
+    std::panic::set_hook(Box::new(|info| eprintln!("parser panicked: {info}")));
     let mut input = BufReader::new(std::io::stdin().lock());
     let mut output = BufWriter::new(std::io::stdout().lock());
     loop {
