@@ -15,9 +15,20 @@ pub const CPU_SECONDS: u64 = 30;
 /// Wall-clock time the parent waits for one job's reply.
 pub const WALL: Duration = Duration::from_secs(30);
 
+/// Lower `resource` to `soft`/`hard`, never above what this process already has (an
+/// unprivileged process cannot raise a hard limit, and must not fail for trying).
 fn set(resource: libc::__rlimit_resource_t, soft: u64, hard: u64) -> std::io::Result<()> {
+    let mut now = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit fills the struct; async-signal-safe.
+    if unsafe { libc::getrlimit(resource, &mut now) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let hard = hard.min(now.rlim_max);
     let lim = libc::rlimit {
-        rlim_cur: soft as libc::rlim_t,
+        rlim_cur: soft.min(hard),
         rlim_max: hard as libc::rlim_t,
     };
     // SAFETY: setrlimit only reads the struct; it is async-signal-safe, so it may run
