@@ -313,7 +313,12 @@ fn prepare(
         complete: copied.complete,
         fingerprint: fingerprints,
     };
-    let (metadata, fingerprint, extract_problem) = described(extractor.run(&job));
+    // No parser reads an unrecognised type: no round trip for it.
+    let (metadata, fingerprint, extract_problem) = if detected.kind == detect::Kind::Other {
+        (meta::Metadata::default(), None, None)
+    } else {
+        described(extractor.run(&job))
+    };
     Ok(Prepared {
         metadata_json: serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".into()),
         captured_at: metadata.captured_at(),
