@@ -86,6 +86,9 @@ impl Extractor {
             return match reply {
                 Ok(reply) => Ok(reply),
                 Err(Wait::TimedOut) => {
+                    if let Some(r) = self.running.as_mut() {
+                        let _ = r.child.kill();
+                    }
                     self.bury();
                     Err(format!("timed out after {} s", self.wall.as_secs()))
                 }
