@@ -136,7 +136,11 @@ impl Drop for Extractor {
 }
 
 fn spawn(command: &mut Command) -> Result<Running, String> {
+    // No backtraces: resolving one loads the debug information (some 200 MB) at every crash a
+    // hostile file causes. Two malloc arenas keep the address space (RLIMIT_AS) for data.
     command
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
         .env("MALLOC_ARENA_MAX", "2")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
