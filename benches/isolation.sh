@@ -8,6 +8,8 @@
 #   mkdir -p /tmp/iso-base && git archive 795e11f | tar -x -C /tmp/iso-base
 #   (cd /tmp/iso-base && cargo build --release) && cargo build --release
 #   benches/isolation.sh /tmp/iso-base/target/release/triage target/release/triage /tmp/bench/corpus-20k 3
+# INGEST_ARGS=--no-fingerprints leaves image decoding out, so that what remains is the cost of
+# the worker round trips alone (with fingerprints, scaled JPEG decoding also changes the time).
 set -euo pipefail
 BASE=${1:?usage: benches/isolation.sh BASE_BIN NEW_BIN CORPUS_DIR [RUNS] [WORK_DIR]}
 NEW=${2:?NEW_BIN}
@@ -16,7 +18,7 @@ RUNS=${4:-3}
 WORK=${5:-/tmp/triage-bench}/isolation-$(date +%s)
 mkdir -p "$WORK"
 files=$(find "$CORPUS" -type f | wc -l)
-echo "corpus: $CORPUS  files=$files  runs=$RUNS"
+echo "corpus: $CORPUS  files=$files  runs=$RUNS  ingest args: ${INGEST_ARGS:-none}"
 echo "warming the page cache"; find "$CORPUS" -type f -print0 | xargs -0 cat > /dev/null
 
 # One ingest into a new case: prints "seconds peak_rss_kb" (the peak of the ingest and, through
@@ -25,11 +27,11 @@ one() {
   local bin=$1 case=$2
   "$bin" init "$case" > /dev/null
   sync
-  python3 - "$bin" "$case" "$CORPUS" <<'PY'
+  python3 - "$bin" "$case" "$CORPUS" ${INGEST_ARGS:-} <<'PY'
 import resource, subprocess, sys, time
 bin, case, corpus = sys.argv[1:4]
 t = time.monotonic()
-r = subprocess.run([bin, "--case", case, "ingest", "--source", "bench", "--json", corpus],
+r = subprocess.run([bin, "--case", case, "ingest", "--source", "bench", "--json", *sys.argv[4:], corpus],
                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 secs = time.monotonic() - t
 if r.returncode not in (0, 1):

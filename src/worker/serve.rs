@@ -35,6 +35,8 @@ pub fn run_caught(job: &Job) -> Reply {
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown".into());
+        // A parser's message may quote the file: keep it short (it is sanitised where shown).
+        let what: String = what.chars().take(200).collect();
         Reply::Panicked(format!("extractor panicked: {what}"))
     })
 }
