@@ -13,3 +13,4 @@ pub mod similar;
 pub mod store;
 pub mod taxonomy;
 pub mod text;
+pub mod worker;

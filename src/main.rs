@@ -292,6 +292,11 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // A parser worker (see triage::worker) before anything else: it takes no arguments.
+    if triage::worker::is_worker() {
+        return ExitCode::from(triage::worker::serve());
+    }
+    triage::worker::isolate_with(std::path::PathBuf::from("/proc/self/exe"));
     let args = Args::parse();
     let result = match args.command {
         Some(Command::Init { dir }) => cli::init::run(&dir),

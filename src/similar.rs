@@ -141,7 +141,7 @@ fn same_picture_pairs(
     let objects = &case.objects;
     let made = par_map(&missing, |&k| {
         let p = &prints[needed[k]];
-        fingerprint::of_file(&objects.path_of(&p.sha256), p.orientation)
+        crate::worker::fingerprint_file(&objects.path_of(&p.sha256), p.orientation)
             .ok()
             .map(|(_, t)| t.to_blob())
     });
@@ -263,7 +263,7 @@ pub fn backfill(case: &mut Case, progress: bool) -> Result<Backfilled> {
                 else {
                     return;
                 };
-                let r = fingerprint::of_file(&objects.path_of(sha256), *orientation);
+                let r = crate::worker::fingerprint_file(&objects.path_of(sha256), *orientation);
                 if tx.send((*id, r)).is_err() {
                     return;
                 }

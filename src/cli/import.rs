@@ -333,14 +333,9 @@ fn copy_originals(
             )
         } else {
             import_describe::copy(&mut input, &mut out, &mut buf).map(
-                |(sha, size, kept, complete)| {
+                |(sha, size, _kept, _complete)| {
                     if sha == it.sha256 && it.kind == "image" {
-                        it.fingerprint = import_describe::fingerprint_only(
-                            &it.metadata_json,
-                            &kept,
-                            complete,
-                            &tmp,
-                        );
+                        it.fingerprint = import_describe::fingerprint_only(&it.metadata_json, &tmp);
                     }
                     (sha, size)
                 },

@@ -74,18 +74,25 @@ pub fn copy(
     Ok((hex::encode(h.finalize()), total, kept, complete))
 }
 
-/// Describe a copied file with ingest's own extractors.
+/// Describe a copied file with ingest's own extractors, in this thread's parser worker (a
+/// bag's payload is evidence like any other: a parser it crashes costs only its metadata).
 pub fn describe(name: &str, bytes: &[u8], complete: bool, stored: &Path) -> Description {
+    use std::os::unix::ffi::OsStrExt;
     let detected = detect::detect(bytes);
-    let content = meta::Content {
-        bytes,
-        complete,
-        stored,
+    let (metadata, fingerprint) = if detected.kind == detect::Kind::Other {
+        (meta::Metadata::default(), None)
+    } else {
+        let job = crate::worker::protocol::Job::Describe {
+            path: stored.as_os_str().as_bytes().to_vec(),
+            kind: detected.kind.as_str().into(),
+            mime: detected.mime.clone(),
+            head: bytes.len() as u64,
+            complete,
+            fingerprint: detected.kind == detect::Kind::Image,
+        };
+        let (metadata, fingerprint, _problem) = crate::ingest::described(crate::worker::run(&job));
+        (metadata, fingerprint)
     };
-    let mut metadata = meta::extract(detected.kind, &detected.mime, &content);
-    let fingerprint = (detected.kind == detect::Kind::Image)
-        .then(|| fingerprint::of_content(&content, &metadata))
-        .and_then(|r| r.map_err(|e| metadata.warnings.push(e)).ok());
     Description {
         metadata_json: serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".into()),
         captured_at: metadata.captured_at(),
@@ -100,17 +107,11 @@ pub fn describe(name: &str, bytes: &[u8], complete: bool, stored: &Path) -> Desc
 /// the fingerprint, which bags do not carry, is computed here).
 pub fn fingerprint_only(
     metadata_json: &str,
-    bytes: &[u8],
-    complete: bool,
     stored: &Path,
 ) -> Option<(fingerprint::Fingerprint, fingerprint::Thumb)> {
     let metadata: meta::Metadata = serde_json::from_str(metadata_json).unwrap_or_default();
-    let content = meta::Content {
-        bytes,
-        complete,
-        stored,
-    };
-    fingerprint::of_content(&content, &metadata).ok()
+    let orientation = metadata.exif.as_ref().and_then(|e| e.orientation);
+    crate::worker::fingerprint_file(stored, orientation).ok()
 }
 
 #[cfg(test)]

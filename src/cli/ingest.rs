@@ -46,6 +46,12 @@ pub fn run(
             summary.bytes as f64 / 1e6,
             summary.seconds
         );
+        if summary.extract_failed > 0 {
+            super::say!(
+                "{} taken in without metadata (their parser failed)",
+                summary.extract_failed
+            );
+        }
         for p in &summary.problems {
             super::say!(
                 "  {}: {}: {}",
@@ -55,9 +61,11 @@ pub fn run(
             );
         }
     }
-    Ok(if summary.skipped + summary.failed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if summary.skipped + summary.failed + summary.extract_failed > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }

@@ -22,6 +22,20 @@ impl Kind {
             Kind::Other => "other",
         }
     }
+
+    /// The kind named by [`Kind::as_str`].
+    pub fn parse(s: &str) -> Option<Kind> {
+        [
+            Kind::Image,
+            Kind::Video,
+            Kind::Pdf,
+            Kind::Email,
+            Kind::Text,
+            Kind::Other,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
 }
 
 pub struct Detected {

@@ -16,8 +16,10 @@ use super::meta::{Content, Metadata};
 
 /// Images above this many pixels are not decoded.
 pub const MAX_PIXELS: u64 = 50_000_000;
-/// The decoder's allocation budget (its output buffer included).
-const MAX_ALLOC: u64 = 512 << 20;
+/// The decoder's allocation budget (its output buffer included), within a worker's memory.
+const MAX_ALLOC: u64 = crate::worker::limits::DECODE_BUDGET;
+/// The longer side a large JPEG is decoded at (at least): plenty for 32 × 32 cells.
+const SCALED_SIDE: u32 = 256;
 /// No side longer than this is decoded, whatever the area.
 const MAX_SIDE: u32 = 1 << 16;
 /// A stored file larger than this is not read for a fingerprint (the JPEG decoder reads its
@@ -113,6 +115,19 @@ fn decode<R: BufRead + Seek>(mut input: R, orientation: Option<u16>) -> Result<G
             "fingerprint: truncated JPEG (no end-of-image marker after the image data)".into(),
         );
     }
+    if is_jpeg(&mut input).map_err(|e| format!("fingerprint: cannot read: {e}"))? {
+        match super::jpeg_scaled::decode(&mut input, SCALED_SIDE, MAX_ALLOC, MAX_PIXELS) {
+            Ok(Some(scaled)) => {
+                let full = (scaled.full.0 as usize, scaled.full.1 as usize);
+                return Ok(grids_of(&scaled.image, orientation, full));
+            }
+            Ok(None) => {}
+            Err(e) => return Err(format!("fingerprint: {e}")),
+        }
+        input
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| format!("fingerprint: cannot read: {e}"))?;
+    }
     let mut reader = ImageReader::new(input)
         .with_guessed_format()
         .map_err(|e| format!("fingerprint: cannot read: {e}"))?;
@@ -153,6 +168,14 @@ fn decode<R: BufRead + Seek>(mut input: R, orientation: Option<u16>) -> Result<G
     Ok(grids(&img, orientation))
 }
 
+/// True when the input starts like a JPEG; leaves the reader at the start.
+fn is_jpeg<R: Read + Seek>(input: &mut R) -> std::io::Result<bool> {
+    let mut head = [0u8; 3];
+    let n = input.read(&mut head)?;
+    input.seek(SeekFrom::Start(0))?;
+    Ok(n == 3 && head == [0xff, 0xd8, 0xff])
+}
+
 /// False for a JPEG whose last scan (SOS) is not followed by an end-of-image marker (EOI), as
 /// when the file was cut short; true for anything else. Looks at the last 1 MiB only (a marker
 /// pair cannot occur inside entropy-coded data), and leaves the reader at the start.
@@ -184,6 +207,15 @@ fn jpeg_complete<R: Read + Seek>(input: &mut R) -> std::io::Result<bool> {
 /// coordinates, then turned: far cheaper than turning the image, and the same cells (a box
 /// filter commutes with flips and transposes).
 fn grids(img: &DynamicImage, orientation: Option<u16>) -> Grids {
+    grids_of(
+        img,
+        orientation,
+        (img.width() as usize, img.height() as usize),
+    )
+}
+
+/// `grids` of a picture decoded at reduced scale from one of `full` pixels (the size kept).
+fn grids_of(img: &DynamicImage, orientation: Option<u16>, full: (usize, usize)) -> Grids {
     let o = orientation.filter(|o| (1..=8).contains(o)).unwrap_or(1);
     let transposed = o >= 5;
     let (w, h) = (img.width() as usize, img.height() as usize);
@@ -198,7 +230,7 @@ fn grids(img: &DynamicImage, orientation: Option<u16>) -> Grids {
     let large = orient_grid(&made.pop().unwrap_or_default(), 32, 32, o);
     let small = orient_grid(&made.pop().unwrap_or_default(), small.0, small.1, o);
     Grids {
-        size: if transposed { (h, w) } else { (w, h) },
+        size: if transposed { (full.1, full.0) } else { full },
         small,
         large,
     }
@@ -1009,5 +1041,30 @@ mod tests {
         assert!(e.starts_with("fingerprint: "), "{e}");
         let e = of_bytes(b"not an image at all", None).unwrap_err();
         assert!(e.starts_with("fingerprint: "), "{e}");
+    }
+
+    #[test]
+    fn a_large_photo_scaled_at_decoding_keeps_its_fingerprint() {
+        let (w, h) = (3000usize, 2000usize);
+        let gray = scene(w, h, 3);
+        let img = image::RgbImage::from_fn(w as u32, h as u32, |x, y| {
+            let v = gray[y as usize * w + x as usize];
+            image::Rgb([v, v.wrapping_add(20), 255 - v])
+        });
+        let mut jpeg = Vec::new();
+        let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85);
+        img.write_with_encoder(enc).expect("encode");
+        // Scaled (6 MP is above the threshold) against a full decode of the same bytes.
+        let (print, thumb) = of_bytes(&jpeg, Some(6)).expect("fingerprint");
+        let full = image::load_from_memory(&jpeg).expect("full decode");
+        let reference = grids(&full, Some(6)).both();
+        assert_eq!(
+            thumb.size,
+            (2000, 3000),
+            "the full size, turned by the orientation"
+        );
+        assert!(distance(print.phash, reference.0.phash) <= 3);
+        assert!(distance(print.dhash, reference.0.dhash) <= 3);
+        assert!(direct_match(&thumb, &reference.1) > 0.99);
     }
 }

@@ -5,6 +5,7 @@
 pub mod copy;
 pub mod detect;
 pub mod fingerprint;
+pub mod jpeg_scaled;
 pub mod meta;
 mod progress;
 pub mod walk;
@@ -30,6 +31,9 @@ use walk::{FileJob, Found, Roots};
 pub enum Outcome {
     Skipped,
     Failed,
+    /// Taken in, but its parser crashed, ran out of memory or time: no metadata.
+    #[serde(rename = "extract-failed")]
+    ExtractFailed,
 }
 
 impl Outcome {
@@ -37,6 +41,7 @@ impl Outcome {
         match self {
             Outcome::Skipped => "skipped",
             Outcome::Failed => "failed",
+            Outcome::ExtractFailed => "extract-failed",
         }
     }
 }
@@ -67,6 +72,8 @@ pub struct Summary {
     pub unchanged: u64,
     pub skipped: u64,
     pub failed: u64,
+    /// Files taken in whose metadata could not be read (see `problems`).
+    pub extract_failed: u64,
     pub files: u64,
     pub bytes: u64,
     pub seconds: f64,
@@ -98,6 +105,8 @@ struct Prepared {
     path: Vec<u8>,
     /// An image's fingerprint and thumbnail.
     fingerprint: Option<(fingerprint::Fingerprint, fingerprint::Thumb)>,
+    /// Why no metadata could be read (its parser died): recorded when the item is new.
+    extract_problem: Option<String>,
 }
 
 enum Ready {
@@ -221,6 +230,7 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
     summary.unchanged = tally.unchanged;
     summary.skipped = tally.skipped;
     summary.failed = tally.failed;
+    summary.extract_failed = tally.extract_failed;
     summary.files -= tally.lost_files;
     summary.bytes -= tally.lost_bytes;
     summary.problems = tally.problems;
@@ -246,6 +256,8 @@ fn worker(
 ) {
     let mut n = 0u64;
     let mut chunk = vec![0u8; copy::CHUNK];
+    // This thread's parser worker, started on the first file, replaced when it dies.
+    let mut extractor = crate::worker::Extractor::new();
     loop {
         let job = match jobs.lock() {
             Ok(rx) => match rx.recv() {
@@ -255,7 +267,7 @@ fn worker(
             Err(_) => return,
         };
         n += 1;
-        let ready = match prepare(store, &job, w, n, &mut chunk, fingerprints) {
+        let ready = match prepare(store, &job, w, n, &mut chunk, fingerprints, &mut extractor) {
             Ok(p) => Ready::File(Box::new(p)),
             Err(p) => Ready::Problem(p),
         };
@@ -272,6 +284,7 @@ fn prepare(
     n: u64,
     chunk: &mut [u8],
     fingerprints: bool,
+    extractor: &mut crate::worker::Extractor,
 ) -> Result<Prepared, Problem> {
     let path = job.path.as_os_str().as_bytes().to_vec();
     let copied = copy::copy_in(store, job, w, n, chunk).map_err(|e| match e {
@@ -288,17 +301,24 @@ fn prepare(
     })?;
     let name = crate::text::file_name(&path);
     let detected = detect::detect(&copied.bytes);
-    let content = meta::Content {
-        bytes: &copied.bytes,
+    // The original is stored (and its hash known) before any parser sees it: a parser that
+    // dies costs only this file's metadata. Fingerprinting decodes every image: on a
+    // photo-heavy intake it costs more than the rest of the ingest together, so
+    // `--no-fingerprints` leaves it to `triage dups`.
+    let job = crate::worker::protocol::Job::Describe {
+        path: copied.temp.as_os_str().as_bytes().to_vec(),
+        kind: detected.kind.as_str().into(),
+        mime: detected.mime.clone(),
+        head: copied.bytes.len() as u64,
         complete: copied.complete,
-        stored: &copied.temp,
+        fingerprint: fingerprints,
     };
-    let mut metadata = meta::extract(detected.kind, &detected.mime, &content);
-    // Fingerprinting decodes every image: on a photo-heavy intake it costs more than the rest
-    // of the ingest together, so `--no-fingerprints` leaves it to `triage dups`.
-    let fingerprint = (fingerprints && detected.kind == detect::Kind::Image)
-        .then(|| fingerprint::of_content(&content, &metadata))
-        .and_then(|r| r.map_err(|e| metadata.warnings.push(e)).ok());
+    // No parser reads an unrecognised type: no round trip for it.
+    let (metadata, fingerprint, extract_problem) = if detected.kind == detect::Kind::Other {
+        (meta::Metadata::default(), None, None)
+    } else {
+        described(extractor.run(&job))
+    };
     Ok(Prepared {
         metadata_json: serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".into()),
         captured_at: metadata.captured_at(),
@@ -313,7 +333,40 @@ fn prepare(
         name,
         path,
         fingerprint,
+        extract_problem,
     })
+}
+
+/// A worker's answer as the item's metadata, fingerprint and (when the worker gave no
+/// metadata) the problem to record.
+/// What a worker's answer to `Job::Describe` gives: metadata (with the reason as a warning
+/// when the parser failed), the fingerprint, and the problem to record.
+pub(crate) fn described(
+    reply: Result<crate::worker::protocol::Reply, String>,
+) -> (
+    meta::Metadata,
+    Option<(fingerprint::Fingerprint, fingerprint::Thumb)>,
+    Option<String>,
+) {
+    use crate::worker::protocol::Reply;
+    let failed = |reason: String| {
+        let reason = format!("metadata not read: {reason}");
+        let metadata = meta::Metadata {
+            warnings: vec![reason.clone()],
+            ..meta::Metadata::default()
+        };
+        (metadata, None, Some(reason))
+    };
+    match reply {
+        Ok(Reply::Described { metadata, print }) => (
+            *metadata,
+            print.as_ref().and_then(crate::worker::unprint),
+            None,
+        ),
+        Ok(Reply::Panicked(why)) | Err(why) => failed(why),
+        Ok(Reply::Refused(why)) => failed(why),
+        Ok(_) => failed("the extractor gave an unexpected answer".into()),
+    }
 }
 
 /// A batch handed from the collector to the committer.
@@ -411,6 +464,7 @@ struct Tally {
     unchanged: u64,
     skipped: u64,
     failed: u64,
+    extract_failed: u64,
     /// Files read but not stored (counted in `files` by the collector).
     lost_files: u64,
     lost_bytes: u64,
@@ -502,6 +556,7 @@ impl Committer<'_> {
         let outcomes = self.case.write(|tx| {
             let mut chain = Chain::load(tx)?;
             let mut out = Vec::with_capacity(files.len());
+            let mut extract_problems = Vec::new();
             for f in &files {
                 let recorded = ingest_rows::record_file(
                     tx,
@@ -528,6 +583,23 @@ impl Committer<'_> {
                 if let (Recorded::New(id), Some((print, thumb))) = (recorded, &f.fingerprint) {
                     crate::store::dups::record_fingerprint(tx, id, *print, thumb)?;
                 }
+                // Only a new item's: a rerun or a duplicate adds no metadata, so no problem.
+                if let (Recorded::New(_), Some(reason)) = (recorded, &f.extract_problem) {
+                    ingest_rows::record_problem(
+                        tx,
+                        &mut chain,
+                        batch_id,
+                        actor,
+                        &f.path,
+                        Outcome::ExtractFailed.as_str(),
+                        reason,
+                    )?;
+                    extract_problems.push(Problem {
+                        path: f.path.clone(),
+                        outcome: Outcome::ExtractFailed,
+                        reason: reason.clone(),
+                    });
+                }
                 out.push(recorded);
             }
             let touched: Vec<i64> = out
@@ -549,8 +621,9 @@ impl Committer<'_> {
                     &p.reason,
                 )?;
             }
-            Ok(out)
+            Ok((out, extract_problems))
         })?;
+        let (outcomes, extract_problems) = outcomes;
         for o in outcomes {
             match o {
                 Recorded::New(_) => tally.new += 1,
@@ -558,10 +631,11 @@ impl Committer<'_> {
                 Recorded::Unchanged(_) => tally.unchanged += 1,
             }
         }
-        for p in problems {
+        for p in problems.into_iter().chain(extract_problems) {
             match p.outcome {
                 Outcome::Skipped => tally.skipped += 1,
                 Outcome::Failed => tally.failed += 1,
+                Outcome::ExtractFailed => tally.extract_failed += 1,
             }
             let text = std::str::from_utf8(&p.path);
             tally.problems.push(ProblemReport {

@@ -9,22 +9,46 @@ use image::{DynamicImage, ImageReader, Limits};
 
 /// Larger images are not decoded for a preview.
 pub const MAX_PIXELS: u64 = 50_000_000;
-const MAX_ALLOC: u64 = 256 << 20;
+const MAX_ALLOC: u64 = crate::worker::limits::DECODE_BUDGET;
 /// The longest side kept after decoding; previews are small.
 const WORK_SIZE: u32 = 512;
 
 /// The image for a request: from the case's thumbnail cache when there, else decoded from the
-/// original (and the thumbnail written for next time; a cache, so failures are ignored).
+/// original (and the thumbnail written for next time; a cache, so failures are ignored). Both
+/// are read in a parser worker (see `crate::worker`): a decoder that crashes costs a message.
 pub fn load_cached(req: &super::Request) -> Result<DynamicImage, String> {
-    let base = match req.thumbnail.as_deref().and_then(|t| image::open(t).ok()) {
-        Some(thumb) => thumb,
-        None => {
-            let img = load(&req.path, req.orientation)?;
-            if let Some(t) = &req.thumbnail {
+    use crate::worker::protocol::{Job, Reply};
+    use base64::Engine;
+    use std::os::unix::ffi::OsStrExt;
+    let job = Job::Preview {
+        path: req.path.as_os_str().as_bytes().to_vec(),
+        thumbnail: req
+            .thumbnail
+            .as_ref()
+            .map(|t| t.as_os_str().as_bytes().to_vec()),
+        orientation: req.orientation,
+    };
+    let base = match crate::worker::run(&job) {
+        Ok(Reply::Image {
+            width,
+            height,
+            rgb,
+            fresh,
+        }) => {
+            let img = base64::engine::general_purpose::STANDARD
+                .decode(rgb)
+                .ok()
+                .and_then(|raw| image::RgbImage::from_raw(width, height, raw))
+                .map(DynamicImage::ImageRgb8)
+                .ok_or("the image decoder gave a malformed picture")?;
+            if let (true, Some(t)) = (fresh, &req.thumbnail) {
                 write_thumbnail(&img, t);
             }
             img
         }
+        Ok(Reply::Refused(e)) => return Err(e),
+        Ok(Reply::Panicked(e)) | Err(e) => return Err(format!("cannot decode the image: {e}")),
+        Ok(_) => return Err("the image decoder gave an unexpected answer".into()),
     };
     let img = if req.grayscale {
         DynamicImage::ImageLuma8(base.to_luma8())
@@ -66,6 +90,17 @@ pub fn load(path: &Path, orientation: u16) -> Result<DynamicImage, String> {
         return Err(format!(
             "image too large to preview safely ({w}×{h} pixels, limit {} megapixels)",
             MAX_PIXELS / 1_000_000
+        ));
+    }
+    // A large JPEG at 1/2 to 1/8 of its size: a few megabytes instead of hundreds.
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot open the stored original: {e}"))?;
+    if let Some(scaled) =
+        crate::ingest::jpeg_scaled::decode(BufReader::new(file), WORK_SIZE, MAX_ALLOC, MAX_PIXELS)?
+    {
+        return Ok(orient(
+            scaled.image.thumbnail(WORK_SIZE, WORK_SIZE),
+            orientation,
         ));
     }
     let mut reader = open()?;

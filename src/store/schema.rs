@@ -16,6 +16,7 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration::sql(V_IMPORTED_CLAIMS),
     Migration::sql(V_BAG_INFO),
+    Migration::sql(V_EXTRACT_FAILED),
 ];
 
 /// One step: its SQL, then (in the same transaction) any work SQL alone cannot do.
@@ -271,6 +272,24 @@ CREATE TABLE bag_info (
     bagit_version TEXT NOT NULL,
     fields        TEXT NOT NULL
 );
+"#;
+
+/// A file taken in whose metadata could not be read (its parser crashed, ran out of memory
+/// or time) is an item and a recorded problem: a third outcome. SQLite cannot change a CHECK
+/// constraint in place, so the table is rebuilt (nothing refers to it).
+const V_EXTRACT_FAILED: &str = r#"
+CREATE TABLE ingest_problems_next (
+    id       INTEGER PRIMARY KEY,
+    batch_id INTEGER NOT NULL REFERENCES batches(id),
+    path     BLOB NOT NULL,
+    outcome  TEXT NOT NULL CHECK (outcome IN ('skipped', 'failed', 'extract-failed')),
+    reason   TEXT NOT NULL,
+    at       TEXT NOT NULL
+);
+INSERT INTO ingest_problems_next(id, batch_id, path, outcome, reason, at)
+    SELECT id, batch_id, path, outcome, reason, at FROM ingest_problems;
+DROP TABLE ingest_problems;
+ALTER TABLE ingest_problems_next RENAME TO ingest_problems;
 "#;
 
 pub const CURRENT_VERSION: usize = MIGRATIONS.len();
