@@ -27,6 +27,12 @@ pub enum Anchor {
         offset: u64,
         select: i64,
     },
+    /// The case moved under the window: reload it from `first`, counting its position again
+    /// (items before it may have come or gone), keeping `select` if it is still in the view.
+    Refresh {
+        first: i64,
+        select: i64,
+    },
 }
 
 /// The most items "mark all" takes: a bulk change beyond this is better made from the command
@@ -49,6 +55,10 @@ pub enum Effect {
     /// The filter prompt's text as it is being typed: applied if it compiles.
     TryFilter(String),
     Detail(i64),
+    /// Read the item's detail again (the case moved), without claiming it anew.
+    Reread(i64),
+    /// Count the current query again (the case moved); its rows stay as they are.
+    Recount,
     Apply {
         edit: Edit,
         then: Then,
@@ -92,6 +102,9 @@ pub enum Select {
     First,
     Last,
     Id(i64),
+    /// The same item as before (its details pane scrolled as it was), or the next one when
+    /// it has left the view.
+    Keep(i64),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -321,6 +334,13 @@ impl Runtime {
                 out.extend(self.claim(*id)?);
                 Ok(out)
             }
+            Effect::Reread(id) => Ok(vec![Outcome::Detail(
+                items::detail(&self.case.conn, *id)
+                    .map_err(e)?
+                    .map(Box::new),
+            )]),
+            // Routed to the search worker by the console.
+            Effect::Recount => Ok(vec![]),
             Effect::Claim(id) => self.claim(*id),
             Effect::ConfirmReview(id) => {
                 review::confirm(&mut self.case, &self.reviewer, *id)
@@ -523,6 +543,22 @@ impl Runtime {
                     rows,
                     offset,
                     select: Select::Id(*select),
+                }
+            }
+            Anchor::Refresh { first, select } => {
+                let offset = self.selection.count_before(conn, *first)?;
+                let reload = Anchor::Reload {
+                    first: *first,
+                    offset,
+                    select: *select,
+                };
+                match self.load(&reload, at)? {
+                    Outcome::Window { rows, offset, .. } => Outcome::Window {
+                        rows,
+                        offset,
+                        select: Select::Keep(*select),
+                    },
+                    other => other,
                 }
             }
         })

@@ -4,6 +4,7 @@ pub mod action;
 pub mod counting;
 pub mod effect;
 pub mod event;
+pub mod follow;
 pub mod frugal;
 pub mod graphics;
 pub mod keymap;
@@ -243,7 +244,10 @@ impl Console {
                 {
                     query = Some(true);
                 }
-                Effect::Apply { .. } | Effect::Undo | Effect::RepeatLast { .. } => {
+                Effect::Apply { .. }
+                | Effect::Undo
+                | Effect::RepeatLast { .. }
+                | Effect::Recount => {
                     query = query.or(Some(false));
                 }
                 _ => {}
@@ -296,11 +300,21 @@ impl Console {
                 self.renew();
                 false
             }
+            Event::CaseMoved => {
+                self.case_moved();
+                false
+            }
             Event::Signal(_) | Event::InputClosed => {
                 self.state.quit = true;
                 false
             }
         }
+    }
+
+    /// The case moved (another reviewer, new intake, our own writes): refresh what is shown.
+    pub fn case_moved(&mut self) {
+        let effects = update::case_moved(&mut self.state);
+        self.run_effects(effects);
     }
 
     /// Renew the claim on the item being looked at (a failure shows as a message).
@@ -387,6 +401,7 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
             tx.clone(),
             std::time::Duration::from_secs(crate::store::claims::LEASE_SECS as u64 / 4),
         );
+        follow::spawn(&console.runtime.case.root, tx.clone(), follow::EVERY)?;
         event::spawn_input(tx);
         let mut pictures = graphics::Graphics::default();
         terminal::draw(&mut term, &graphics::Plan::default(), |f| {

@@ -812,6 +812,19 @@ fn refresh_preview(state: &mut State) -> Vec<Effect> {
     }]
 }
 
+/// Something was committed to the case (by anyone): show the window where it is, with what
+/// the case holds now, and count again. The item under the cursor stays, by id.
+pub fn case_moved(state: &mut State) -> Vec<Effect> {
+    let load = match (state.rows.first(), state.current_id()) {
+        (Some(first), Some(select)) => Anchor::Refresh {
+            first: first.id,
+            select,
+        },
+        _ => Anchor::Start,
+    };
+    vec![Effect::Load(load), Effect::Recount]
+}
+
 /// An outcome from the runtime changes the state.
 pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
     match outcome {
@@ -820,18 +833,24 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             offset,
             select,
         } => {
+            let before = state.current_id();
             state.rows = rows;
             state.offset = offset;
             state.selected = match select {
                 Select::First => 0,
                 Select::Last => state.rows.len().saturating_sub(1),
-                Select::Id(id) => state
+                Select::Id(id) | Select::Keep(id) => state
                     .rows
                     .iter()
                     .position(|r| r.id >= id)
                     .unwrap_or(state.rows.len().saturating_sub(1)),
             };
-            select_changed(state)
+            match (select, state.current_id()) {
+                // Still on the same item: read it again (others may have tagged it or added
+                // a note) without resetting the details pane or claiming it anew.
+                (Select::Keep(_), Some(id)) if before == Some(id) => vec![Effect::Reread(id)],
+                _ => select_changed(state),
+            }
         }
         Outcome::Slide {
             rows,
