@@ -33,6 +33,9 @@ pub enum Anchor {
         first: i64,
         select: i64,
     },
+    /// The next untriaged item of the view after the current one (`x`): in this window if it
+    /// is there, else in a window of its own; when there is none, the window stays.
+    NextUntriaged,
 }
 
 /// The most items "mark all" takes: a bulk change beyond this is better made from the command
@@ -155,6 +158,13 @@ pub enum Outcome {
         full: bool,
     },
     Marked(Vec<i64>),
+    /// A change was saved: where the window goes next.
+    Then(Then),
+    /// The answer of the paging worker to the window load with this ticket.
+    Paged {
+        ticket: u64,
+        outcomes: Vec<Outcome>,
+    },
     Overview(Box<crate::store::overview::Overview>),
     /// Someone else is looking at this item (their login).
     ClaimedBy(i64, String),
@@ -231,7 +241,9 @@ impl Runtime {
     fn try_run(&mut self, effect: &Effect, at: Here) -> Result<Vec<Outcome>, String> {
         let e = |e: rusqlite::Error| e.to_string();
         match effect {
-            Effect::Load(anchor) => Ok(vec![self.load(anchor, at).map_err(e)?]),
+            Effect::Load(anchor) => {
+                super::paging::load(&self.case.conn, &self.selection, anchor, at).map_err(e)
+            }
             // The new selection is made here (cheap); its rows and counts come from the
             // search worker, asked for by the console.
             Effect::SetView(view) => {
@@ -350,17 +362,17 @@ impl Runtime {
                     summary: format!("{} decision confirmed", crate::store::reference(*id)),
                     ops: vec![],
                 };
-                self.after_change(applied, Then::Stay, at, false)
+                self.after_change(applied, Then::Stay, false)
             }
             Effect::Apply { edit, then } => {
                 let applied = changes::apply(&mut self.case, &self.tax, &self.reviewer, edit)
                     .map_err(|e| format!("not saved: {e}"))?;
-                self.after_change(applied, *then, at, matches!(edit, Edit::Tags { .. }))
+                self.after_change(applied, *then, matches!(edit, Edit::Tags { .. }))
             }
             Effect::Undo => {
                 let applied = changes::undo(&mut self.case, &self.reviewer)
                     .map_err(|e| format!("not undone: {e}"))?;
-                self.after_change(applied, Then::Stay, at, true)
+                self.after_change(applied, Then::Stay, true)
             }
             Effect::RepeatLast { items } => {
                 let last =
@@ -377,7 +389,7 @@ impl Runtime {
                 };
                 let applied = changes::apply(&mut self.case, &self.tax, &self.reviewer, &edit)
                     .map_err(|e| format!("not saved: {e}"))?;
-                let mut out = self.after_change(applied, Then::Stay, at, true)?;
+                let mut out = self.after_change(applied, Then::Stay, true)?;
                 if let Some(Outcome::Saved { summary, .. }) = out.first_mut() {
                     *summary = format!("{summary} (as {})", crate::store::reference(from));
                 }
@@ -390,10 +402,8 @@ impl Runtime {
         &mut self,
         applied: changes::Applied,
         then: Then,
-        at: Here,
         tags_changed: bool,
     ) -> Result<Vec<Outcome>, String> {
-        let e = |e: rusqlite::Error| e.to_string();
         let mut out = vec![if applied.change_id.is_some() {
             Outcome::Saved {
                 summary: applied.summary,
@@ -402,46 +412,8 @@ impl Runtime {
         } else {
             Outcome::NoChange(applied.summary)
         }];
-        let current = at.current.unwrap_or(0);
-        let anchor = match then {
-            Then::NextUntriaged => match self
-                .selection
-                .next_untriaged(&self.case.conn, current)
-                .map_err(e)?
-            {
-                Some(next) if at.last.is_some_and(|l| next <= l) || at.last.is_none() => {
-                    Anchor::Reload {
-                        first: at.first.unwrap_or(next),
-                        offset: at.offset,
-                        select: next,
-                    }
-                }
-                Some(next) => Anchor::Reload {
-                    first: next,
-                    offset: self
-                        .selection
-                        .count_before(&self.case.conn, next)
-                        .map_err(e)?,
-                    select: next,
-                },
-                None => {
-                    out.push(Outcome::NoChange(
-                        "no more untriaged items in this view".into(),
-                    ));
-                    Anchor::Reload {
-                        first: at.first.unwrap_or(current),
-                        offset: at.offset,
-                        select: current,
-                    }
-                }
-            },
-            Then::Stay => Anchor::Reload {
-                first: at.first.unwrap_or(current),
-                offset: at.offset,
-                select: current,
-            },
-        };
-        out.push(self.load(&anchor, at).map_err(e)?);
+        // Where the window goes next is a query (on the paging worker): update asks for it.
+        out.push(Outcome::Then(then));
         out.push(self.batch());
         if tags_changed {
             for kind in [TermKind::Crime, TermKind::Party, TermKind::Flag] {
@@ -478,90 +450,6 @@ impl Runtime {
 
     fn rebuild(&mut self) {
         self.selection = Selection::new(&self.view, &self.reviewer, self.filter.clone());
-    }
-
-    fn load(&self, anchor: &Anchor, at: Here) -> rusqlite::Result<Outcome> {
-        let conn = &self.case.conn;
-        let page = at.page.max(1);
-        Ok(match anchor {
-            Anchor::Start => Outcome::Window {
-                rows: self.selection.after(conn, None, page)?,
-                offset: 0,
-                select: Select::First,
-            },
-            Anchor::End => {
-                let rows = self.selection.before(conn, None, page)?;
-                // A count on the UI thread only when the worker's is not known.
-                let total = match at.total {
-                    Some(t) => t,
-                    None => self.selection.count(conn)?,
-                };
-                Outcome::Window {
-                    offset: total.saturating_sub(rows.len() as u64),
-                    rows,
-                    select: Select::Last,
-                }
-            }
-            Anchor::After(id, n, advance) => Outcome::Slide {
-                rows: self.selection.after(conn, Some(*id), *n)?,
-                forward: true,
-                advance: *advance,
-            },
-            Anchor::Before(id, n, advance) => Outcome::Slide {
-                rows: self.selection.before(conn, Some(*id), *n)?,
-                forward: false,
-                advance: *advance,
-            },
-            Anchor::Reload {
-                first,
-                offset,
-                select,
-            } => {
-                let mut rows = self.selection.from(conn, *first, page)?;
-                let mut offset = *offset;
-                // The window must reach the selected item...
-                if rows.last().is_some_and(|r| r.id < *select) {
-                    rows = self.selection.from(conn, *select, page)?;
-                    offset = self.selection.count_before(conn, *select)?;
-                }
-                // ...and stay full near the end of the view.
-                if rows.len() < page {
-                    let first_id = rows.first().map(|r| r.id);
-                    let before = self.selection.before(conn, first_id, page - rows.len())?;
-                    offset = match first_id {
-                        Some(_) => offset.saturating_sub(before.len() as u64),
-                        None => self
-                            .selection
-                            .count(conn)?
-                            .saturating_sub(before.len() as u64),
-                    };
-                    let mut all = before;
-                    all.extend(rows);
-                    rows = all;
-                }
-                Outcome::Window {
-                    rows,
-                    offset,
-                    select: Select::Id(*select),
-                }
-            }
-            Anchor::Refresh { first, select } => {
-                let offset = self.selection.count_before(conn, *first)?;
-                let reload = Anchor::Reload {
-                    first: *first,
-                    offset,
-                    select: *select,
-                };
-                match self.load(&reload, at)? {
-                    Outcome::Window { rows, offset, .. } => Outcome::Window {
-                        rows,
-                        offset,
-                        select: Select::Keep(*select),
-                    },
-                    other => other,
-                }
-            }
-        })
     }
 
     /// The selection the queue pages over (the search worker counts it).

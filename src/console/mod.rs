@@ -9,6 +9,7 @@ pub mod frugal;
 pub mod graphics;
 pub mod keymap;
 pub mod overview;
+pub mod paging;
 pub mod picker;
 pub mod preview;
 pub mod search;
@@ -71,6 +72,8 @@ pub struct Console {
     search: Option<search::Worker>,
     /// The overview's counting worker; without one (tests), counts run on this thread.
     pub counting_tx: Option<std::sync::mpsc::Sender<()>>,
+    /// The window loads' worker; without one (tests), windows load on this thread.
+    pub paging: Option<paging::Worker>,
 }
 
 impl Console {
@@ -109,6 +112,7 @@ impl Console {
             preview_tx: None,
             search,
             counting_tx: None,
+            paging: None,
         };
         for o in outcomes {
             let effects = update::apply(&mut c.state, o);
@@ -149,10 +153,21 @@ impl Console {
         }
     }
 
-    /// Rows or counts arrived from the search worker.
+    /// Rows or counts arrived from a worker.
     pub fn search_done(&mut self, outcome: effect::Outcome) {
         let effects = update::apply(&mut self.state, outcome);
         self.run_effects(effects);
+        self.replay_held();
+    }
+
+    /// Keys held while a window was loading, now that it is there (one of them may start
+    /// another load: the rest are held again).
+    fn replay_held(&mut self) {
+        if self.state.loading.is_none() && !self.state.held.is_empty() {
+            for k in std::mem::take(&mut self.state.held) {
+                self.key(k);
+            }
+        }
     }
 
     pub fn key(&mut self, ev: ratatui::crossterm::event::KeyEvent) {
@@ -230,6 +245,17 @@ impl Console {
                         }
                     }
                 }
+                continue;
+            }
+            if let (Effect::Load(anchor), Some(worker)) = (&effect, &self.paging) {
+                self.state.tickets += 1;
+                self.state.loading = Some(self.state.tickets);
+                worker.send(paging::Request {
+                    ticket: self.state.tickets,
+                    selection: self.runtime.selection().clone(),
+                    anchor: anchor.clone(),
+                    at: self.here(),
+                });
                 continue;
             }
             let outcomes = self.runtime.run(&effect, self.here());
@@ -385,6 +411,10 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
             Some(worker),
         );
         console.state.preview = opts.preview;
+        console.paging = Some(paging::Worker::spawn(
+            &console.runtime.case.root,
+            tx.clone(),
+        )?);
         let (preview_tx, preview_rx) = std::sync::mpsc::channel();
         crate::preview::spawn_worker(preview_rx, tx.clone(), Event::Preview);
         console.preview_tx = Some(preview_tx);

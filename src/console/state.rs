@@ -206,6 +206,12 @@ pub struct State {
     /// `total` is the count of the current selection as it is now (no count outstanding).
     pub counted: bool,
     pub saved_views: Vec<crate::store::views::SavedView>,
+    /// The ticket of the window load on its way from the paging worker, if any: keys typed
+    /// meanwhile are held in `held` and replayed when it arrives.
+    pub loading: Option<u64>,
+    pub held: Vec<ratatui::crossterm::event::KeyEvent>,
+    /// The last ticket given to a window load.
+    pub tickets: u64,
     /// The filter as it was when live filtering began in the `/` prompt (Esc restores it).
     pub filter_before: Option<Option<String>>,
 }
@@ -251,6 +257,9 @@ impl State {
             counted: false,
             saved_views: Vec::new(),
             filter_before: None,
+            loading: None,
+            held: Vec::new(),
+            tickets: 0,
         }
     }
 

@@ -22,6 +22,11 @@ pub fn key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
         state.quit = true;
         return vec![];
     }
+    // A key typed while the window is loading acts on the window it will show.
+    if state.loading.is_some() {
+        state.held.push(ev);
+        return vec![];
+    }
     match &state.mode {
         Mode::Normal => match keymap.action(&ev) {
             Some(a) => update(state, a),
@@ -815,6 +820,10 @@ fn refresh_preview(state: &mut State) -> Vec<Effect> {
 /// Something was committed to the case (by anyone): show the window where it is, with what
 /// the case holds now, and count again. The item under the cursor stays, by id.
 pub fn case_moved(state: &mut State) -> Vec<Effect> {
+    // A load on its way reads the case as it is now.
+    if state.loading.is_some() {
+        return vec![Effect::Recount];
+    }
     let load = match (state.rows.first(), state.current_id()) {
         (Some(first), Some(select)) => Anchor::Refresh {
             first: first.id,
@@ -893,6 +902,8 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             if generation != state.search_generation {
                 return vec![]; // a newer query was asked for: a stale answer
             }
+            // A window load of the old query on its way would be stale when it arrives.
+            state.loading = None;
             apply(
                 state,
                 Outcome::Window {
@@ -927,6 +938,29 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
                 state.message = Some((Level::Error, format!("search failed: {error}")));
             }
             vec![]
+        }
+        Outcome::Then(then) => {
+            let current = state.current_id().unwrap_or(0);
+            let anchor = match then {
+                Then::NextUntriaged => Anchor::NextUntriaged,
+                Then::Stay => Anchor::Reload {
+                    first: state.rows.first().map(|r| r.id).unwrap_or(current),
+                    offset: state.offset,
+                    select: current,
+                },
+            };
+            vec![Effect::Load(anchor)]
+        }
+        Outcome::Paged { ticket, outcomes } => {
+            if state.loading != Some(ticket) {
+                return vec![]; // a newer load was asked for, or a new query
+            }
+            state.loading = None;
+            let mut effects = vec![];
+            for o in outcomes {
+                effects.extend(apply(state, o));
+            }
+            effects
         }
         Outcome::Marked(ids) => {
             state.message = Some((
