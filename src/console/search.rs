@@ -100,7 +100,18 @@ fn serve(
             let _ = events.send(Event::Search(o));
         };
         loop {
-            match answer(&conn, &req, &mut send) {
+            // A panic answers the query with an error: the status bar must not wait for it.
+            let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                answer(&conn, &req, &mut send)
+            }));
+            let Ok(answered) = answered else {
+                send(Outcome::SearchFailed {
+                    generation: req.generation,
+                    error: "the search worker failed on this query".into(),
+                });
+                break;
+            };
+            match answered {
                 Ok(()) => break,
                 // Interrupted for a newer query, or (a race) just as this one started: run it
                 // again only if it is still the newest.

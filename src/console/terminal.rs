@@ -86,9 +86,14 @@ pub fn restore() {
 
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
+    // Only a panic on the main thread ends the console; a worker's is caught and reported
+    // as an error outcome, and its text printed over the screen would only garble it.
+    let main = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
-        restore();
-        previous(info);
+        if std::thread::current().id() == main {
+            restore();
+            previous(info);
+        }
     }));
 }
 
