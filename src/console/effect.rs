@@ -214,13 +214,26 @@ impl Runtime {
     /// What the console needs at start: the first window, recent terms, sources, saved
     /// views. (The counts come from the search worker.)
     pub fn start(&mut self, page: usize) -> Vec<Outcome> {
+        let mut out = self.start_screen(page);
+        out.extend(self.start_rest());
+        out
+    }
+
+    /// What the first frame shows: the first window, the reviewer's role and batch.
+    pub fn start_screen(&mut self, page: usize) -> Vec<Outcome> {
         let mut out = self.run(&Effect::Load(Anchor::Start), here(page));
-        out.push(self.saved_views());
         out.push(self.batch());
         match users::check(&self.case.conn, &self.reviewer, users::Right::Read) {
             Ok(r) => out.push(Outcome::Role(r.ok())),
             Err(e) => out.push(Outcome::Error(e.to_string())),
         }
+        out
+    }
+
+    /// What only later keys need (saved views, recent terms, sources): read after the first
+    /// frame has been drawn.
+    pub fn start_rest(&mut self) -> Vec<Outcome> {
+        let mut out = vec![self.saved_views()];
         for kind in [TermKind::Crime, TermKind::Party, TermKind::Flag] {
             out.push(self.recent(kind));
         }

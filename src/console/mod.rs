@@ -94,6 +94,21 @@ impl Console {
         tax: Taxonomy,
         reviewer: String,
         keymap: Keymap,
+        size: (u16, u16),
+        search: Option<search::Worker>,
+    ) -> Console {
+        let mut c = Self::first_screen(case, tax, reviewer, keymap, size, search);
+        c.rest_of_start();
+        c
+    }
+
+    /// A console that has read only what its first frame shows (the first window and the
+    /// item under the cursor, counted on the search worker); `rest_of_start` reads the rest.
+    fn first_screen(
+        case: Case,
+        tax: Taxonomy,
+        reviewer: String,
+        keymap: Keymap,
         (width, height): (u16, u16),
         search: Option<search::Worker>,
     ) -> Console {
@@ -103,7 +118,7 @@ impl Console {
         state.height = height;
         state.page = ui::page_size(width, height);
         let mut runtime = Runtime::new(case, tax, reviewer);
-        let outcomes = runtime.start(state.page);
+        let outcomes = runtime.start_screen(state.page);
         let mut c = Console {
             state,
             runtime,
@@ -120,8 +135,34 @@ impl Console {
         }
         c.state.searching = true;
         c.search(false);
-        c.settle();
+        // The item's detail now; claiming it (a write) can wait for `rest_of_start`.
+        if let Some(id) = c.pending_detail.take() {
+            let effects = c.outcomes(&Effect::Reread(id));
+            c.run_effects(effects);
+        }
         c
+    }
+
+    /// After the first frame: what only later keys need, and the claim on the item shown.
+    pub fn rest_of_start(&mut self) {
+        let mut effects = Vec::new();
+        for o in self.runtime.start_rest() {
+            effects.extend(update::apply(&mut self.state, o));
+        }
+        if let Some(id) = self.state.current_id() {
+            effects.push(Effect::Claim(id));
+        }
+        self.run_effects(effects);
+        self.settle();
+    }
+
+    /// Run one effect here and apply its outcomes; the effects they ask for come back.
+    fn outcomes(&mut self, effect: &Effect) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for o in self.runtime.run(effect, self.here()) {
+            effects.extend(update::apply(&mut self.state, o));
+        }
+        effects
     }
 
     /// Ask for the current query's counts (and its first window when `window`): from the
@@ -402,7 +443,7 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
     let result = (|| -> anyhow::Result<()> {
         let size = term.size()?;
         let worker = search::Worker::spawn(&case.root, tx.clone())?;
-        let mut console = Console::with_search(
+        let mut console = Console::first_screen(
             case,
             tax,
             reviewer,
@@ -411,29 +452,33 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
             Some(worker),
         );
         console.state.preview = opts.preview;
-        console.paging = Some(paging::Worker::spawn(
-            &console.runtime.case.root,
-            tx.clone(),
-        )?);
+        if !opts.keymap_problems.is_empty() {
+            console.state.message = Some((Level::Error, opts.keymap_problems.join("; ")));
+        }
+        // The first frame before anything it does not show is read or started.
+        let mut pictures = graphics::Graphics::default();
+        terminal::draw(&mut term, &graphics::Plan::default(), |f| {
+            ui::render(&console.state, &console.keymap, &opts.theme, f)
+        })?;
+        let root = console.runtime.case.root.clone();
+        console.paging = Some(paging::Worker::spawn(&root, tx.clone())?);
         let (preview_tx, preview_rx) = std::sync::mpsc::channel();
         crate::preview::spawn_worker(preview_rx, tx.clone(), Event::Preview);
         console.preview_tx = Some(preview_tx);
         console.counting_tx = Some(counting::spawn(
-            &console.runtime.case.root,
+            &root,
             console.state.taxonomy.clone(),
             tx.clone(),
         )?);
-        if !opts.keymap_problems.is_empty() {
-            console.state.message = Some((Level::Error, opts.keymap_problems.join("; ")));
-        }
         // Renewed well inside the lease, so a claim lapses only when the console is gone.
         event::spawn_renewals(
             tx.clone(),
             std::time::Duration::from_secs(crate::store::claims::LEASE_SECS as u64 / 4),
         );
-        follow::spawn(&console.runtime.case.root, tx.clone(), follow::EVERY)?;
+        follow::spawn(&root, tx.clone(), follow::EVERY)?;
         event::spawn_input(tx);
-        let mut pictures = graphics::Graphics::default();
+        console.rest_of_start();
+        // Sends nothing unless the rest changed the screen (someone else's claim on the item).
         terminal::draw(&mut term, &graphics::Plan::default(), |f| {
             ui::render(&console.state, &console.keymap, &opts.theme, f)
         })?;

@@ -85,9 +85,14 @@ pub fn load(
             offset: at.offset,
             select: next,
         },
+        // Past the window: its position is the window's plus the rows from the window's
+        // first up to it (a short count, not one of everything before it).
         Some(next) => Anchor::Reload {
             first: next,
-            offset: selection.count_before(conn, next)?,
+            offset: match at.first {
+                Some(first) => at.offset + selection.count_range(conn, first, next)?,
+                None => selection.count_before(conn, next)?,
+            },
             select: next,
         },
         None => {
