@@ -66,6 +66,8 @@ pub struct Console {
     pub keymap: Keymap,
     /// A detail load wanted after the current burst of input (only the last one is done).
     pending_detail: Option<i64>,
+    /// The item shown, to be claimed once its frame is out.
+    pending_claim: Option<i64>,
     /// The preview worker; without one (tests), previews are made on this thread.
     pub preview_tx: Option<std::sync::mpsc::Sender<crate::preview::Request>>,
     /// The search worker; without one (tests), queries run on this thread.
@@ -124,6 +126,7 @@ impl Console {
             runtime,
             keymap,
             pending_detail: None,
+            pending_claim: None,
             preview_tx: None,
             search,
             counting_tx: None,
@@ -341,6 +344,30 @@ impl Console {
         }
     }
 
+    /// Before drawing, in the terminal loop: the detail of the item the burst of input ended
+    /// on. Claiming it, a write that waits for the disk, is left for after the frame.
+    fn settle_for_frame(&mut self) {
+        if let Some(id) = self.pending_detail.take() {
+            if self.state.current_id() == Some(id) {
+                let effects = self.outcomes(&Effect::Reread(id));
+                self.run_effects(effects);
+                self.pending_claim = Some(id);
+            }
+        }
+    }
+
+    /// After the frame: claim the item it shows (if still shown); true when that was tried.
+    fn claim_shown(&mut self) -> bool {
+        match self.pending_claim.take() {
+            Some(id) if self.state.current_id() == Some(id) => {
+                let effects = self.outcomes(&Effect::Claim(id));
+                self.run_effects(effects);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// One event; true when the whole screen must be redrawn.
     fn handle(&mut self, ev: Event) -> bool {
         match ev {
@@ -498,7 +525,7 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
                     break;
                 }
             }
-            console.settle();
+            console.settle_for_frame();
             // A preview on its way usually arrives within milliseconds: wait for it briefly
             // rather than send a "loading…" frame and then the picture over it (on a slow link
             // the second frame costs as much as the first).
@@ -507,7 +534,7 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
                 let Ok(ev) = rx.recv_timeout(left) else { break };
                 redraw_all |= console.handle(ev);
-                console.settle();
+                console.settle_for_frame();
             }
             if console.state.quit {
                 let bye = pictures.clear(console.state.preview.protocol);
@@ -528,6 +555,13 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
             })?;
             if let Some(area) = pictures.covered() {
                 term.backend_mut().protect(area);
+            }
+            // Someone else's claim shows as a message: a second frame, and only then.
+            if console.claim_shown() {
+                let plan = pictures.plan(&console.state, false);
+                terminal::draw(&mut term, &plan, |f| {
+                    ui::render(&console.state, &console.keymap, &opts.theme, f)
+                })?;
             }
         }
         console.runtime.release();
