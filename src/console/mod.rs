@@ -33,7 +33,7 @@ use crate::store::Case;
 use crate::taxonomy::Taxonomy;
 use preview::Shown;
 
-/// How long a frame waits for a preview already being decoded.
+/// How long a frame waits for a preview already being decoded, or a window being loaded.
 const PREVIEW_WAIT: std::time::Duration = std::time::Duration::from_millis(60);
 
 pub struct Options {
@@ -529,8 +529,13 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
             // A preview on its way usually arrives within milliseconds: wait for it briefly
             // rather than send a "loading…" frame and then the picture over it (on a slow link
             // the second frame costs as much as the first).
+            // The same for a window on its way from the paging worker: one frame, not the
+            // old rows and then the new ones.
             let deadline = std::time::Instant::now() + PREVIEW_WAIT;
-            while !console.state.quit && matches!(console.state.preview.shown, Shown::Loading(_)) {
+            while !console.state.quit
+                && (matches!(console.state.preview.shown, Shown::Loading(_))
+                    || console.state.loading.is_some())
+            {
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
                 let Ok(ev) = rx.recv_timeout(left) else { break };
                 redraw_all |= console.handle(ev);
