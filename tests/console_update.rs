@@ -370,3 +370,34 @@ fn after_a_change_update_asks_for_the_window() {
         })]
     );
 }
+
+#[test]
+fn a_refresh_holds_no_keys_and_is_asked_again_if_the_cursor_moved() {
+    let mut s = state(10, 5);
+    s.refreshing = Some(3);
+    // Keys act at once while a refresh is on its way.
+    assert_eq!(press(&mut s, "j"), vec![Effect::Detail(2)]);
+    let window = |select| Outcome::Paged {
+        ticket: 3,
+        outcomes: vec![Outcome::Window {
+            rows: (1..=5).map(row).collect(),
+            offset: 0,
+            select: Select::Keep(select),
+        }],
+    };
+    // It was read around item 1; the cursor is on 2 now: read again around 2.
+    assert_eq!(
+        apply(&mut s, window(1)),
+        vec![
+            Effect::Load(Anchor::Refresh {
+                first: 1,
+                select: 2
+            }),
+            Effect::Recount
+        ]
+    );
+    assert_eq!(s.current_id(), Some(2));
+    s.refreshing = Some(3);
+    assert_eq!(apply(&mut s, window(2)), vec![Effect::Reread(2)]);
+    assert_eq!(s.refreshing, None);
+}

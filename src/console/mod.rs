@@ -293,7 +293,11 @@ impl Console {
             }
             if let (Effect::Load(anchor), Some(worker)) = (&effect, &self.paging) {
                 self.state.tickets += 1;
-                self.state.loading = Some(self.state.tickets);
+                if matches!(anchor, effect::Anchor::Refresh { .. }) {
+                    self.state.refreshing = Some(self.state.tickets);
+                } else {
+                    self.state.loading = Some(self.state.tickets);
+                }
                 worker.send(paging::Request {
                     ticket: self.state.tickets,
                     selection: self.runtime.selection().clone(),

@@ -2,8 +2,9 @@
 //! moved) on a worker with its own connection: on a million items some take tens to hundreds
 //! of milliseconds, and the screen must not wait for them. Each load carries a ticket; the
 //! console holds the keys typed meanwhile and replays them when the answer arrives, so a key
-//! sequence means the same as if every load had been instant. Without a worker (tests) the
-//! same `load` runs on the calling thread.
+//! sequence means the same as if every load had been instant. A refresh (the case moved)
+//! holds no keys: its answer is used only if the cursor is still where it was. Without a
+//! worker (tests) the same `load` runs on the calling thread.
 
 use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender};
@@ -45,9 +46,9 @@ impl Worker {
 }
 
 fn serve(conn: &Connection, rx: Receiver<Request>, events: Sender<Event>) {
-    while let Ok(first) = rx.recv() {
-        // Only the newest load matters: the console drops answers to older tickets.
-        let req = rx.try_iter().last().unwrap_or(first);
+    // Every request is answered (the console waits for its ticket); stale answers are
+    // dropped there.
+    while let Ok(req) = rx.recv() {
         // A panic answers the load with an error, so that the console never waits for it.
         let outcomes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             load(conn, &req.selection, &req.anchor, req.at)

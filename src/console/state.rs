@@ -210,6 +210,9 @@ pub struct State {
     /// meanwhile are held in `held` and replayed when it arrives.
     pub loading: Option<u64>,
     pub held: Vec<ratatui::crossterm::event::KeyEvent>,
+    /// The ticket of a refresh on its way (the case moved): keys are not held for it, and
+    /// its answer is used only if the cursor is still on the same item.
+    pub refreshing: Option<u64>,
     /// The last ticket given to a window load.
     pub tickets: u64,
     /// The filter as it was when live filtering began in the `/` prompt (Esc restores it).
@@ -259,6 +262,7 @@ impl State {
             filter_before: None,
             loading: None,
             held: Vec::new(),
+            refreshing: None,
             tickets: 0,
         }
     }

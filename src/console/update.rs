@@ -904,6 +904,7 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             }
             // A window load of the old query on its way would be stale when it arrives.
             state.loading = None;
+            state.refreshing = None;
             apply(
                 state,
                 Outcome::Window {
@@ -952,10 +953,26 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             vec![Effect::Load(anchor)]
         }
         Outcome::Paged { ticket, outcomes } => {
-            if state.loading != Some(ticket) {
+            if state.refreshing == Some(ticket) {
+                state.refreshing = None;
+                let still_here = |o: &Outcome| match o {
+                    Outcome::Window {
+                        select: Select::Keep(id),
+                        ..
+                    } => state.current_id() == Some(*id),
+                    _ => true,
+                };
+                if state.loading.is_some() {
+                    return vec![]; // the load on its way reads the case as it is now
+                }
+                if !outcomes.iter().all(still_here) {
+                    return case_moved(state); // the cursor moved meanwhile: again from here
+                }
+            } else if state.loading == Some(ticket) {
+                state.loading = None;
+            } else {
                 return vec![]; // a newer load was asked for, or a new query
             }
-            state.loading = None;
             let mut effects = vec![];
             for o in outcomes {
                 effects.extend(apply(state, o));
