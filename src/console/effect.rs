@@ -195,11 +195,15 @@ pub struct Runtime {
     /// The last overview and the audit entry it was counted at: every change to a case
     /// writes an audit entry, so while the last one is the same the counts still hold.
     overview: crate::store::overview::Cached,
+    /// `PRAGMA data_version` on our connection when last looked at: it moves only when
+    /// another connection commits.
+    seen_version: Option<i64>,
 }
 
 impl Runtime {
     pub fn new(case: Case, tax: Arc<Taxonomy>, reviewer: String) -> Runtime {
         let selection = Selection::new(&View::Untriaged, &reviewer, None);
+        let seen_version = crate::store::watch::data_version(&case.conn).ok();
         Runtime {
             case,
             tax,
@@ -208,6 +212,7 @@ impl Runtime {
             filter: None,
             selection,
             overview: Default::default(),
+            seen_version,
         }
     }
 
@@ -463,6 +468,16 @@ impl Runtime {
 
     fn rebuild(&mut self) {
         self.selection = Selection::new(&self.view, &self.reviewer, self.filter.clone());
+    }
+
+    /// Has anyone else committed to the case since the last call? Our own writes (claims on
+    /// every move, decisions) refresh the screen already; following them too would count a
+    /// million items again after each key.
+    pub fn others_wrote(&mut self) -> bool {
+        match crate::store::watch::data_version(&self.case.conn) {
+            Ok(v) => std::mem::replace(&mut self.seen_version, Some(v)) != Some(v),
+            Err(_) => true,
+        }
     }
 
     /// The selection the queue pages over (the search worker counts it).

@@ -409,8 +409,11 @@ impl Console {
         }
     }
 
-    /// The case moved (another reviewer, new intake, our own writes): refresh what is shown.
+    /// The case moved: when another reviewer or process wrote, refresh what is shown.
     pub fn case_moved(&mut self) {
+        if !self.runtime.others_wrote() {
+            return;
+        }
         let effects = update::case_moved(&mut self.state);
         self.run_effects(effects);
     }
