@@ -475,7 +475,7 @@ impl Runtime {
     /// million items again after each key.
     pub fn others_wrote(&mut self) -> bool {
         match crate::store::watch::data_version(&self.case.conn) {
-            Ok(v) => std::mem::replace(&mut self.seen_version, Some(v)) != Some(v),
+            Ok(v) => self.seen_version.replace(v) != Some(v),
             Err(_) => true,
         }
     }
