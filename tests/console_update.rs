@@ -401,3 +401,16 @@ fn a_refresh_holds_no_keys_and_is_asked_again_if_the_cursor_moved() {
     assert_eq!(apply(&mut s, window(2)), vec![Effect::Reread(2)]);
     assert_eq!(s.refreshing, None);
 }
+
+#[test]
+fn a_decision_shows_the_counts_it_will_have_without_waiting_for_them() {
+    let mut s = state(10, 5);
+    s.untriaged = 10;
+    s.rows[1].status = "triaged".into();
+    apply(&mut s, Outcome::Then(Then::NextUntriaged));
+    assert_eq!((s.untriaged, s.total), (9, 9));
+    // An item already decided changes no count.
+    s.selected = 1;
+    apply(&mut s, Outcome::Then(Then::NextUntriaged));
+    assert_eq!((s.untriaged, s.total), (9, 9));
+}

@@ -817,6 +817,23 @@ fn refresh_preview(state: &mut State) -> Vec<Effect> {
     }]
 }
 
+/// A decision (triaged, escalated) was saved on the targets: the counts the search worker
+/// will bring back, shown at once, so that the decision's frame is its only one (on a
+/// million items the recount takes longer than the key). Items not in the window are left
+/// to the recount, which has the last word.
+fn expect_counts_after_decision(state: &mut State) {
+    let targets = state.targets();
+    let left = state
+        .rows
+        .iter()
+        .filter(|r| r.status == "untriaged" && targets.contains(&r.id))
+        .count() as u64;
+    state.untriaged = state.untriaged.saturating_sub(left);
+    if state.view == View::Untriaged && state.filter.is_none() {
+        state.total = state.total.saturating_sub(left);
+    }
+}
+
 /// Something was committed to the case (by anyone): show the window where it is, with what
 /// the case holds now, and count again. The item under the cursor stays, by id.
 pub fn case_moved(state: &mut State) -> Vec<Effect> {
@@ -941,6 +958,9 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             vec![]
         }
         Outcome::Then(then) => {
+            if then == Then::NextUntriaged {
+                expect_counts_after_decision(state);
+            }
             let current = state.current_id().unwrap_or(0);
             let anchor = match then {
                 Then::NextUntriaged => Anchor::NextUntriaged,
