@@ -169,4 +169,17 @@ mod tests {
             .unwrap();
         assert_eq!(&screen, expect.backend().buffer());
     }
+
+    #[test]
+    fn a_frame_that_changes_nothing_sends_no_cell() {
+        let mut t = Terminal::new(Frugal::new(TestBackend::new(30, 3))).unwrap();
+        let draw = |t: &mut Terminal<Frugal<TestBackend>>, text: &'static str| {
+            t.draw(|f| f.render_widget(Paragraph::new(text), f.area()))
+                .unwrap();
+            t.backend_mut().take_sent()
+        };
+        assert!(draw(&mut t, "451 untriaged") > 0);
+        assert_eq!(draw(&mut t, "451 untriaged"), 0);
+        assert_eq!(draw(&mut t, "775 untriaged"), 3); // 4, 5, 1 -> 7, 7, 5
+    }
 }
