@@ -78,8 +78,10 @@ impl Worker {
     pub fn send(&self, req: Request) {
         let g = req.generation;
         self.latest.fetch_max(g, Ordering::SeqCst);
-        // An older query still running is of no use any more: stop it now.
-        if self.running.load(Ordering::SeqCst) < g {
+        // An older query still running is of no use any more: stop it now. So is a count
+        // of this query begun before the latest change: it starts again and answers once,
+        // rather than show a count already out of date and then the right one.
+        if self.running.load(Ordering::SeqCst) <= g {
             self.interrupt.interrupt();
         }
         let _ = self.tx.send(req);
