@@ -654,3 +654,80 @@ fn the_overview_is_counted_off_the_screen_thread_and_filters_the_queue() {
     });
     c.send("q");
 }
+
+/// The screen row whose reversed cells (the selection) name an item, and that item.
+fn cursor_item(c: &Console) -> Option<String> {
+    (0..pty::ROWS).find_map(|r| {
+        let t = c.reversed_text(r);
+        let at = t.find("T-0")?;
+        t.get(at..at + 8).map(str::to_string)
+    })
+}
+
+#[test]
+fn the_console_follows_the_case_without_a_key() {
+    let fx = Fixture::new();
+    let mut c = fx.open();
+    c.wait_status("38 untriaged");
+    c.send("jj");
+    c.wait_for("the cursor on T-000003", |_| {
+        cursor_item(&c).as_deref() == Some("T-000003")
+    });
+    c.wait_status("3/38");
+    c.wait_text("T-000005");
+
+    // Another process takes in five new items...
+    let intake = tempfile::tempdir().expect("intake");
+    for i in 0..5 {
+        std::fs::write(
+            intake.path().join(format!("follow-{i}.txt")),
+            format!("statement {i} received while the console was open\n"),
+        )
+        .expect("write an intake file");
+    }
+    let out = Command::new(BIN)
+        .arg("--case")
+        .arg(&fx.case)
+        .args(["ingest", "--source", "late-intake"])
+        .arg(intake.path())
+        .env("HOME", fx.home.path())
+        .output()
+        .expect("run triage ingest");
+    assert!(
+        out.status.success(),
+        "triage ingest: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // ...and another login triages T-000005, which is on screen.
+    let mut case = triage::store::Case::open(&fx.case).expect("open the case");
+    triage::store::users::change(
+        &mut case,
+        &triage::identity::login_name(),
+        "amal",
+        triage::store::users::PeopleChange::Add(triage::store::users::Role::Reviewer),
+    )
+    .expect("add amal");
+    let tax = triage::taxonomy::Taxonomy::default_set();
+    let edit = triage::store::changes::Edit::Status {
+        items: vec![5],
+        to: "triaged".into(),
+        reason: None,
+    };
+    triage::store::changes::apply(&mut case, &tax, "amal", &edit).expect("amal triages");
+    drop(case);
+
+    // Within two seconds, no key pressed: 38 + 5 - 1 untriaged, T-000005 gone from the rows,
+    // the cursor still on T-000003 (and the new items counted in its position's total).
+    let two_s = std::time::Duration::from_secs(2);
+    let screen = c.wait_for_within("the console to follow the case", two_s, |s| {
+        c.status().contains("42 untriaged") && !s.contains("T-000005")
+    });
+    assert!(c.status().contains("3/42"), "{}", c.status());
+    assert_eq!(cursor_item(&c).as_deref(), Some("T-000003"), "{screen}");
+    // The screen still works as before.
+    c.send("j");
+    c.wait_for("the cursor on T-000004", |_| {
+        cursor_item(&c).as_deref() == Some("T-000004")
+    });
+    c.quit();
+}

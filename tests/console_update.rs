@@ -274,3 +274,143 @@ fn q_quits() {
     press(&mut s, "q");
     assert!(s.quit);
 }
+
+#[test]
+fn the_case_moving_reloads_the_window_around_the_same_item() {
+    let mut s = state(10, 5);
+    press(&mut s, "jj");
+    s.detail_scroll = 4;
+    assert_eq!(
+        triage::console::update::case_moved(&mut s),
+        vec![
+            Effect::Load(Anchor::Refresh {
+                first: 1,
+                select: 3
+            }),
+            Effect::Recount
+        ]
+    );
+    // Item 2 was triaged by someone else: item 3 is now second; its details pane is read
+    // again as it was scrolled, without claiming it anew.
+    let fx = apply(
+        &mut s,
+        Outcome::Window {
+            rows: vec![row(1), row(3), row(4), row(5), row(6)],
+            offset: 0,
+            select: Select::Keep(3),
+        },
+    );
+    assert_eq!(fx, vec![Effect::Reread(3)]);
+    assert_eq!(
+        (s.current_id(), s.selected, s.detail_scroll),
+        (Some(3), 1, 4)
+    );
+    // When the item itself has left the view, the cursor goes to the next one, as a move.
+    let fx = apply(
+        &mut s,
+        Outcome::Window {
+            rows: vec![row(1), row(4), row(5), row(6), row(7)],
+            offset: 0,
+            select: Select::Keep(3),
+        },
+    );
+    assert_eq!(fx, vec![Effect::Detail(4)]);
+    assert_eq!(s.detail_scroll, 0);
+}
+
+#[test]
+fn keys_typed_while_a_window_loads_wait_for_it() {
+    let mut s = state(10, 5);
+    s.selected = 4;
+    s.loading = Some(7);
+    assert_eq!(press(&mut s, "jx"), vec![]);
+    assert_eq!(s.held.len(), 2);
+    // The case moving meanwhile only counts again: the load on its way reads the case now.
+    assert_eq!(
+        triage::console::update::case_moved(&mut s),
+        vec![Effect::Recount]
+    );
+    let slide = Outcome::Slide {
+        rows: vec![row(6), row(7)],
+        forward: true,
+        advance: 1,
+    };
+    // An answer to an older load is dropped.
+    let stale = Outcome::Paged {
+        ticket: 6,
+        outcomes: vec![slide.clone()],
+    };
+    assert_eq!(apply(&mut s, stale), vec![]);
+    assert_eq!((s.loading, s.current_id()), (Some(7), Some(5)));
+    let fx = apply(
+        &mut s,
+        Outcome::Paged {
+            ticket: 7,
+            outcomes: vec![slide],
+        },
+    );
+    assert_eq!(fx, vec![Effect::Detail(6)]);
+    assert_eq!((s.loading, s.current_id()), (None, Some(6)));
+}
+
+#[test]
+fn after_a_change_update_asks_for_the_window() {
+    let mut s = state(10, 5);
+    press(&mut s, "j");
+    assert_eq!(
+        apply(&mut s, Outcome::Then(Then::NextUntriaged)),
+        vec![Effect::Load(Anchor::NextUntriaged)]
+    );
+    assert_eq!(
+        apply(&mut s, Outcome::Then(Then::Stay)),
+        vec![Effect::Load(Anchor::Reload {
+            first: 1,
+            offset: 0,
+            select: 2
+        })]
+    );
+}
+
+#[test]
+fn a_refresh_holds_no_keys_and_is_asked_again_if_the_cursor_moved() {
+    let mut s = state(10, 5);
+    s.refreshing = Some(3);
+    // Keys act at once while a refresh is on its way.
+    assert_eq!(press(&mut s, "j"), vec![Effect::Detail(2)]);
+    let window = |select| Outcome::Paged {
+        ticket: 3,
+        outcomes: vec![Outcome::Window {
+            rows: (1..=5).map(row).collect(),
+            offset: 0,
+            select: Select::Keep(select),
+        }],
+    };
+    // It was read around item 1; the cursor is on 2 now: read again around 2.
+    assert_eq!(
+        apply(&mut s, window(1)),
+        vec![
+            Effect::Load(Anchor::Refresh {
+                first: 1,
+                select: 2
+            }),
+            Effect::Recount
+        ]
+    );
+    assert_eq!(s.current_id(), Some(2));
+    s.refreshing = Some(3);
+    assert_eq!(apply(&mut s, window(2)), vec![Effect::Reread(2)]);
+    assert_eq!(s.refreshing, None);
+}
+
+#[test]
+fn a_decision_shows_the_counts_it_will_have_without_waiting_for_them() {
+    let mut s = state(10, 5);
+    s.untriaged = 10;
+    s.rows[1].status = "triaged".into();
+    apply(&mut s, Outcome::Then(Then::NextUntriaged));
+    assert_eq!((s.untriaged, s.total), (9, 9));
+    // An item already decided changes no count.
+    s.selected = 1;
+    apply(&mut s, Outcome::Then(Then::NextUntriaged));
+    assert_eq!((s.untriaged, s.total), (9, 9));
+}

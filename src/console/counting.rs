@@ -29,9 +29,13 @@ pub fn spawn(
                     rx.try_recv(),
                     Err(TryRecvError::Empty | TryRecvError::Disconnected)
                 ) {}
-                let outcome = match cached.get(&case.conn, &tax) {
-                    Ok(ov) => Outcome::Overview(Box::new(ov)),
-                    Err(e) => Outcome::Error(format!("overview: {e}")),
+                let counted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    cached.get(&case.conn, &tax)
+                }));
+                let outcome = match counted {
+                    Ok(Ok(ov)) => Outcome::Overview(Box::new(ov)),
+                    Ok(Err(e)) => Outcome::Error(format!("overview: {e}")),
+                    Err(_) => Outcome::Error("overview: the counting worker failed".into()),
                 };
                 if events.send(Event::Search(outcome)).is_err() {
                     return;

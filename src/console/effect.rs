@@ -27,6 +27,15 @@ pub enum Anchor {
         offset: u64,
         select: i64,
     },
+    /// The case moved under the window: reload it from `first`, counting its position again
+    /// (items before it may have come or gone), keeping `select` if it is still in the view.
+    Refresh {
+        first: i64,
+        select: i64,
+    },
+    /// The next untriaged item of the view after the current one (`x`): in this window if it
+    /// is there, else in a window of its own; when there is none, the window stays.
+    NextUntriaged,
 }
 
 /// The most items "mark all" takes: a bulk change beyond this is better made from the command
@@ -49,6 +58,10 @@ pub enum Effect {
     /// The filter prompt's text as it is being typed: applied if it compiles.
     TryFilter(String),
     Detail(i64),
+    /// Read the item's detail again (the case moved), without claiming it anew.
+    Reread(i64),
+    /// Count the current query again (the case moved); its rows stay as they are.
+    Recount,
     Apply {
         edit: Edit,
         then: Then,
@@ -92,6 +105,9 @@ pub enum Select {
     First,
     Last,
     Id(i64),
+    /// The same item as before (its details pane scrolled as it was), or the next one when
+    /// it has left the view.
+    Keep(i64),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -142,6 +158,13 @@ pub enum Outcome {
         full: bool,
     },
     Marked(Vec<i64>),
+    /// A change was saved: where the window goes next.
+    Then(Then),
+    /// The answer of the paging worker to the window load with this ticket.
+    Paged {
+        ticket: u64,
+        outcomes: Vec<Outcome>,
+    },
     Overview(Box<crate::store::overview::Overview>),
     /// Someone else is looking at this item (their login).
     ClaimedBy(i64, String),
@@ -172,11 +195,15 @@ pub struct Runtime {
     /// The last overview and the audit entry it was counted at: every change to a case
     /// writes an audit entry, so while the last one is the same the counts still hold.
     overview: crate::store::overview::Cached,
+    /// `PRAGMA data_version` on our connection when last looked at: it moves only when
+    /// another connection commits.
+    seen_version: Option<i64>,
 }
 
 impl Runtime {
     pub fn new(case: Case, tax: Arc<Taxonomy>, reviewer: String) -> Runtime {
         let selection = Selection::new(&View::Untriaged, &reviewer, None);
+        let seen_version = crate::store::watch::data_version(&case.conn).ok();
         Runtime {
             case,
             tax,
@@ -185,19 +212,33 @@ impl Runtime {
             filter: None,
             selection,
             overview: Default::default(),
+            seen_version,
         }
     }
 
     /// What the console needs at start: the first window, recent terms, sources, saved
     /// views. (The counts come from the search worker.)
     pub fn start(&mut self, page: usize) -> Vec<Outcome> {
+        let mut out = self.start_screen(page);
+        out.extend(self.start_rest());
+        out
+    }
+
+    /// What the first frame shows: the first window, the reviewer's role and batch.
+    pub fn start_screen(&mut self, page: usize) -> Vec<Outcome> {
         let mut out = self.run(&Effect::Load(Anchor::Start), here(page));
-        out.push(self.saved_views());
         out.push(self.batch());
         match users::check(&self.case.conn, &self.reviewer, users::Right::Read) {
             Ok(r) => out.push(Outcome::Role(r.ok())),
             Err(e) => out.push(Outcome::Error(e.to_string())),
         }
+        out
+    }
+
+    /// What only later keys need (saved views, recent terms, sources): read after the first
+    /// frame has been drawn.
+    pub fn start_rest(&mut self) -> Vec<Outcome> {
+        let mut out = vec![self.saved_views()];
         for kind in [TermKind::Crime, TermKind::Party, TermKind::Flag] {
             out.push(self.recent(kind));
         }
@@ -218,7 +259,9 @@ impl Runtime {
     fn try_run(&mut self, effect: &Effect, at: Here) -> Result<Vec<Outcome>, String> {
         let e = |e: rusqlite::Error| e.to_string();
         match effect {
-            Effect::Load(anchor) => Ok(vec![self.load(anchor, at).map_err(e)?]),
+            Effect::Load(anchor) => {
+                super::paging::load(&self.case.conn, &self.selection, anchor, at).map_err(e)
+            }
             // The new selection is made here (cheap); its rows and counts come from the
             // search worker, asked for by the console.
             Effect::SetView(view) => {
@@ -318,6 +361,13 @@ impl Runtime {
                 out.extend(self.claim(*id)?);
                 Ok(out)
             }
+            Effect::Reread(id) => Ok(vec![Outcome::Detail(
+                items::detail(&self.case.conn, *id)
+                    .map_err(e)?
+                    .map(Box::new),
+            )]),
+            // Routed to the search worker by the console.
+            Effect::Recount => Ok(vec![]),
             Effect::Claim(id) => self.claim(*id),
             Effect::ConfirmReview(id) => {
                 review::confirm(&mut self.case, &self.reviewer, *id)
@@ -327,17 +377,17 @@ impl Runtime {
                     summary: format!("{} decision confirmed", crate::store::reference(*id)),
                     ops: vec![],
                 };
-                self.after_change(applied, Then::Stay, at, false)
+                self.after_change(applied, Then::Stay, false)
             }
             Effect::Apply { edit, then } => {
                 let applied = changes::apply(&mut self.case, &self.tax, &self.reviewer, edit)
                     .map_err(|e| format!("not saved: {e}"))?;
-                self.after_change(applied, *then, at, matches!(edit, Edit::Tags { .. }))
+                self.after_change(applied, *then, matches!(edit, Edit::Tags { .. }))
             }
             Effect::Undo => {
                 let applied = changes::undo(&mut self.case, &self.reviewer)
                     .map_err(|e| format!("not undone: {e}"))?;
-                self.after_change(applied, Then::Stay, at, true)
+                self.after_change(applied, Then::Stay, true)
             }
             Effect::RepeatLast { items } => {
                 let last =
@@ -354,7 +404,7 @@ impl Runtime {
                 };
                 let applied = changes::apply(&mut self.case, &self.tax, &self.reviewer, &edit)
                     .map_err(|e| format!("not saved: {e}"))?;
-                let mut out = self.after_change(applied, Then::Stay, at, true)?;
+                let mut out = self.after_change(applied, Then::Stay, true)?;
                 if let Some(Outcome::Saved { summary, .. }) = out.first_mut() {
                     *summary = format!("{summary} (as {})", crate::store::reference(from));
                 }
@@ -367,10 +417,8 @@ impl Runtime {
         &mut self,
         applied: changes::Applied,
         then: Then,
-        at: Here,
         tags_changed: bool,
     ) -> Result<Vec<Outcome>, String> {
-        let e = |e: rusqlite::Error| e.to_string();
         let mut out = vec![if applied.change_id.is_some() {
             Outcome::Saved {
                 summary: applied.summary,
@@ -379,46 +427,8 @@ impl Runtime {
         } else {
             Outcome::NoChange(applied.summary)
         }];
-        let current = at.current.unwrap_or(0);
-        let anchor = match then {
-            Then::NextUntriaged => match self
-                .selection
-                .next_untriaged(&self.case.conn, current)
-                .map_err(e)?
-            {
-                Some(next) if at.last.is_some_and(|l| next <= l) || at.last.is_none() => {
-                    Anchor::Reload {
-                        first: at.first.unwrap_or(next),
-                        offset: at.offset,
-                        select: next,
-                    }
-                }
-                Some(next) => Anchor::Reload {
-                    first: next,
-                    offset: self
-                        .selection
-                        .count_before(&self.case.conn, next)
-                        .map_err(e)?,
-                    select: next,
-                },
-                None => {
-                    out.push(Outcome::NoChange(
-                        "no more untriaged items in this view".into(),
-                    ));
-                    Anchor::Reload {
-                        first: at.first.unwrap_or(current),
-                        offset: at.offset,
-                        select: current,
-                    }
-                }
-            },
-            Then::Stay => Anchor::Reload {
-                first: at.first.unwrap_or(current),
-                offset: at.offset,
-                select: current,
-            },
-        };
-        out.push(self.load(&anchor, at).map_err(e)?);
+        // Where the window goes next is a query (on the paging worker): update asks for it.
+        out.push(Outcome::Then(then));
         out.push(self.batch());
         if tags_changed {
             for kind in [TermKind::Crime, TermKind::Party, TermKind::Flag] {
@@ -457,72 +467,14 @@ impl Runtime {
         self.selection = Selection::new(&self.view, &self.reviewer, self.filter.clone());
     }
 
-    fn load(&self, anchor: &Anchor, at: Here) -> rusqlite::Result<Outcome> {
-        let conn = &self.case.conn;
-        let page = at.page.max(1);
-        Ok(match anchor {
-            Anchor::Start => Outcome::Window {
-                rows: self.selection.after(conn, None, page)?,
-                offset: 0,
-                select: Select::First,
-            },
-            Anchor::End => {
-                let rows = self.selection.before(conn, None, page)?;
-                // A count on the UI thread only when the worker's is not known.
-                let total = match at.total {
-                    Some(t) => t,
-                    None => self.selection.count(conn)?,
-                };
-                Outcome::Window {
-                    offset: total.saturating_sub(rows.len() as u64),
-                    rows,
-                    select: Select::Last,
-                }
-            }
-            Anchor::After(id, n, advance) => Outcome::Slide {
-                rows: self.selection.after(conn, Some(*id), *n)?,
-                forward: true,
-                advance: *advance,
-            },
-            Anchor::Before(id, n, advance) => Outcome::Slide {
-                rows: self.selection.before(conn, Some(*id), *n)?,
-                forward: false,
-                advance: *advance,
-            },
-            Anchor::Reload {
-                first,
-                offset,
-                select,
-            } => {
-                let mut rows = self.selection.from(conn, *first, page)?;
-                let mut offset = *offset;
-                // The window must reach the selected item...
-                if rows.last().is_some_and(|r| r.id < *select) {
-                    rows = self.selection.from(conn, *select, page)?;
-                    offset = self.selection.count_before(conn, *select)?;
-                }
-                // ...and stay full near the end of the view.
-                if rows.len() < page {
-                    let first_id = rows.first().map(|r| r.id);
-                    let before = self.selection.before(conn, first_id, page - rows.len())?;
-                    offset = match first_id {
-                        Some(_) => offset.saturating_sub(before.len() as u64),
-                        None => self
-                            .selection
-                            .count(conn)?
-                            .saturating_sub(before.len() as u64),
-                    };
-                    let mut all = before;
-                    all.extend(rows);
-                    rows = all;
-                }
-                Outcome::Window {
-                    rows,
-                    offset,
-                    select: Select::Id(*select),
-                }
-            }
-        })
+    /// Has anyone else committed to the case since the last call? Our own writes (claims on
+    /// every move, decisions) refresh the screen already; following them too would count a
+    /// million items again after each key.
+    pub fn others_wrote(&mut self) -> bool {
+        match crate::store::watch::data_version(&self.case.conn) {
+            Ok(v) => self.seen_version.replace(v) != Some(v),
+            Err(_) => true,
+        }
     }
 
     /// The selection the queue pages over (the search worker counts it).

@@ -16,6 +16,8 @@ pub enum Event {
     Preview(crate::preview::Answer),
     /// Rows or counts from the search worker.
     Search(super::effect::Outcome),
+    /// Something was committed to the case since the last look (the follow worker).
+    CaseMoved,
     /// Time to renew the claim on the item being looked at (draws nothing).
     Renew,
 }

@@ -15,6 +15,8 @@ const MAX_GAP: u16 = 6;
 pub struct Frugal<B> {
     inner: B,
     shadow: Buffer,
+    /// Cells sent since `take_sent` was last asked: none means the frame changed nothing.
+    sent: usize,
 }
 
 impl<B: Backend> Frugal<B> {
@@ -23,7 +25,13 @@ impl<B: Backend> Frugal<B> {
         Frugal {
             inner,
             shadow: Buffer::empty(Rect::new(0, 0, size.width, size.height)),
+            sent: 0,
         }
+    }
+
+    /// How many cells were sent since the last call.
+    pub fn take_sent(&mut self) -> usize {
+        std::mem::take(&mut self.sent)
     }
 
     pub fn inner_mut(&mut self) -> &mut B {
@@ -83,6 +91,7 @@ impl<B: Backend> Backend for Frugal<B> {
             last = Some((y, x + w, cell.style()));
             out.push((x, y, cell.clone()));
         }
+        self.sent += out.len();
         self.inner.draw(out.iter().map(|(x, y, c)| (*x, *y, c)))
     }
 
@@ -101,6 +110,7 @@ impl<B: Backend> Backend for Frugal<B> {
     fn clear(&mut self) -> Result<(), Self::Error> {
         // The screen is blank now, and may have a new size.
         let size = self.inner.size()?;
+        self.sent += 1; // the blank screen itself is a change
         self.shadow = Buffer::empty(Rect::new(0, 0, size.width, size.height));
         self.inner.clear()
     }
@@ -159,5 +169,18 @@ mod tests {
             })
             .unwrap();
         assert_eq!(&screen, expect.backend().buffer());
+    }
+
+    #[test]
+    fn a_frame_that_changes_nothing_sends_no_cell() {
+        let mut t = Terminal::new(Frugal::new(TestBackend::new(30, 3))).unwrap();
+        let draw = |t: &mut Terminal<Frugal<TestBackend>>, text: &'static str| {
+            t.draw(|f| f.render_widget(Paragraph::new(text), f.area()))
+                .unwrap();
+            t.backend_mut().take_sent()
+        };
+        assert!(draw(&mut t, "451 untriaged") > 0);
+        assert_eq!(draw(&mut t, "451 untriaged"), 0);
+        assert_eq!(draw(&mut t, "775 untriaged"), 3); // 4, 5, 1 -> 7, 7, 5
     }
 }

@@ -4,10 +4,12 @@ pub mod action;
 pub mod counting;
 pub mod effect;
 pub mod event;
+pub mod follow;
 pub mod frugal;
 pub mod graphics;
 pub mod keymap;
 pub mod overview;
+pub mod paging;
 pub mod picker;
 pub mod preview;
 pub mod search;
@@ -31,7 +33,7 @@ use crate::store::Case;
 use crate::taxonomy::Taxonomy;
 use preview::Shown;
 
-/// How long a frame waits for a preview already being decoded.
+/// How long a frame waits for a preview already being decoded, or a window being loaded.
 const PREVIEW_WAIT: std::time::Duration = std::time::Duration::from_millis(60);
 
 pub struct Options {
@@ -64,12 +66,16 @@ pub struct Console {
     pub keymap: Keymap,
     /// A detail load wanted after the current burst of input (only the last one is done).
     pending_detail: Option<i64>,
+    /// The item shown, to be claimed once its frame is out.
+    pending_claim: Option<i64>,
     /// The preview worker; without one (tests), previews are made on this thread.
     pub preview_tx: Option<std::sync::mpsc::Sender<crate::preview::Request>>,
     /// The search worker; without one (tests), queries run on this thread.
     search: Option<search::Worker>,
     /// The overview's counting worker; without one (tests), counts run on this thread.
     pub counting_tx: Option<std::sync::mpsc::Sender<()>>,
+    /// The window loads' worker; without one (tests), windows load on this thread.
+    pub paging: Option<paging::Worker>,
 }
 
 impl Console {
@@ -90,6 +96,21 @@ impl Console {
         tax: Taxonomy,
         reviewer: String,
         keymap: Keymap,
+        size: (u16, u16),
+        search: Option<search::Worker>,
+    ) -> Console {
+        let mut c = Self::first_screen(case, tax, reviewer, keymap, size, search);
+        c.rest_of_start();
+        c
+    }
+
+    /// A console that has read only what its first frame shows (the first window and the
+    /// item under the cursor, counted on the search worker); `rest_of_start` reads the rest.
+    fn first_screen(
+        case: Case,
+        tax: Taxonomy,
+        reviewer: String,
+        keymap: Keymap,
         (width, height): (u16, u16),
         search: Option<search::Worker>,
     ) -> Console {
@@ -99,15 +120,17 @@ impl Console {
         state.height = height;
         state.page = ui::page_size(width, height);
         let mut runtime = Runtime::new(case, tax, reviewer);
-        let outcomes = runtime.start(state.page);
+        let outcomes = runtime.start_screen(state.page);
         let mut c = Console {
             state,
             runtime,
             keymap,
             pending_detail: None,
+            pending_claim: None,
             preview_tx: None,
             search,
             counting_tx: None,
+            paging: None,
         };
         for o in outcomes {
             let effects = update::apply(&mut c.state, o);
@@ -115,8 +138,34 @@ impl Console {
         }
         c.state.searching = true;
         c.search(false);
-        c.settle();
+        // The item's detail now; claiming it (a write) can wait for `rest_of_start`.
+        if let Some(id) = c.pending_detail.take() {
+            let effects = c.outcomes(&Effect::Reread(id));
+            c.run_effects(effects);
+        }
         c
+    }
+
+    /// After the first frame: what only later keys need, and the claim on the item shown.
+    pub fn rest_of_start(&mut self) {
+        let mut effects = Vec::new();
+        for o in self.runtime.start_rest() {
+            effects.extend(update::apply(&mut self.state, o));
+        }
+        if let Some(id) = self.state.current_id() {
+            effects.push(Effect::Claim(id));
+        }
+        self.run_effects(effects);
+        self.settle();
+    }
+
+    /// Run one effect here and apply its outcomes; the effects they ask for come back.
+    fn outcomes(&mut self, effect: &Effect) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for o in self.runtime.run(effect, self.here()) {
+            effects.extend(update::apply(&mut self.state, o));
+        }
+        effects
     }
 
     /// Ask for the current query's counts (and its first window when `window`): from the
@@ -148,10 +197,21 @@ impl Console {
         }
     }
 
-    /// Rows or counts arrived from the search worker.
+    /// Rows or counts arrived from a worker.
     pub fn search_done(&mut self, outcome: effect::Outcome) {
         let effects = update::apply(&mut self.state, outcome);
         self.run_effects(effects);
+        self.replay_held();
+    }
+
+    /// Keys held while a window was loading, now that it is there (one of them may start
+    /// another load: the rest are held again).
+    fn replay_held(&mut self) {
+        if self.state.loading.is_none() && !self.state.held.is_empty() {
+            for k in std::mem::take(&mut self.state.held) {
+                self.key(k);
+            }
+        }
     }
 
     pub fn key(&mut self, ev: ratatui::crossterm::event::KeyEvent) {
@@ -231,6 +291,21 @@ impl Console {
                 }
                 continue;
             }
+            if let (Effect::Load(anchor), Some(worker)) = (&effect, &self.paging) {
+                self.state.tickets += 1;
+                if matches!(anchor, effect::Anchor::Refresh { .. }) {
+                    self.state.refreshing = Some(self.state.tickets);
+                } else {
+                    self.state.loading = Some(self.state.tickets);
+                }
+                worker.send(paging::Request {
+                    ticket: self.state.tickets,
+                    selection: self.runtime.selection().clone(),
+                    anchor: anchor.clone(),
+                    at: self.here(),
+                });
+                continue;
+            }
             let outcomes = self.runtime.run(&effect, self.here());
             match effect {
                 Effect::SetView(_) | Effect::SetFilter(_) | Effect::TryFilter(_)
@@ -243,7 +318,10 @@ impl Console {
                 {
                     query = Some(true);
                 }
-                Effect::Apply { .. } | Effect::Undo | Effect::RepeatLast { .. } => {
+                Effect::Apply { .. }
+                | Effect::Undo
+                | Effect::RepeatLast { .. }
+                | Effect::Recount => {
                     query = query.or(Some(false));
                 }
                 _ => {}
@@ -267,6 +345,30 @@ impl Console {
                 }
                 self.run_effects(effects);
             }
+        }
+    }
+
+    /// Before drawing, in the terminal loop: the detail of the item the burst of input ended
+    /// on. Claiming it, a write that waits for the disk, is left for after the frame.
+    fn settle_for_frame(&mut self) {
+        if let Some(id) = self.pending_detail.take() {
+            if self.state.current_id() == Some(id) {
+                let effects = self.outcomes(&Effect::Reread(id));
+                self.run_effects(effects);
+                self.pending_claim = Some(id);
+            }
+        }
+    }
+
+    /// After the frame: claim the item it shows (if still shown); true when that was tried.
+    fn claim_shown(&mut self) -> bool {
+        match self.pending_claim.take() {
+            Some(id) if self.state.current_id() == Some(id) => {
+                let effects = self.outcomes(&Effect::Claim(id));
+                self.run_effects(effects);
+                true
+            }
+            _ => false,
         }
     }
 
@@ -296,11 +398,24 @@ impl Console {
                 self.renew();
                 false
             }
+            Event::CaseMoved => {
+                self.case_moved();
+                false
+            }
             Event::Signal(_) | Event::InputClosed => {
                 self.state.quit = true;
                 false
             }
         }
+    }
+
+    /// The case moved: when another reviewer or process wrote, refresh what is shown.
+    pub fn case_moved(&mut self) {
+        if !self.runtime.others_wrote() {
+            return;
+        }
+        let effects = update::case_moved(&mut self.state);
+        self.run_effects(effects);
     }
 
     /// Renew the claim on the item being looked at (a failure shows as a message).
@@ -362,7 +477,7 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
     let result = (|| -> anyhow::Result<()> {
         let size = term.size()?;
         let worker = search::Worker::spawn(&case.root, tx.clone())?;
-        let mut console = Console::with_search(
+        let mut console = Console::first_screen(
             case,
             tax,
             reviewer,
@@ -371,24 +486,33 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
             Some(worker),
         );
         console.state.preview = opts.preview;
+        if !opts.keymap_problems.is_empty() {
+            console.state.message = Some((Level::Error, opts.keymap_problems.join("; ")));
+        }
+        // The first frame before anything it does not show is read or started.
+        let mut pictures = graphics::Graphics::default();
+        terminal::draw(&mut term, &graphics::Plan::default(), |f| {
+            ui::render(&console.state, &console.keymap, &opts.theme, f)
+        })?;
+        let root = console.runtime.case.root.clone();
+        console.paging = Some(paging::Worker::spawn(&root, tx.clone())?);
         let (preview_tx, preview_rx) = std::sync::mpsc::channel();
         crate::preview::spawn_worker(preview_rx, tx.clone(), Event::Preview);
         console.preview_tx = Some(preview_tx);
         console.counting_tx = Some(counting::spawn(
-            &console.runtime.case.root,
+            &root,
             console.state.taxonomy.clone(),
             tx.clone(),
         )?);
-        if !opts.keymap_problems.is_empty() {
-            console.state.message = Some((Level::Error, opts.keymap_problems.join("; ")));
-        }
         // Renewed well inside the lease, so a claim lapses only when the console is gone.
         event::spawn_renewals(
             tx.clone(),
             std::time::Duration::from_secs(crate::store::claims::LEASE_SECS as u64 / 4),
         );
+        follow::spawn(&root, tx.clone(), follow::EVERY)?;
         event::spawn_input(tx);
-        let mut pictures = graphics::Graphics::default();
+        console.rest_of_start();
+        // Sends nothing unless the rest changed the screen (someone else's claim on the item).
         terminal::draw(&mut term, &graphics::Plan::default(), |f| {
             ui::render(&console.state, &console.keymap, &opts.theme, f)
         })?;
@@ -408,16 +532,21 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
                     break;
                 }
             }
-            console.settle();
+            console.settle_for_frame();
             // A preview on its way usually arrives within milliseconds: wait for it briefly
             // rather than send a "loading…" frame and then the picture over it (on a slow link
             // the second frame costs as much as the first).
+            // The same for a window on its way from the paging worker: one frame, not the
+            // old rows and then the new ones.
             let deadline = std::time::Instant::now() + PREVIEW_WAIT;
-            while !console.state.quit && matches!(console.state.preview.shown, Shown::Loading(_)) {
+            while !console.state.quit
+                && (matches!(console.state.preview.shown, Shown::Loading(_))
+                    || console.state.loading.is_some())
+            {
                 let left = deadline.saturating_duration_since(std::time::Instant::now());
                 let Ok(ev) = rx.recv_timeout(left) else { break };
                 redraw_all |= console.handle(ev);
-                console.settle();
+                console.settle_for_frame();
             }
             if console.state.quit {
                 let bye = pictures.clear(console.state.preview.protocol);
@@ -438,6 +567,13 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
             })?;
             if let Some(area) = pictures.covered() {
                 term.backend_mut().protect(area);
+            }
+            // Someone else's claim shows as a message: a second frame, and only then.
+            if console.claim_shown() {
+                let plan = pictures.plan(&console.state, false);
+                terminal::draw(&mut term, &plan, |f| {
+                    ui::render(&console.state, &console.keymap, &opts.theme, f)
+                })?;
             }
         }
         console.runtime.release();

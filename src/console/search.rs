@@ -78,8 +78,10 @@ impl Worker {
     pub fn send(&self, req: Request) {
         let g = req.generation;
         self.latest.fetch_max(g, Ordering::SeqCst);
-        // An older query still running is of no use any more: stop it now.
-        if self.running.load(Ordering::SeqCst) < g {
+        // An older query still running is of no use any more: stop it now. So is a count
+        // of this query begun before the latest change: it starts again and answers once,
+        // rather than show a count already out of date and then the right one.
+        if self.running.load(Ordering::SeqCst) <= g {
             self.interrupt.interrupt();
         }
         let _ = self.tx.send(req);
@@ -100,7 +102,18 @@ fn serve(
             let _ = events.send(Event::Search(o));
         };
         loop {
-            match answer(&conn, &req, &mut send) {
+            // A panic answers the query with an error: the status bar must not wait for it.
+            let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                answer(&conn, &req, &mut send)
+            }));
+            let Ok(answered) = answered else {
+                send(Outcome::SearchFailed {
+                    generation: req.generation,
+                    error: "the search worker failed on this query".into(),
+                });
+                break;
+            };
+            match answered {
                 Ok(()) => break,
                 // Interrupted for a newer query, or (a race) just as this one started: run it
                 // again only if it is still the newest.

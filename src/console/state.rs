@@ -206,6 +206,15 @@ pub struct State {
     /// `total` is the count of the current selection as it is now (no count outstanding).
     pub counted: bool,
     pub saved_views: Vec<crate::store::views::SavedView>,
+    /// The ticket of the window load on its way from the paging worker, if any: keys typed
+    /// meanwhile are held in `held` and replayed when it arrives.
+    pub loading: Option<u64>,
+    pub held: Vec<ratatui::crossterm::event::KeyEvent>,
+    /// The ticket of a refresh on its way (the case moved): keys are not held for it, and
+    /// its answer is used only if the cursor is still on the same item.
+    pub refreshing: Option<u64>,
+    /// The last ticket given to a window load.
+    pub tickets: u64,
     /// The filter as it was when live filtering began in the `/` prompt (Esc restores it).
     pub filter_before: Option<Option<String>>,
 }
@@ -251,6 +260,10 @@ impl State {
             counted: false,
             saved_views: Vec::new(),
             filter_before: None,
+            loading: None,
+            held: Vec::new(),
+            refreshing: None,
+            tickets: 0,
         }
     }
 

@@ -32,6 +32,15 @@ impl Write for FrameWriter {
 }
 
 impl FrameWriter {
+    /// Forget what was written since the buffer was `len` long.
+    pub fn discard_from(&mut self, len: usize) {
+        self.buf.truncate(len);
+    }
+
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
     pub fn commit(&mut self) -> io::Result<()> {
         if self.buf.is_empty() {
             return Ok(());
@@ -77,24 +86,38 @@ pub fn restore() {
 
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
+    // Only a panic on the main thread ends the console; a worker's is caught and reported
+    // as an error outcome, and its text printed over the screen would only garble it.
+    let main = std::thread::current().id();
     std::panic::set_hook(Box::new(move |info| {
-        restore();
-        previous(info);
+        if std::thread::current().id() == main {
+            restore();
+            previous(info);
+        }
     }));
 }
 
 /// Draw one frame with `render`, as a single synchronized write; `plan` carries what pictures
-/// need sent before and after the cells.
+/// need sent before and after the cells. A frame that changes no cell and sends no picture
+/// sends nothing at all (not even the synchronized-output markers): the case moving, or an
+/// answer that changes nothing on screen, costs no bytes.
 pub fn draw(
     term: &mut Term,
     plan: &super::graphics::Plan,
     render: impl FnOnce(&mut ratatui::Frame),
 ) -> io::Result<()> {
+    term.backend_mut().take_sent();
     let w = term.backend_mut().inner_mut().writer_mut();
+    let start = w.pending();
     queue!(w, BeginSynchronizedUpdate)?;
     w.write_all(&plan.before)?;
     term.draw(render)?;
+    let unchanged = term.backend_mut().take_sent() == 0;
     let w = term.backend_mut().inner_mut().writer_mut();
+    if unchanged && plan.before.is_empty() && plan.after.is_empty() {
+        w.discard_from(start);
+        return Ok(());
+    }
     w.write_all(&plan.after)?;
     queue!(w, EndSynchronizedUpdate)?;
     w.commit()

@@ -22,6 +22,11 @@ pub fn key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
         state.quit = true;
         return vec![];
     }
+    // A key typed while the window is loading acts on the window it will show.
+    if state.loading.is_some() {
+        state.held.push(ev);
+        return vec![];
+    }
     match &state.mode {
         Mode::Normal => match keymap.action(&ev) {
             Some(a) => update(state, a),
@@ -815,6 +820,40 @@ fn refresh_preview(state: &mut State) -> Vec<Effect> {
     }]
 }
 
+/// A decision (triaged, escalated) was saved on the targets: the counts the search worker
+/// will bring back, shown at once, so that the decision's frame is its only one (on a
+/// million items the recount takes longer than the key). Items not in the window are left
+/// to the recount, which has the last word.
+fn expect_counts_after_decision(state: &mut State) {
+    let targets = state.targets();
+    let left = state
+        .rows
+        .iter()
+        .filter(|r| r.status == "untriaged" && targets.contains(&r.id))
+        .count() as u64;
+    state.untriaged = state.untriaged.saturating_sub(left);
+    if state.view == View::Untriaged && state.filter.is_none() {
+        state.total = state.total.saturating_sub(left);
+    }
+}
+
+/// Something was committed to the case (by anyone): show the window where it is, with what
+/// the case holds now, and count again. The item under the cursor stays, by id.
+pub fn case_moved(state: &mut State) -> Vec<Effect> {
+    // A load on its way reads the case as it is now.
+    if state.loading.is_some() {
+        return vec![Effect::Recount];
+    }
+    let load = match (state.rows.first(), state.current_id()) {
+        (Some(first), Some(select)) => Anchor::Refresh {
+            first: first.id,
+            select,
+        },
+        _ => Anchor::Start,
+    };
+    vec![Effect::Load(load), Effect::Recount]
+}
+
 /// An outcome from the runtime changes the state.
 pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
     match outcome {
@@ -823,18 +862,24 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             offset,
             select,
         } => {
+            let before = state.current_id();
             state.rows = rows;
             state.offset = offset;
             state.selected = match select {
                 Select::First => 0,
                 Select::Last => state.rows.len().saturating_sub(1),
-                Select::Id(id) => state
+                Select::Id(id) | Select::Keep(id) => state
                     .rows
                     .iter()
                     .position(|r| r.id >= id)
                     .unwrap_or(state.rows.len().saturating_sub(1)),
             };
-            select_changed(state)
+            match (select, state.current_id()) {
+                // Still on the same item: read it again (others may have tagged it or added
+                // a note) without resetting the details pane or claiming it anew.
+                (Select::Keep(_), Some(id)) if before == Some(id) => vec![Effect::Reread(id)],
+                _ => select_changed(state),
+            }
         }
         Outcome::Slide {
             rows,
@@ -877,6 +922,9 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             if generation != state.search_generation {
                 return vec![]; // a newer query was asked for: a stale answer
             }
+            // A window load of the old query on its way would be stale when it arrives.
+            state.loading = None;
+            state.refreshing = None;
             apply(
                 state,
                 Outcome::Window {
@@ -911,6 +959,48 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
                 state.message = Some((Level::Error, format!("search failed: {error}")));
             }
             vec![]
+        }
+        Outcome::Then(then) => {
+            if then == Then::NextUntriaged {
+                expect_counts_after_decision(state);
+            }
+            let current = state.current_id().unwrap_or(0);
+            let anchor = match then {
+                Then::NextUntriaged => Anchor::NextUntriaged,
+                Then::Stay => Anchor::Reload {
+                    first: state.rows.first().map(|r| r.id).unwrap_or(current),
+                    offset: state.offset,
+                    select: current,
+                },
+            };
+            vec![Effect::Load(anchor)]
+        }
+        Outcome::Paged { ticket, outcomes } => {
+            if state.refreshing == Some(ticket) {
+                state.refreshing = None;
+                let still_here = |o: &Outcome| match o {
+                    Outcome::Window {
+                        select: Select::Keep(id),
+                        ..
+                    } => state.current_id() == Some(*id),
+                    _ => true,
+                };
+                if state.loading.is_some() {
+                    return vec![]; // the load on its way reads the case as it is now
+                }
+                if !outcomes.iter().all(still_here) {
+                    return case_moved(state); // the cursor moved meanwhile: again from here
+                }
+            } else if state.loading == Some(ticket) {
+                state.loading = None;
+            } else {
+                return vec![]; // a newer load was asked for, or a new query
+            }
+            let mut effects = vec![];
+            for o in outcomes {
+                effects.extend(apply(state, o));
+            }
+            effects
         }
         Outcome::Marked(ids) => {
             state.message = Some((

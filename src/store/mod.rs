@@ -20,6 +20,7 @@ pub mod sources;
 pub mod users;
 pub mod verify;
 pub mod views;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

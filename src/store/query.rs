@@ -473,6 +473,16 @@ impl Selection {
         self.count_where(conn, "items.id < ?", &[Value::Integer(id)])
     }
 
+    /// How many rows have `from <= id < to`: a position found from a known one without
+    /// counting everything before it.
+    pub fn count_range(&self, conn: &Connection, from: i64, to: i64) -> rusqlite::Result<u64> {
+        self.count_where(
+            conn,
+            "items.id >= ? AND items.id < ?",
+            &[Value::Integer(from), Value::Integer(to)],
+        )
+    }
+
     fn count_where(
         &self,
         conn: &Connection,

@@ -1,0 +1,199 @@
+//! Window loads (page moves, `x` to the next untriaged item, `G`, a refresh after the case
+//! moved) on a worker with its own connection: on a million items some take tens to hundreds
+//! of milliseconds, and the screen must not wait for them. Each load carries a ticket; the
+//! console holds the keys typed meanwhile and replays them when the answer arrives, so a key
+//! sequence means the same as if every load had been instant. A refresh (the case moved)
+//! holds no keys: its answer is used only if the cursor is still where it was. Without a
+//! worker (tests) the same `load` runs on the calling thread.
+
+use std::path::Path;
+use std::sync::mpsc::{Receiver, Sender};
+
+use rusqlite::Connection;
+
+use super::effect::{Anchor, Here, Outcome, Select};
+use super::event::Event;
+use crate::store::query::Selection;
+use crate::store::Case;
+
+pub struct Request {
+    pub ticket: u64,
+    pub selection: Selection,
+    pub anchor: Anchor,
+    pub at: Here,
+}
+
+/// The UI thread's side of the worker.
+pub struct Worker {
+    tx: Sender<Request>,
+}
+
+impl Worker {
+    /// Open a connection of its own to the case and start the worker thread.
+    pub fn spawn(root: &Path, events: Sender<Event>) -> crate::store::Result<Worker> {
+        let case = Case::open(root)?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("paging".into())
+            .spawn(move || serve(&case.conn, rx, events))
+            .map_err(|e| crate::store::CaseError::Internal(format!("paging thread: {e}")))?;
+        Ok(Worker { tx })
+    }
+
+    pub fn send(&self, req: Request) {
+        let _ = self.tx.send(req);
+    }
+}
+
+fn serve(conn: &Connection, rx: Receiver<Request>, events: Sender<Event>) {
+    // Every request is answered (the console waits for its ticket); stale answers are
+    // dropped there.
+    while let Ok(req) = rx.recv() {
+        // A panic answers the load with an error, so that the console never waits for it.
+        let outcomes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            load(conn, &req.selection, &req.anchor, req.at)
+        }));
+        let outcomes = match outcomes {
+            Ok(Ok(o)) => o,
+            Ok(Err(e)) => vec![Outcome::Error(e.to_string())],
+            Err(_) => vec![Outcome::Error("the window could not be loaded".into())],
+        };
+        let answer = Outcome::Paged {
+            ticket: req.ticket,
+            outcomes,
+        };
+        if events.send(Event::Search(answer)).is_err() {
+            return;
+        }
+    }
+}
+
+/// What an anchor asks for, in `selection`, from where the window is now (`at`).
+pub fn load(
+    conn: &Connection,
+    selection: &Selection,
+    anchor: &Anchor,
+    at: Here,
+) -> rusqlite::Result<Vec<Outcome>> {
+    if *anchor != Anchor::NextUntriaged {
+        return Ok(vec![window(conn, selection, anchor, at)?]);
+    }
+    let current = at.current.unwrap_or(0);
+    let mut out = vec![];
+    let anchor = match selection.next_untriaged(conn, current)? {
+        Some(next) if at.last.is_some_and(|l| next <= l) || at.last.is_none() => Anchor::Reload {
+            first: at.first.unwrap_or(next),
+            offset: at.offset,
+            select: next,
+        },
+        // Past the window: its position is the window's plus the rows from the window's
+        // first up to it (a short count, not one of everything before it).
+        Some(next) => Anchor::Reload {
+            first: next,
+            offset: match at.first {
+                Some(first) => at.offset + selection.count_range(conn, first, next)?,
+                None => selection.count_before(conn, next)?,
+            },
+            select: next,
+        },
+        None => {
+            out.push(Outcome::NoChange(
+                "no more untriaged items in this view".into(),
+            ));
+            Anchor::Reload {
+                first: at.first.unwrap_or(current),
+                offset: at.offset,
+                select: current,
+            }
+        }
+    };
+    out.insert(0, window(conn, selection, &anchor, at)?);
+    Ok(out)
+}
+
+fn window(
+    conn: &Connection,
+    selection: &Selection,
+    anchor: &Anchor,
+    at: Here,
+) -> rusqlite::Result<Outcome> {
+    let page = at.page.max(1);
+    Ok(match anchor {
+        Anchor::Start => Outcome::Window {
+            rows: selection.after(conn, None, page)?,
+            offset: 0,
+            select: Select::First,
+        },
+        Anchor::End => {
+            let rows = selection.before(conn, None, page)?;
+            // A count on the UI thread only when the worker's is not known.
+            let total = match at.total {
+                Some(t) => t,
+                None => selection.count(conn)?,
+            };
+            Outcome::Window {
+                offset: total.saturating_sub(rows.len() as u64),
+                rows,
+                select: Select::Last,
+            }
+        }
+        Anchor::After(id, n, advance) => Outcome::Slide {
+            rows: selection.after(conn, Some(*id), *n)?,
+            forward: true,
+            advance: *advance,
+        },
+        Anchor::Before(id, n, advance) => Outcome::Slide {
+            rows: selection.before(conn, Some(*id), *n)?,
+            forward: false,
+            advance: *advance,
+        },
+        Anchor::Reload {
+            first,
+            offset,
+            select,
+        } => {
+            let mut rows = selection.from(conn, *first, page)?;
+            let mut offset = *offset;
+            // The window must reach the selected item...
+            if rows.last().is_some_and(|r| r.id < *select) {
+                rows = selection.from(conn, *select, page)?;
+                offset = selection.count_before(conn, *select)?;
+            }
+            // ...and stay full near the end of the view.
+            if rows.len() < page {
+                let first_id = rows.first().map(|r| r.id);
+                let before = selection.before(conn, first_id, page - rows.len())?;
+                offset = match first_id {
+                    Some(_) => offset.saturating_sub(before.len() as u64),
+                    None => selection.count(conn)?.saturating_sub(before.len() as u64),
+                };
+                let mut all = before;
+                all.extend(rows);
+                rows = all;
+            }
+            Outcome::Window {
+                rows,
+                offset,
+                select: Select::Id(*select),
+            }
+        }
+        // `load` resolves it to a reload first.
+        Anchor::NextUntriaged => window(conn, selection, &Anchor::Start, at)?,
+        Anchor::Refresh { first, select } => {
+            let offset = selection.count_before(conn, *first)?;
+            let reload = Anchor::Reload {
+                first: *first,
+                offset,
+                select: *select,
+            };
+            match window(conn, selection, &reload, at)? {
+                Outcome::Window { rows, offset, .. } => Outcome::Window {
+                    rows,
+                    offset,
+                    select: Select::Keep(*select),
+                },
+                other => other,
+            }
+        }
+    })
+}
