@@ -702,7 +702,7 @@ fn the_console_follows_the_case_without_a_key() {
     let mut case = triage::store::Case::open(&fx.case).expect("open the case");
     triage::store::users::change(
         &mut case,
-        &triage::identity::login_name(),
+        &triage::identity::login_name().expect("login"),
         "amal",
         triage::store::users::PeopleChange::Add(triage::store::users::Role::Reviewer),
     )
