@@ -277,6 +277,9 @@ fn every_subcommand_run_by_a_reviewer_is_refused_and_recorded_or_leaves_a_verifi
         ),
         ("reindex", vec![vec!["reindex"]]),
         ("demo", vec![vec!["demo", "--no-open", "--dir", &demo_dir]]),
+        ("doctor", vec![vec!["doctor"], vec!["doctor", "--json"]]),
+        ("completions", vec![vec!["completions", "bash"]]),
+        ("man", vec![vec!["man"]]),
     ];
 
     // Every command and action the binary offers has a line in the plan.

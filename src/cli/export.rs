@@ -33,15 +33,27 @@ struct Chosen {
     blocking: Vec<String>,
 }
 
-pub fn run(
-    case: Option<PathBuf>,
-    filter: &str,
-    out: &Path,
-    purpose: Option<&str>,
-    court: bool,
-    override_reason: Option<&str>,
-    algorithms: &str,
-) -> Result<ExitCode> {
+/// What `triage export` was asked for.
+pub struct Request<'a> {
+    pub filter: &'a str,
+    pub out: &'a Path,
+    pub purpose: Option<&'a str>,
+    pub court: bool,
+    pub override_reason: Option<&'a str>,
+    pub algorithms: &'a str,
+    pub json: bool,
+}
+
+pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
+    let Request {
+        filter,
+        out,
+        purpose,
+        court,
+        override_reason,
+        algorithms,
+        json: json_out,
+    } = req;
     let mut algs = Vec::new();
     for name in algorithms
         .split(',')
@@ -316,14 +328,19 @@ pub fn run(
         return Err(anyhow!(e)
             .context("the export could not be recorded in the audit log, so its bag was removed"));
     }
-    super::say!(
-        "exported {} items ({} payload files, {:.1} MB) to {}; {} refused",
-        exported.len(),
-        finished.payload_files,
-        finished.payload_bytes as f64 / 1e6,
-        out.display(),
-        refused.len()
-    );
+    if json_out {
+        // The summary is what the audit log recorded for this export.
+        super::out::json(&details)?;
+    } else {
+        super::say!(
+            "exported {} items ({} payload files, {:.1} MB) to {}; {} refused",
+            exported.len(),
+            finished.payload_files,
+            finished.payload_bytes as f64 / 1e6,
+            out.display(),
+            refused.len()
+        );
+    }
     Ok(if refused.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -74,7 +74,12 @@ fn made_by_triage(valid: &bag::Valid) -> bool {
 
 const METADATA: &str = "data/metadata.jsonl";
 
-pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCode> {
+pub fn run(
+    case: Option<PathBuf>,
+    bag_dir: &Path,
+    source: &str,
+    json_out: bool,
+) -> Result<ExitCode> {
     if source.trim().is_empty() {
         eprintln!("triage: --source must name the provider the bag comes from");
         return Ok(ExitCode::from(2));
@@ -143,6 +148,19 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
         (None, Some(org)) => org.to_string(),
         (None, None) => "(not named)".to_string(),
     };
+    if json_out {
+        super::out::json(&serde_json::json!({
+            "bag": bag_json,
+            "bagit_version": valid.version,
+            "from": from,
+            "new": summary.new,
+            "duplicates": summary.duplicates,
+            "unchanged": summary.unchanged,
+            "tags": summary.tags,
+            "batch": batch,
+        }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     super::say!(
         "imported {} (BagIt {}) from {}: {} new, {} duplicates, {} already recorded, {} tags applied (batch {})",
         sanitize(&bag_dir.display().to_string()),

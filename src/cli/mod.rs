@@ -6,8 +6,10 @@ macro_rules! say {
 }
 pub(crate) use say;
 
+pub mod args;
 pub mod assign;
 pub mod demo;
+pub mod doctor;
 pub mod dups;
 pub mod export;
 pub mod import;
@@ -18,6 +20,7 @@ pub mod init;
 pub mod json;
 pub mod list;
 pub mod log;
+pub mod manual;
 pub mod open;
 pub mod out;
 pub mod reindex;
