@@ -15,7 +15,8 @@ use crate::text::sanitize;
 /// triage needs it (previews and extraction) or only some uses want it.
 struct Tool {
     name: &'static str,
-    version_args: &'static [&'static str],
+    /// How to ask its version; None: it has no way, its presence is what counts.
+    version_args: Option<&'static [&'static str]>,
     package: &'static str,
     needed: bool,
     what_for: &'static str,
@@ -24,49 +25,50 @@ struct Tool {
 const TOOLS: &[Tool] = &[
     Tool {
         name: "ffmpeg",
-        version_args: &["-version"],
+        version_args: Some(&["-version"]),
         package: "ffmpeg",
         needed: true,
         what_for: "video previews and frames",
     },
     Tool {
         name: "ffprobe",
-        version_args: &["-version"],
+        version_args: Some(&["-version"]),
         package: "ffmpeg",
         needed: true,
         what_for: "audio and video metadata",
     },
     Tool {
         name: "pdftoppm",
-        version_args: &["-v"],
+        version_args: Some(&["-v"]),
         package: "poppler-utils",
         needed: true,
         what_for: "PDF page previews",
     },
     Tool {
         name: "pdftotext",
-        version_args: &["-v"],
+        version_args: Some(&["-v"]),
         package: "poppler-utils",
         needed: true,
         what_for: "PDF text for search",
     },
     Tool {
         name: "heif-convert",
-        version_args: &["--version"],
+        // Without arguments it prints its libheif version first (it has no --version).
+        version_args: Some(&[]),
         package: "libheif-examples",
         needed: true,
         what_for: "HEIC photo previews",
     },
     Tool {
         name: "ssh-keygen",
-        version_args: &["-V"],
+        version_args: None,
         package: "openssh-client",
         needed: false,
         what_for: "signed seals (seal --sign, verify --allowed-signers)",
     },
     Tool {
         name: "sshd",
-        version_args: &["-V"],
+        version_args: Some(&["-V"]),
         package: "openssh-server",
         needed: false,
         what_for: "reviewers over SSH (the Match Group recipe)",
@@ -180,11 +182,10 @@ fn find(name: &str) -> Option<PathBuf> {
 
 fn tool(t: &Tool) -> Check {
     let path = find(t.name);
-    // ssh-keygen has no version option: its presence is what counts.
     let version = path
         .as_ref()
-        .filter(|_| !t.version_args.is_empty())
-        .and_then(|p| version_of(p, t.version_args));
+        .zip(t.version_args)
+        .and_then(|(p, args)| version_of(p, args));
     Check {
         name: t.name.into(),
         present: path.is_some(),
@@ -219,6 +220,7 @@ fn version_of(path: &Path, args: &[&str]) -> Option<String> {
         String::from_utf8_lossy(&out.stderr)
     );
     let first = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let first = first.split(" Copyright").next().unwrap_or(first);
     Some(sanitize(&first.chars().take(80).collect::<String>()).to_string())
 }
 
