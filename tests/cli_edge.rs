@@ -201,6 +201,24 @@ fn every_subcommand_into_a_closed_pipe_ends_quietly_with_its_usual_status() {
         assert!(log.contains(event), "{event} not in the log");
     }
     assert!(Path::new(&new_case).join("case.db").is_file());
+    // With stderr closed too (`2>&1 | head -c 1`), a refusal keeps its status: no panic (101).
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let both = cmd(
+        &[
+            "export",
+            "--filter",
+            "nothing-matches-this",
+            "--out",
+            &p("none"),
+        ],
+        Some(&d.case),
+    )
+    .stdout(writer.try_clone().expect("clone"))
+    .stderr(writer)
+    .status()
+    .expect("run");
+    assert_eq!(both.code(), Some(1));
     // Usage errors are 2, from clap and from our own checks alike.
     for args in [
         vec!["list", "--nope"],

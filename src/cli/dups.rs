@@ -19,7 +19,7 @@ pub fn run(case: Option<PathBuf>, json: bool, threshold: Option<u32>) -> Result<
     let progress = super::is_terminal(2);
     let filled = backfill(&mut case, progress)?;
     if filled.done + filled.failed > 0 {
-        eprintln!(
+        super::tell!(
             "fingerprinted {} image{} from their originals{}",
             filled.done,
             if filled.done == 1 { "" } else { "s" },

@@ -63,13 +63,17 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
         match bag::Alg::from_name(&name.to_ascii_lowercase()) {
             Some(a) => algs.push(a),
             None => {
-                eprintln!("triage: --algorithms: {name:?} is not one of md5, sha1, sha256, sha512");
+                super::tell!(
+                    "triage: --algorithms: {name:?} is not one of md5, sha1, sha256, sha512"
+                );
                 return Ok(ExitCode::from(2));
             }
         }
     }
     if override_reason.is_some_and(|r| r.trim().is_empty()) {
-        eprintln!("triage: --override-reason needs the reason (it is recorded in the audit log)");
+        super::tell!(
+            "triage: --override-reason needs the reason (it is recorded in the audit log)"
+        );
         return Ok(ExitCode::from(2));
     }
     let override_reason = override_reason.map(str::trim);
@@ -84,7 +88,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
     let sel = Selection::new(&View::All, &me, compiled);
     let ids = sel.ids(&case.conn, |_| true)?;
     if ids.is_empty() {
-        eprintln!("triage: no item matches the filter; nothing exported");
+        super::tell!("triage: no item matches the filter; nothing exported");
         return Ok(ExitCode::from(1));
     }
 
@@ -117,7 +121,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
         blocked.clone()
     };
     for c in &refused {
-        eprintln!(
+        super::tell!(
             "triage: refused {}: {}",
             crate::store::reference(c.detail.row.id),
             reasons(&c.blocking)
@@ -128,7 +132,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
         None => allowed,
     };
     if exported.is_empty() {
-        eprintln!(
+        super::tell!(
             "triage: every selected item ({}) is refused by its providers' conditions; nothing written",
             refused.len()
         );
@@ -136,7 +140,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
     }
     if let Some(reason) = override_reason {
         for c in &blocked {
-            eprintln!(
+            super::tell!(
                 "triage: override: {} exported despite {} (reason: {reason})",
                 crate::store::reference(c.detail.row.id),
                 c.blocking.join(", ")
@@ -279,7 +283,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
         Err(e) => {
             let root = writer.root().display().to_string();
             if let Err(clean) = writer.abandon() {
-                eprintln!("triage: {root}: could not remove the incomplete bag: {clean:#}");
+                super::tell!("triage: {root}: could not remove the incomplete bag: {clean:#}");
             }
             return Err(e);
         }
@@ -323,7 +327,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
     if let Err(e) = recorded {
         let root = writer.root().display().to_string();
         if let Err(clean) = writer.abandon() {
-            eprintln!("triage: {root}: could not remove the unrecorded bag: {clean:#}");
+            super::tell!("triage: {root}: could not remove the unrecorded bag: {clean:#}");
         }
         return Err(anyhow!(e)
             .context("the export could not be recorded in the audit log, so its bag was removed"));

@@ -81,7 +81,7 @@ pub fn run(
     json_out: bool,
 ) -> Result<ExitCode> {
     if source.trim().is_empty() {
-        eprintln!("triage: --source must name the provider the bag comes from");
+        super::tell!("triage: --source must name the provider the bag comes from");
         return Ok(ExitCode::from(2));
     }
     let mut case = super::open_case(case)?;
@@ -127,7 +127,7 @@ pub fn run(
     };
     for it in &incoming {
         for term in &it.unknown_terms {
-            eprintln!(
+            super::tell!(
                 "triage: {} ({}): tag {} is not in this case's taxonomy; not applied (it stays in the imported history)",
                 sanitize(&it.original_ref),
                 sanitize(&it.file),
@@ -428,14 +428,14 @@ fn refuse(
 ) -> Result<ExitCode> {
     let listed = serde_json::to_value(problems)?;
     case.write(|tx| import_rows::record_refused(tx, actor, bag_json, source, &listed))?;
-    eprintln!(
+    super::tell!(
         "triage: {}: refused, nothing imported ({} problem{}):",
         sanitize(&bag_dir.display().to_string()),
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
     );
     for p in problems {
-        eprintln!("{}: {}", sanitize(&p.path), sanitize(&p.reason));
+        super::tell!("{}: {}", sanitize(&p.path), sanitize(&p.reason));
     }
     Ok(ExitCode::from(1))
 }

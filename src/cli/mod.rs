@@ -6,6 +6,12 @@ macro_rules! say {
 }
 pub(crate) use say;
 
+/// `eprintln!` for the CLI: a closed stderr (`2>&1 | head -c 1`) is ignored, never a panic.
+macro_rules! tell {
+    ($($arg:tt)*) => { $crate::cli::out::err_line(&format!($($arg)*)) };
+}
+pub(crate) use tell;
+
 pub mod args;
 pub mod assign;
 pub mod demo;

@@ -161,3 +161,31 @@ fn preview_options(
     }
     Ok(preview)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_configuration_which_fills_the_rest() {
+        let config = crate::config::Config {
+            colors: Some("256".into()),
+            images: Some("off".into()),
+            preview_budget: Some(100),
+            gate_all: Some(true),
+            ..Default::default()
+        };
+        let flags = ImageOptions {
+            mode: Some("sixel".into()),
+            ..Default::default()
+        };
+        let (colors, images) = with_config(Some("mono"), flags, &config);
+        assert_eq!(colors.as_deref(), Some("mono"));
+        assert_eq!(images.mode.as_deref(), Some("sixel"));
+        // What no flag (and, in the test's environment, no variable) gave comes from the file.
+        if std::env::var_os("TRIAGE_PREVIEW_BUDGET").is_none() {
+            assert_eq!(images.budget, Some(100));
+        }
+        assert!(images.gate_all);
+    }
+}

@@ -73,6 +73,12 @@ pub fn err_line(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
+/// Text on stderr without a newline (progress redrawn in place).
+pub fn err_text(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{text}").and_then(|_| err.flush());
+}
+
 /// Buffered output for long listings (one flush, not one per line), with the same edge.
 pub struct Lines {
     out: BufWriter<StdoutLock<'static>>,
