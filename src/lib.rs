@@ -3,6 +3,7 @@
 pub mod bag;
 pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod console;
 pub mod demo;
 pub mod filter;

@@ -171,7 +171,7 @@ fn same_picture_pairs(
     let n_edges = edges.len();
     edges.extend(accepted);
     if debug {
-        eprintln!(
+        crate::cli::tell!(
             "dups: {} prints, {} near pairs ({:.2} s), {} tight, {} crop candidates, {} thumbs ({:.2} s), {} accepted, total {:.2} s",
             prints.len(),
             near.len(),
@@ -294,7 +294,7 @@ pub fn backfill(case: &mut Case, progress: bool) -> Result<Backfilled> {
                 Err(e) => {
                     filled.failed += 1;
                     if filled.failed <= NAMED_FAILURES {
-                        eprintln!("triage: {}: {e}", reference(id));
+                        crate::cli::tell!("triage: {}: {e}", reference(id));
                     }
                 }
             }
@@ -303,21 +303,21 @@ pub fn backfill(case: &mut Case, progress: bool) -> Result<Backfilled> {
                 since = Instant::now();
             }
             if progress && shown.elapsed() > Duration::from_millis(200) {
-                eprint!(
+                crate::cli::out::err_text(&format!(
                     "\rfingerprinting images: {} of {total}",
                     filled.done + filled.failed
-                );
+                ));
                 shown = Instant::now();
             }
         }
         flush(case, &mut pending)?;
         if progress {
-            eprint!("\r\x1b[K");
+            crate::cli::out::err_text("\r\x1b[K");
         }
         Ok(())
     })?;
     if filled.failed > NAMED_FAILURES {
-        eprintln!(
+        crate::cli::tell!(
             "triage: … and {} more images could not be fingerprinted",
             filled.failed - NAMED_FAILURES
         );

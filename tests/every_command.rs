@@ -277,6 +277,10 @@ fn every_subcommand_run_by_a_reviewer_is_refused_and_recorded_or_leaves_a_verifi
         ),
         ("reindex", vec![vec!["reindex"]]),
         ("demo", vec![vec!["demo", "--no-open", "--dir", &demo_dir]]),
+        ("doctor", vec![vec!["doctor"], vec!["doctor", "--json"]]),
+        // fish's script (37 KB) fits the pipe's buffer: run() reads output only at the end.
+        ("completions", vec![vec!["completions", "fish"]]),
+        ("man", vec![vec!["man"]]),
     ];
 
     // Every command and action the binary offers has a line in the plan.

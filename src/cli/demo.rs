@@ -38,7 +38,7 @@ pub fn run(dir: Option<PathBuf>, material_only: bool, no_open: bool) -> Result<E
         }
         build(&base, &case_dir)?
     };
-    eprintln!("demo case: {}", case_dir.display());
+    super::tell!("demo case: {}", case_dir.display());
     if no_open || !super::is_terminal(0) || !super::is_terminal(1) {
         drop(case);
         return super::list::run(Some(case_dir), false, None);
@@ -70,7 +70,7 @@ fn build(base: &std::path::Path, case_dir: &std::path::Path) -> Result<Case> {
                 fingerprints: true,
             },
         )?;
-        eprintln!("{source}: {} new, {} duplicates", s.new, s.duplicates);
+        super::tell!("{source}: {} new, {} duplicates", s.new, s.duplicates);
     }
     crate::similar::regroup(&mut case, crate::similar::DEFAULT)?;
     Ok(case)

@@ -2,7 +2,6 @@
 //! (see [`crate::similar`]). Image items without a fingerprint (ingested with
 //! `--no-fingerprints`, or imported) are fingerprinted first, from their originals.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -20,7 +19,7 @@ pub fn run(case: Option<PathBuf>, json: bool, threshold: Option<u32>) -> Result<
     let progress = super::is_terminal(2);
     let filled = backfill(&mut case, progress)?;
     if filled.done + filled.failed > 0 {
-        eprintln!(
+        super::tell!(
             "fingerprinted {} image{} from their originals{}",
             filled.done,
             if filled.done == 1 { "" } else { "s" },
@@ -42,8 +41,7 @@ pub fn run(case: Option<PathBuf>, json: bool, threshold: Option<u32>) -> Result<
         similar_groups(&case, &prints, tuning)?
     };
 
-    let out = std::io::stdout();
-    let mut out = std::io::BufWriter::new(out.lock());
+    let mut out = super::out::Lines::new();
     if json {
         let mut groups: Vec<serde_json::Value> = exact
             .iter()
@@ -52,16 +50,16 @@ pub fn run(case: Option<PathBuf>, json: bool, threshold: Option<u32>) -> Result<
         groups.extend(similar.iter().map(|g| {
             json!({"kind": "similar", "refs": g.iter().map(|id| reference(*id)).collect::<Vec<_>>()})
         }));
-        writeln!(out, "{}", json!({ "groups": groups }))?;
+        out.json(&json!({ "groups": groups }))?;
     } else {
         for (id, n) in &exact {
-            writeln!(out, "exact    {}  received {n} times", reference(*id))?;
+            out.safe_line(&format!("exact    {}  received {n} times", reference(*id)));
         }
         for g in &similar {
             let refs: Vec<String> = g.iter().map(|id| reference(*id)).collect();
-            writeln!(out, "similar  {}", refs.join(" "))?;
+            out.safe_line(&format!("similar  {}", refs.join(" ")));
         }
     }
-    out.flush()?;
+    out.finish();
     Ok(ExitCode::SUCCESS)
 }

@@ -33,15 +33,27 @@ struct Chosen {
     blocking: Vec<String>,
 }
 
-pub fn run(
-    case: Option<PathBuf>,
-    filter: &str,
-    out: &Path,
-    purpose: Option<&str>,
-    court: bool,
-    override_reason: Option<&str>,
-    algorithms: &str,
-) -> Result<ExitCode> {
+/// What `triage export` was asked for.
+pub struct Request<'a> {
+    pub filter: &'a str,
+    pub out: &'a Path,
+    pub purpose: Option<&'a str>,
+    pub court: bool,
+    pub override_reason: Option<&'a str>,
+    pub algorithms: &'a str,
+    pub json: bool,
+}
+
+pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
+    let Request {
+        filter,
+        out,
+        purpose,
+        court,
+        override_reason,
+        algorithms,
+        json: json_out,
+    } = req;
     let mut algs = Vec::new();
     for name in algorithms
         .split(',')
@@ -51,13 +63,17 @@ pub fn run(
         match bag::Alg::from_name(&name.to_ascii_lowercase()) {
             Some(a) => algs.push(a),
             None => {
-                eprintln!("triage: --algorithms: {name:?} is not one of md5, sha1, sha256, sha512");
+                super::tell!(
+                    "triage: --algorithms: {name:?} is not one of md5, sha1, sha256, sha512"
+                );
                 return Ok(ExitCode::from(2));
             }
         }
     }
     if override_reason.is_some_and(|r| r.trim().is_empty()) {
-        eprintln!("triage: --override-reason needs the reason (it is recorded in the audit log)");
+        super::tell!(
+            "triage: --override-reason needs the reason (it is recorded in the audit log)"
+        );
         return Ok(ExitCode::from(2));
     }
     let override_reason = override_reason.map(str::trim);
@@ -72,7 +88,7 @@ pub fn run(
     let sel = Selection::new(&View::All, &me, compiled);
     let ids = sel.ids(&case.conn, |_| true)?;
     if ids.is_empty() {
-        eprintln!("triage: no item matches the filter; nothing exported");
+        super::tell!("triage: no item matches the filter; nothing exported");
         return Ok(ExitCode::from(1));
     }
 
@@ -105,7 +121,7 @@ pub fn run(
         blocked.clone()
     };
     for c in &refused {
-        eprintln!(
+        super::tell!(
             "triage: refused {}: {}",
             crate::store::reference(c.detail.row.id),
             reasons(&c.blocking)
@@ -116,7 +132,7 @@ pub fn run(
         None => allowed,
     };
     if exported.is_empty() {
-        eprintln!(
+        super::tell!(
             "triage: every selected item ({}) is refused by its providers' conditions; nothing written",
             refused.len()
         );
@@ -124,7 +140,7 @@ pub fn run(
     }
     if let Some(reason) = override_reason {
         for c in &blocked {
-            eprintln!(
+            super::tell!(
                 "triage: override: {} exported despite {} (reason: {reason})",
                 crate::store::reference(c.detail.row.id),
                 c.blocking.join(", ")
@@ -267,7 +283,7 @@ pub fn run(
         Err(e) => {
             let root = writer.root().display().to_string();
             if let Err(clean) = writer.abandon() {
-                eprintln!("triage: {root}: could not remove the incomplete bag: {clean:#}");
+                super::tell!("triage: {root}: could not remove the incomplete bag: {clean:#}");
             }
             return Err(e);
         }
@@ -311,19 +327,24 @@ pub fn run(
     if let Err(e) = recorded {
         let root = writer.root().display().to_string();
         if let Err(clean) = writer.abandon() {
-            eprintln!("triage: {root}: could not remove the unrecorded bag: {clean:#}");
+            super::tell!("triage: {root}: could not remove the unrecorded bag: {clean:#}");
         }
         return Err(anyhow!(e)
             .context("the export could not be recorded in the audit log, so its bag was removed"));
     }
-    super::say!(
-        "exported {} items ({} payload files, {:.1} MB) to {}; {} refused",
-        exported.len(),
-        finished.payload_files,
-        finished.payload_bytes as f64 / 1e6,
-        out.display(),
-        refused.len()
-    );
+    if json_out {
+        // The summary is what the audit log recorded for this export.
+        super::out::json(&details)?;
+    } else {
+        super::say!(
+            "exported {} items ({} payload files, {:.1} MB) to {}; {} refused",
+            exported.len(),
+            finished.payload_files,
+            finished.payload_bytes as f64 / 1e6,
+            out.display(),
+            refused.len()
+        );
+    }
     Ok(if refused.is_empty() {
         ExitCode::SUCCESS
     } else {

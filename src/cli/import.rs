@@ -74,9 +74,14 @@ fn made_by_triage(valid: &bag::Valid) -> bool {
 
 const METADATA: &str = "data/metadata.jsonl";
 
-pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCode> {
+pub fn run(
+    case: Option<PathBuf>,
+    bag_dir: &Path,
+    source: &str,
+    json_out: bool,
+) -> Result<ExitCode> {
     if source.trim().is_empty() {
-        eprintln!("triage: --source must name the provider the bag comes from");
+        super::tell!("triage: --source must name the provider the bag comes from");
         return Ok(ExitCode::from(2));
     }
     let mut case = super::open_case(case)?;
@@ -122,7 +127,7 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
     };
     for it in &incoming {
         for term in &it.unknown_terms {
-            eprintln!(
+            super::tell!(
                 "triage: {} ({}): tag {} is not in this case's taxonomy; not applied (it stays in the imported history)",
                 sanitize(&it.original_ref),
                 sanitize(&it.file),
@@ -143,6 +148,19 @@ pub fn run(case: Option<PathBuf>, bag_dir: &Path, source: &str) -> Result<ExitCo
         (None, Some(org)) => org.to_string(),
         (None, None) => "(not named)".to_string(),
     };
+    if json_out {
+        super::out::json(&serde_json::json!({
+            "bag": bag_json,
+            "bagit_version": valid.version,
+            "from": from,
+            "new": summary.new,
+            "duplicates": summary.duplicates,
+            "unchanged": summary.unchanged,
+            "tags": summary.tags,
+            "batch": batch,
+        }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     super::say!(
         "imported {} (BagIt {}) from {}: {} new, {} duplicates, {} already recorded, {} tags applied (batch {})",
         sanitize(&bag_dir.display().to_string()),
@@ -405,14 +423,14 @@ fn refuse(
 ) -> Result<ExitCode> {
     let listed = serde_json::to_value(problems)?;
     case.write(|tx| import_rows::record_refused(tx, actor, bag_json, source, &listed))?;
-    eprintln!(
+    super::tell!(
         "triage: {}: refused, nothing imported ({} problem{}):",
         sanitize(&bag_dir.display().to_string()),
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
     );
     for p in problems {
-        eprintln!("{}: {}", sanitize(&p.path), sanitize(&p.reason));
+        super::tell!("{}: {}", sanitize(&p.path), sanitize(&p.reason));
     }
     Ok(ExitCode::from(1))
 }

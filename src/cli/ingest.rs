@@ -13,7 +13,7 @@ pub fn run(
     paths: Vec<PathBuf>,
 ) -> Result<ExitCode> {
     if source.trim().is_empty() {
-        eprintln!("triage: --source must name the provider");
+        super::tell!("triage: --source must name the provider");
         return Ok(ExitCode::from(2));
     }
     let mut case = super::open_case(case)?;

@@ -1,4 +1,3 @@
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -17,8 +16,7 @@ pub fn run(case: Option<PathBuf>, json: bool, filter: Option<&str>) -> Result<Ex
         None => None,
     };
     let sel = Selection::new(&View::All, &me, compiled);
-    let out = std::io::stdout();
-    let mut out = std::io::BufWriter::new(out.lock());
+    let mut out = super::out::Lines::new();
     let mut after = None;
     loop {
         // Keyset pages keep memory flat on a case of any size.
@@ -44,11 +42,12 @@ pub fn run(case: Option<PathBuf>, json: bool, filter: Option<&str>) -> Result<Ex
                     crate::text::sanitize(&row.name)
                 )
             };
-            if writeln!(out, "{line}").is_err() {
-                return Ok(ExitCode::SUCCESS); // reader went away (e.g. `| head`)
-            }
+            out.safe_line(&line);
+        }
+        if super::out::closed() {
+            break; // the reader went away (`| head`): no use reading further pages
         }
     }
-    out.flush().ok();
+    out.finish();
     Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,3 @@
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -16,7 +15,7 @@ pub fn run(case: Option<PathBuf>, item: Option<&str>, json: bool) -> Result<Exit
         }
         None => audit::all(&case.conn)?,
     };
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut out = super::out::Lines::new();
     for e in entries {
         let line = if json {
             super::out::escape_json(&serde_json::to_string(&e)?)
@@ -33,10 +32,11 @@ pub fn run(case: Option<PathBuf>, item: Option<&str>, json: bool) -> Result<Exit
                 sanitize(&e.details.to_string())
             )
         };
-        if writeln!(out, "{line}").is_err() {
+        out.safe_line(&line);
+        if super::out::closed() {
             break;
         }
     }
-    let _ = out.flush();
+    out.finish();
     Ok(ExitCode::SUCCESS)
 }

@@ -6,8 +6,16 @@ macro_rules! say {
 }
 pub(crate) use say;
 
+/// `eprintln!` for the CLI: a closed stderr (`2>&1 | head -c 1`) is ignored, never a panic.
+macro_rules! tell {
+    ($($arg:tt)*) => { $crate::cli::out::err_line(&format!($($arg)*)) };
+}
+pub(crate) use tell;
+
+pub mod args;
 pub mod assign;
 pub mod demo;
+pub mod doctor;
 pub mod dups;
 pub mod export;
 pub mod import;
@@ -18,6 +26,7 @@ pub mod init;
 pub mod json;
 pub mod list;
 pub mod log;
+pub mod manual;
 pub mod open;
 pub mod out;
 pub mod reindex;

@@ -32,9 +32,12 @@ pub fn open_case(
             "the console needs a terminal; for scripts use `triage list`, `show` and `tag`"
         ));
     }
+    let config = crate::config::load()?;
+    let (colors, images) = with_config(colors, images, &config);
+    let colors = colors.as_deref();
     let tax = super::taxonomy(&case)?;
     let theme = Theme::choose(colors).map_err(anyhow::Error::msg)?;
-    let (keymap, keymap_problems) = console::load_keymap();
+    let (keymap, keymap_problems) = console::load_keymap(config.keymap.clone());
     let reviewer = crate::identity::login_name()?;
     let preview = preview_options(&theme, colors, &images)?;
     console::run(
@@ -49,6 +52,37 @@ pub fn open_case(
         },
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Flags first; the configuration only fills what no flag gave. Environment variables sit
+/// between the two: they are read where a flag is missing, before the configuration.
+fn with_config(
+    colors: Option<&str>,
+    images: ImageOptions,
+    config: &crate::config::Config,
+) -> (Option<String>, ImageOptions) {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let colors = colors.map(str::to_string).or_else(|| {
+        // NO_COLOR is the user's say for this session: it beats a configured depth.
+        if env("NO_COLOR").is_some() {
+            None
+        } else {
+            config.colors.clone()
+        }
+    });
+    let images = ImageOptions {
+        mode: images
+            .mode
+            .or_else(|| env("TRIAGE_IMAGES"))
+            .or_else(|| config.images.clone()),
+        budget: images
+            .budget
+            .or_else(|| env("TRIAGE_PREVIEW_BUDGET").and_then(|v| v.parse().ok()))
+            .or(config.preview_budget),
+        gate_all: images.gate_all || config.gate_all.unwrap_or(false),
+        grayscale: images.grayscale || config.grayscale.unwrap_or(false),
+    };
+    (colors, images)
 }
 
 fn preview_options(
@@ -126,4 +160,32 @@ fn preview_options(
         }
     }
     Ok(preview)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_configuration_which_fills_the_rest() {
+        let config = crate::config::Config {
+            colors: Some("256".into()),
+            images: Some("off".into()),
+            preview_budget: Some(100),
+            gate_all: Some(true),
+            ..Default::default()
+        };
+        let flags = ImageOptions {
+            mode: Some("sixel".into()),
+            ..Default::default()
+        };
+        let (colors, images) = with_config(Some("mono"), flags, &config);
+        assert_eq!(colors.as_deref(), Some("mono"));
+        assert_eq!(images.mode.as_deref(), Some("sixel"));
+        // What no flag (and, in the test's environment, no variable) gave comes from the file.
+        if std::env::var_os("TRIAGE_PREVIEW_BUDGET").is_none() {
+            assert_eq!(images.budget, Some(100));
+        }
+        assert!(images.gate_all);
+    }
 }

@@ -1,10 +1,15 @@
 //! The CLI's standard output. Plain lines are sanitized as a whole (evidence text in them
 //! cannot reach the terminal raw, whatever the command forgot), JSON has every character a
-//! terminal could act on escaped, and a closed pipe (`triage show X | head -1`) ends the
-//! command quietly instead of panicking in `println!`.
+//! terminal could act on escaped, and a closed pipe (`triage show X | head -1`) never panics.
+//!
+//! A closed pipe does not change a command's status: once the reader has gone, output is
+//! dropped, listings stop early ([`closed`]), and the command exits with the status it would
+//! have had. `triage verify | head -1` still exits 1 on a broken case, and an ingest is never
+//! cut short because its summary had no reader.
 
 use std::fmt::Display;
-use std::io::Write;
+use std::io::{BufWriter, StdoutLock, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
@@ -35,21 +40,87 @@ pub fn json_pretty(v: &impl Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
+static CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Standard output's reader has gone: long listings stop here.
+pub fn closed() -> bool {
+    CLOSED.load(Ordering::Relaxed)
+}
+
 fn write(s: &str) {
+    if closed() {
+        return;
+    }
     let mut out = std::io::stdout().lock();
     if let Err(e) = writeln!(out, "{s}").and_then(|_| out.flush()) {
-        closed(e);
+        failed(e);
     }
 }
 
-/// A reader that went away (`| head`) is not an error of ours: stop quietly. Any other
-/// failure to write is reported once, on stderr.
-pub fn closed(e: std::io::Error) -> ! {
+/// A reader that went away (`| head`) is not an error of ours: drop the rest quietly. Any
+/// other failure to write (a full disk behind `>`) is reported once, on stderr, and fails
+/// the command.
+fn failed(e: std::io::Error) {
+    CLOSED.store(true, Ordering::Relaxed);
     if e.kind() != std::io::ErrorKind::BrokenPipe {
-        eprintln!("triage: cannot write to standard output: {e}");
+        err_line(&format!("triage: cannot write to standard output: {e}"));
         std::process::exit(1);
     }
-    std::process::exit(0);
+}
+
+/// One line on stderr; a closed stderr is ignored (`eprintln!` would panic on it).
+pub fn err_line(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// Text on stderr without a newline (progress redrawn in place).
+pub fn err_text(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{text}").and_then(|_| err.flush());
+}
+
+/// Buffered output for long listings (one flush, not one per line), with the same edge.
+pub struct Lines {
+    out: BufWriter<StdoutLock<'static>>,
+}
+
+impl Default for Lines {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Lines {
+    pub fn new() -> Self {
+        Self {
+            out: BufWriter::new(std::io::stdout().lock()),
+        }
+    }
+
+    /// A line the caller has already made safe (sanitized fields or escaped JSON).
+    pub fn safe_line(&mut self, s: &str) {
+        if closed() {
+            return;
+        }
+        if let Err(e) = writeln!(self.out, "{s}") {
+            failed(e);
+        }
+    }
+
+    /// One JSON value on one line.
+    pub fn json(&mut self, v: &impl Serialize) -> anyhow::Result<()> {
+        self.safe_line(&escape_json(&serde_json::to_string(v)?));
+        Ok(())
+    }
+
+    pub fn finish(mut self) {
+        if closed() {
+            return;
+        }
+        if let Err(e) = self.out.flush() {
+            failed(e);
+        }
+    }
 }
 
 /// serde_json leaves C1 controls, bidi controls and format characters raw inside strings; a

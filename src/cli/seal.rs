@@ -72,7 +72,7 @@ pub fn run(case: Option<PathBuf>, out: Option<PathBuf>, sign: Option<PathBuf>) -
             let sig_path = super::seal_sign::sig_path(&p);
             std::fs::write(&p, &text).with_context(|| format!("{}", p.display()))?;
             std::fs::write(&sig_path, sig).with_context(|| format!("{}", sig_path.display()))?;
-            eprintln!(
+            super::tell!(
                 "seal written to {}, signed with {} ({}) in {}",
                 p.display(),
                 key.algorithm(),
@@ -82,7 +82,7 @@ pub fn run(case: Option<PathBuf>, out: Option<PathBuf>, sign: Option<PathBuf>) -
         }
         (Some(p), None) => {
             std::fs::write(&p, seal.text()).with_context(|| format!("{}", p.display()))?;
-            eprintln!("seal written to {}", p.display());
+            super::tell!("seal written to {}", p.display());
         }
         (None, Some(_)) => {
             bail!("--sign needs --out FILE (the signature goes beside it as FILE.sig)")

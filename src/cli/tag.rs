@@ -19,7 +19,7 @@ pub fn run(
     let actor = crate::identity::login_name()?;
     let id = items::find(&case.conn, key).map_err(|e| anyhow!(e))?;
     if add.is_empty() && remove.is_empty() && status.is_none() {
-        eprintln!("triage: nothing to do: give --add, --remove or --status");
+        super::tell!("triage: nothing to do: give --add, --remove or --status");
         return Ok(ExitCode::from(2));
     }
     if !add.is_empty() || !remove.is_empty() {

@@ -10,30 +10,27 @@ pub fn run(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
         Some(_) => super::taxonomy(&super::open_case(case)?)?,
         None => Taxonomy::default_set(),
     };
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::out::Lines::new();
     for t in &tax.terms {
-        // A closed pipe (`| head`) ends the listing quietly.
-        let written = if json {
-            writeln!(
-                out,
-                "{}",
-                serde_json::json!({"id": t.id, "kind": t.kind.as_str(), "en": t.en, "ar": t.ar,
-                    "ref": t.legal_ref, "group": t.group, "aliases": t.aliases})
-            )
+        if json {
+            out.json(
+                &serde_json::json!({"id": t.id, "kind": t.kind.as_str(), "en": t.en, "ar": t.ar,
+                "ref": t.legal_ref, "group": t.group, "aliases": t.aliases}),
+            )?;
         } else {
-            writeln!(
-                out,
-                "{:<6} {:<28} {}  {}",
-                t.kind.as_str(),
-                t.id,
-                t.en,
-                t.legal_ref.as_deref().unwrap_or("")
-            )
-        };
-        if written.is_err() {
-            break;
+            // A case's taxonomy is an administrator's file: sanitized like any other text.
+            out.safe_line(
+                crate::text::sanitize(&format!(
+                    "{:<6} {:<28} {}  {}",
+                    t.kind.as_str(),
+                    t.id,
+                    t.en,
+                    t.legal_ref.as_deref().unwrap_or("")
+                ))
+                .as_str(),
+            );
         }
     }
+    out.finish();
     Ok(ExitCode::SUCCESS)
 }

@@ -34,9 +34,9 @@ pub fn run(
     let progress = move |done: u64, total: u64| {
         if show_progress && total > 100 {
             if done < total {
-                eprint!("\r\x1b[Kverifying {done}/{total}");
+                super::out::err_text(&format!("\r\x1b[Kverifying {done}/{total}"));
             } else {
-                eprint!("\r\x1b[K");
+                super::out::err_text("\r\x1b[K");
             }
         }
     };

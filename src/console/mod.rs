@@ -44,9 +44,11 @@ pub struct Options {
 }
 
 /// Load the keymap overlay from `$TRIAGE_KEYMAP` or `~/.config/triage/keymap.toml`.
-pub fn load_keymap() -> (Keymap, Vec<String>) {
+/// The keymap of TRIAGE_KEYMAP, else the configuration's `keymap`, else the default place.
+pub fn load_keymap(configured: Option<std::path::PathBuf>) -> (Keymap, Vec<String>) {
     let path = std::env::var_os("TRIAGE_KEYMAP")
         .map(std::path::PathBuf::from)
+        .or(configured)
         .or_else(|| dirs::config_dir().map(|d| d.join("triage").join("keymap.toml")));
     match path.map(|p| (std::fs::read_to_string(&p), p)) {
         Some((Ok(text), _)) => Keymap::with_overlay(&text),

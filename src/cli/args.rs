@@ -1,0 +1,311 @@
+//! The command line's definition: parsed in main.rs, and the source of the completions and
+//! man pages (`triage completions`, `triage man`), so they never drift from it.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Triage evidence intake from the keyboard: ingest, review, tag, verify.
+#[derive(Parser)]
+#[command(name = "triage", version, about)]
+pub struct Args {
+    /// The case folder (made with `triage init DIR`).
+    #[arg(long, env = "TRIAGE_CASE", global = true)]
+    pub case: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum SourceCmd {
+    /// Add a provider.
+    Add {
+        name: String,
+        /// cso, individual, open-source, other-body or other.
+        #[arg(long, default_value = "other")]
+        kind: String,
+        #[arg(long)]
+        contact: Option<String>,
+        /// Use conditions, e.g. share-with-courts identity-confidential.
+        #[arg(long, num_args = 1..)]
+        conditions: Vec<String>,
+    },
+    /// Change a provider's kind, contact or conditions.
+    Set {
+        name: String,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        contact: Option<String>,
+        /// Replaces the provider's conditions (give none to clear: --conditions).
+        #[arg(long, num_args = 0..)]
+        conditions: Option<Vec<String>>,
+    },
+    /// List providers with their conditions and item counts.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ViewCmd {
+    /// Save a filter expression under a name (replacing one of that name); recorded.
+    Save { name: String, expr: String },
+    /// List saved views.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a saved view; recorded.
+    Delete { name: String },
+}
+
+#[derive(Subcommand)]
+pub enum UserCmd {
+    /// Make LOGIN a member of the case.
+    Add {
+        login: String,
+        /// reviewer (tags), lead (also reviews, assigns, exports) or admin (also people,
+        /// sources, taxonomy).
+        #[arg(long)]
+        role: String,
+    },
+    /// The case's people, their roles and whether they are active.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a member's role.
+    Set {
+        login: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Refuse a member from now on (their history stays).
+    Disable { login: String },
+    /// Let a disabled member in again.
+    Enable { login: String },
+}
+
+#[derive(Subcommand)]
+pub enum ReviewCmd {
+    /// Send this percentage of triaged items (chosen by a hash of their id: reproducible) to
+    /// the leads' review queue, besides every escalation.
+    Sample { percent: u8 },
+    /// Confirm the decision on an item in your review queue.
+    Confirm { item: String },
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create a new case in DIR.
+    Init { dir: PathBuf },
+    /// Take in every regular file under the given paths.
+    Ingest {
+        /// Who sent the material (the provider).
+        #[arg(long)]
+        source: String,
+        /// Print the summary as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Leave image fingerprints (which decode every image) to `triage dups`: faster on a
+        /// photo-heavy intake, but similar images are not grouped until then.
+        #[arg(long)]
+        no_fingerprints: bool,
+        /// Compute image fingerprints at ingest (the default; kept for old scripts).
+        #[arg(long, hide = true)]
+        fingerprints: bool,
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// One line per item (or JSON lines with --json).
+    List {
+        #[arg(long)]
+        json: bool,
+        /// Only items matching this filter expression (same language as `/` in the console).
+        #[arg(long)]
+        filter: Option<String>,
+    },
+    /// Everything known about one item.
+    Show {
+        /// Reference (T-000123) or SHA-256 prefix.
+        item: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Tag an item or change its status (the console's scripting twin).
+    Tag {
+        item: String,
+        #[arg(long, num_args = 1..)]
+        add: Vec<String>,
+        #[arg(long, num_args = 1..)]
+        remove: Vec<String>,
+        #[arg(long)]
+        status: Option<String>,
+        /// Reason (recorded with an escalation).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// List the taxonomy's terms (crimes, parties, flags) with their ids.
+    Terms {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the audit log of the case, or of one item.
+    Log {
+        /// Reference (T-000123) or SHA-256 prefix; the whole case when absent.
+        item: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the head of the audit chain as a short text to keep elsewhere.
+    Seal {
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Sign the seal with this SSH private key (SSHSIG, namespace triage-seal); the
+        /// signature is written beside the seal as OUT.sig.
+        #[arg(long, value_name = "KEYFILE", requires = "out")]
+        sign: Option<PathBuf>,
+    },
+    /// Check every original and the whole audit chain; exit 0 only when everything holds.
+    Verify {
+        /// Check sizes and the chain only (no re-hashing).
+        #[arg(long)]
+        quick: bool,
+        #[arg(long)]
+        json: bool,
+        /// A seal written by `triage seal`: prove the log up to it is unchanged.
+        #[arg(long)]
+        against: Option<PathBuf>,
+        /// Also check the seal's signature (SEAL.sig) against this allowed-signers file
+        /// (ssh-keygen's format).
+        #[arg(long, value_name = "FILE", requires = "against")]
+        allowed_signers: Option<PathBuf>,
+    },
+    /// Manage providers and their use conditions.
+    Source {
+        #[command(subcommand)]
+        action: SourceCmd,
+    },
+    /// The case's people and roles (admins).
+    User {
+        #[command(subcommand)]
+        action: UserCmd,
+    },
+    /// Assign the untriaged items a filter selects to a reviewer, as a named batch (leads).
+    Assign {
+        #[arg(long)]
+        filter: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        batch: Option<String>,
+    },
+    /// Second-level review (leads).
+    Review {
+        #[command(subcommand)]
+        action: ReviewCmd,
+    },
+    /// Per reviewer: items triaged, per hour, overturn rate (leads).
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export items as a BagIt bag (RFC 8493) for disclosure.
+    Export {
+        /// Which items (filter language, as in `list --filter`).
+        #[arg(long)]
+        filter: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        purpose: Option<String>,
+        /// The recipient is a court or prosecutor (allows `share-with-courts` items).
+        #[arg(long)]
+        court: bool,
+        /// Export items whose conditions forbid it, for this recorded reason.
+        #[arg(long)]
+        override_reason: Option<String>,
+        /// The bag's manifests, comma-separated: md5, sha1, sha256, sha512 (SHA-256 is
+        /// always written).
+        #[arg(long, default_value = "sha256")]
+        algorithms: String,
+        /// Print the summary as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import a BagIt bag (RFC 8493 or 0.97, from triage or any other BagIt tool),
+    /// validating every manifest first; a bag with any problem is refused whole.
+    Import {
+        bag: PathBuf,
+        #[arg(long)]
+        source: String,
+        /// Print the summary as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Items received more than once, and images showing the same picture (re-encoded,
+    /// resized, cropped or rotated copies); fingerprints missing images first.
+    Dups {
+        /// Print `{"groups":[{"kind":"exact"|"similar","refs":[...]}]}`.
+        #[arg(long)]
+        json: bool,
+        /// pHash distance (of 63 bits) within which fingerprints alone make two images
+        /// similar (default 2); pairs in a wider band are checked on their thumbnails.
+        #[arg(long)]
+        threshold: Option<u32>,
+    },
+    /// Open the review console.
+    Open {
+        /// Colour depth: mono, 16, 256 or true (NO_COLOR forces mono).
+        #[arg(long)]
+        colors: Option<String>,
+        /// How images are previewed (`i`): halfblocks (default, works everywhere), sixel or
+        /// kitty (pictures, when your terminal shows them; never probed), or off. Also
+        /// `TRIAGE_IMAGES`.
+        #[arg(long)]
+        images: Option<String>,
+        /// Bytes one preview may cost on the wire (default 16384, or TRIAGE_PREVIEW_BUDGET).
+        #[arg(long)]
+        preview_budget: Option<usize>,
+        /// Gate every image until revealed, grayscale and blurred first (or TRIAGE_GATE_ALL=1).
+        #[arg(long)]
+        gate_all: bool,
+        /// Previews in grayscale.
+        #[arg(long)]
+        grayscale: bool,
+    },
+    /// Saved views: named filters, listed beside the built-in views in the console (`w`).
+    View {
+        #[command(subcommand)]
+        action: ViewCmd,
+    },
+    /// Rebuild the search index (full text and GPS positions) from the items (leads).
+    Reindex,
+    /// Build a demo case from built-in sample material and open it.
+    Demo {
+        /// Where to build it (default: the per-user data folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Only write the sample material into this folder, then stop.
+        #[arg(long)]
+        material_only: bool,
+        /// Build the case but do not open the console; print the list instead.
+        #[arg(long)]
+        no_open: bool,
+    },
+    /// Check what this machine offers triage (SQLite, outside tools, the case folder, sshd);
+    /// exit 1 when something needed is missing, with how to fix it.
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the shell completion script for bash, zsh or fish.
+    Completions { shell: clap_complete::Shell },
+    /// Write the man pages (triage.1 and one per subcommand) into DIR, or print triage(1).
+    Man {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
