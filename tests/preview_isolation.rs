@@ -2,6 +2,7 @@
 //! console goes on (issue 11, finding 3). A stand-in worker that crashes on every job plays
 //! a decoder hitting a bug; its own file, because the choice of worker is per process.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::os::unix::fs::PermissionsExt;

@@ -3,7 +3,7 @@
 //! implies. Changes are made with the real sqlite3 tool, as someone with access to the
 //! database file would; everything done through triage itself must still verify.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -2,7 +2,7 @@
 //! missing object; an untouched case verifies. The audit row is altered with the real sqlite3
 //! tool, as someone with access to the database file would.
 
-mod common;
+use crate::common;
 use common::demo_case;
 
 use std::path::{Path, PathBuf};

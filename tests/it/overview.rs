@@ -1,7 +1,7 @@
 //! The overview (`O`): counts from the store, bars, histogram and map drawn at 80×24 and
 //! 120×40 without colour, and Enter on a bar filtering the queue.
 
-mod common;
+use crate::common;
 use common::{demo_case, screen};
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! End-to-end tests of the review console: the real binary in a pseudo-terminal, driven by
 //! keys, checked on the screen and in the case database.
 
-mod pty;
+use crate::pty;
 
 use std::path::PathBuf;
 use std::process::Command;

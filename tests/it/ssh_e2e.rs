@@ -10,7 +10,7 @@
 //! (`TRIAGE_SSH_TEST=1`); otherwise it says so and passes. Needs root and /usr/sbin/sshd:
 //! when it is asked to run, a missing prerequisite fails the test.
 
-mod pty;
+use crate::pty;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

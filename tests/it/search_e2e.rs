@@ -1,7 +1,7 @@
 //! Search in the real console (pty): results follow the `/` prompt as it is typed (the queries
 //! run on the search worker), `:save` records a view, and `w` offers it.
 
-mod pty;
+use crate::pty;
 
 use std::process::Command;
 

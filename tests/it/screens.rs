@@ -4,7 +4,7 @@
 //! What changes from run to run (when and by whom the demo case was built, its temporary
 //! folder) is fixed before drawing.
 
-mod common;
+use crate::common;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use triage::console::Console;

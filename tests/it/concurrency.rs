@@ -1,7 +1,7 @@
 //! Two reviewers at the same moment: every change of both is committed and recorded, in one
 //! unbroken chain, and "database is locked" never surfaces.
 
-mod common;
+use crate::common;
 use common::demo_case;
 
 use triage::store::changes::{self, Edit};

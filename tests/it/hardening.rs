@@ -2,7 +2,7 @@
 //! writing maintenance commands only for leads, saved views changed only by their owner or a
 //! lead, and providers' conditions that fail closed. Each refusal must be recorded.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,7 +1,7 @@
 //! `triage dups`: exact duplicates (one item received several times) and similar images
 //! (re-encoded or resized copies), with fingerprints computed when first needed.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

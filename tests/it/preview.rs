@@ -1,7 +1,7 @@
 //! Previews: a known image drawn in half blocks, the sensitivity gate (no image cells until a
 //! recorded reveal), and hostile images that give a message instead of a crash.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 
