@@ -8,6 +8,7 @@ pub mod demo;
 pub mod filter;
 pub mod identity;
 pub mod ingest;
+pub mod model;
 pub mod preview;
 pub mod similar;
 // The one module that speaks SQL (clippy.toml keeps rusqlite out of the others).

@@ -4,7 +4,7 @@
 
 use rusqlite::Transaction;
 
-use crate::ingest::fingerprint::{Fingerprint, Thumb};
+use crate::model::fingerprint::{Fingerprint, Thumb};
 
 /// Record an item's fingerprint and thumbnail; an existing fingerprint is kept, a missing
 /// thumbnail (cases fingerprinted before thumbnails were kept) is filled in.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
-use crate::ingest::meta::Metadata;
+use crate::model::metadata::Metadata;
 
 /// One item as a line in a list or the queue.
 #[derive(Debug, Clone, PartialEq)]
