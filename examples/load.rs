@@ -7,7 +7,8 @@
 //!   load check DIR                   the invariants, as one JSON line; exit 1 if one fails
 //!
 //! Items are synthetic rows (the load is on the database, not on reading originals).
-
+// Tests open case.db with rusqlite themselves, to check or tamper as an intruder would.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 // A benchmark tool, not the product: its output is its own figures, no evidence text.
 #![allow(clippy::disallowed_macros)]
 
@@ -21,6 +22,16 @@ use triage::store::claims;
 use triage::store::users::{self, PeopleChange, Role};
 use triage::store::Case;
 use triage::taxonomy::Taxonomy;
+
+/// The case's database on a connection of the test's own, as a checker or an intruder opens it
+/// (the case's own connection is private to the store).
+fn sql(case: &triage::store::Case) -> rusqlite::Connection {
+    let conn =
+        rusqlite::Connection::open(case.root.join(triage::store::DB_FILE)).expect("open case.db");
+    conn.busy_timeout(std::time::Duration::from_secs(30))
+        .expect("busy timeout");
+    conn
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -71,7 +82,7 @@ fn setup(dir: &Path, items: &str, reviewers: &str) -> R {
     };
     for n in 1..=reviewers {
         let login = format!("r{n}");
-        if users::get(&case.conn, &login)
+        if users::get(&case, &login)
             .map_err(|e| e.to_string())?
             .is_none()
         {
@@ -147,9 +158,9 @@ fn review(dir: &Path, login: &str, secs: &str, out: &Path) -> R {
 
 fn check(dir: &Path) -> R {
     let case = Case::open(dir).map_err(|e| e.to_string())?;
-    let q = |sql: &str| -> Result<i64, String> {
-        case.conn
-            .query_row(sql, [], |r| r.get(0))
+    let conn = sql(&case);
+    let q = |query: &str| -> Result<i64, String> {
+        conn.query_row(query, [], |r| r.get(0))
             .map_err(|e| e.to_string())
     };
     let changes = q("SELECT count(*) FROM changes WHERE actor GLOB 'r[0-9]*'")?;
@@ -167,7 +178,7 @@ fn check(dir: &Path) -> R {
     )?;
     let denied = q("SELECT count(*) FROM audit WHERE event = 'denied'")?;
     let (_, problems) =
-        triage::store::verify::check_chain(&case.conn, None).map_err(|e| e.to_string())?;
+        triage::store::verify::check_chain(&case, None).map_err(|e| e.to_string())?;
     let ok = changes_without_audit == 0
         && change_events == ops
         && two_reviewers == 0

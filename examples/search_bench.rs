@@ -8,7 +8,8 @@
 //!   search_bench search --case DIR [--repeat N] [--page N] EXPR...
 //!                                            time each filter through the console's code path
 //!                                            (compile, first page of the queue, count).
-
+// Tests open case.db with rusqlite themselves, to check or tamper as an intruder would.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 #![allow(clippy::disallowed_macros)] // a benchmark prints its own table
 
 use std::path::PathBuf;
@@ -21,6 +22,16 @@ use clap::{Parser, Subcommand};
 use triage::store::query::{self, Selection, View};
 use triage::store::search_index;
 use triage::taxonomy::TermKind;
+
+/// The case's database on a connection of the test's own, as a checker or an intruder opens it
+/// (the case's own connection is private to the store).
+fn sql(case: &triage::store::Case) -> rusqlite::Connection {
+    let conn =
+        rusqlite::Connection::open(case.root.join(triage::store::DB_FILE)).expect("open case.db");
+    conn.busy_timeout(std::time::Duration::from_secs(30))
+        .expect("busy timeout");
+    conn
+}
 
 #[derive(Parser)]
 struct Args {
@@ -72,12 +83,9 @@ fn main() -> ExitCode {
 pub fn grow(case: Option<PathBuf>, to: u64) -> Result<ExitCode> {
     let mut case = triage::cli::open_case(case)?;
     let tax = triage::cli::taxonomy(&case)?;
-    let base: i64 = case
-        .conn
-        .query_row("SELECT coalesce(max(id), 0) FROM items", [], |r| r.get(0))?;
-    let have: i64 = case
-        .conn
-        .query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
+    let base: i64 =
+        sql(&case).query_row("SELECT coalesce(max(id), 0) FROM items", [], |r| r.get(0))?;
+    let have: i64 = sql(&case).query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
     if base == 0 {
         return Err(anyhow!("the case is empty; ingest a corpus first"));
     }
@@ -141,7 +149,7 @@ pub fn grow(case: Option<PathBuf>, to: u64) -> Result<ExitCode> {
     })?;
     eprintln!("indexing the clones");
     case.write(|tx| search_index::index_from(tx, first_clone))?;
-    search_index::update_statistics(&case.conn)?;
+    search_index::update_statistics(&case)?;
     eprintln!(
         "case holds {total} items ({:.0} s)",
         started.elapsed().as_secs_f64()
@@ -158,10 +166,8 @@ pub fn run(
     let case = triage::cli::open_case(case)?;
     let tax = triage::cli::taxonomy(&case)?;
     let me = triage::identity::login_name()?;
-    let items: i64 = case
-        .conn
-        .query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
-    let (fts, geo) = search_index::sizes(&case.conn)?;
+    let items: i64 = sql(&case).query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
+    let (fts, geo) = search_index::sizes(&case)?;
     let db = std::fs::metadata(case.root.join(triage::store::DB_FILE))
         .map(|m| m.len())
         .unwrap_or(0);
@@ -184,11 +190,11 @@ pub fn run(
             let compiled = query::compile_filter(expr, &tax)
                 .map_err(|e| anyhow!("filter {}", e.pointer(expr)))?;
             let sel = Selection::new(&View::All, &me, compiled);
-            let rows = sel.after(&case.conn, None, page)?;
+            let rows = sel.after(&case, None, page)?;
             pages.push(t.elapsed().as_secs_f64() * 1000.0);
             std::hint::black_box(rows);
             let t = Instant::now();
-            matches = sel.count(&case.conn)?;
+            matches = sel.count(&case)?;
             counts.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         println!(

@@ -135,8 +135,8 @@ fn same_picture_pairs(
     // (1 KB each); only images fingerprinted before thumbnails were kept are decoded again.
     let mut thumbs: Vec<Option<Vec<u8>>> = needed
         .iter()
-        .map(|&i| dups::thumb(&case.conn, prints[i].id))
-        .collect::<rusqlite::Result<_>>()?;
+        .map(|&i| dups::thumb(&case, prints[i].id))
+        .collect::<crate::store::DbResult<_>>()?;
     let missing: Vec<usize> = (0..needed.len()).filter(|&k| thumbs[k].is_none()).collect();
     let objects = &case.objects;
     let made = par_map(&missing, |&k| {
@@ -236,7 +236,7 @@ const NAMED_FAILURES: u64 = 20;
 /// written in short transactions as results come in (an interrupted backfill keeps what it
 /// wrote). A failure is reported on stderr; the item is tried again by the next run.
 pub fn backfill(case: &mut Case, progress: bool) -> Result<Backfilled> {
-    let missing = dups::missing_fingerprints(&case.conn)?;
+    let missing = dups::missing_fingerprints(&case)?;
     let mut filled = Backfilled::default();
     if missing.is_empty() {
         return Ok(filled);
@@ -327,7 +327,7 @@ pub fn backfill(case: &mut Case, progress: bool) -> Result<Backfilled> {
 
 /// Group every fingerprinted image under `tuning` and keep the groups in the case.
 pub fn regroup(case: &mut Case, tuning: Tuning) -> Result<Vec<Vec<i64>>> {
-    let prints = dups::fingerprints(&case.conn)?;
+    let prints = dups::fingerprints(&case)?;
     let groups = similar_groups(case, &prints, tuning)?;
     case.write(|tx| dups::record_similar_groups(tx, &groups))?;
     Ok(groups)
@@ -336,7 +336,7 @@ pub fn regroup(case: &mut Case, tuning: Tuning) -> Result<Vec<Vec<i64>>> {
 /// After an ingest: compare the images of items above `after_id` with the whole case (not
 /// the case with itself) and join them to the groups kept in the case.
 pub fn regroup_new(case: &mut Case, after_id: i64, tuning: Tuning) -> Result<()> {
-    let prints = dups::fingerprints(&case.conn)?;
+    let prints = dups::fingerprints(&case)?;
     let new: Vec<usize> = (0..prints.len())
         .filter(|&i| prints[i].id > after_id)
         .collect();
@@ -347,7 +347,7 @@ pub fn regroup_new(case: &mut Case, after_id: i64, tuning: Tuning) -> Result<()>
     // The groups already kept stay joined.
     let index: std::collections::HashMap<i64, usize> =
         prints.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
-    for group in dups::similar_groups(&case.conn)? {
+    for group in dups::similar_groups(&case)? {
         let members: Vec<usize> = group
             .iter()
             .filter_map(|id| index.get(id).copied())

@@ -137,16 +137,6 @@ impl Taxonomy {
         }
     }
 
-    /// The case's own taxonomy when it has one, else the shipped default.
-    pub fn for_case(case_root: &Path) -> Result<Taxonomy, String> {
-        let own = case_root.join("taxonomy.toml");
-        match std::fs::read_to_string(&own) {
-            Ok(text) => Taxonomy::parse(&text, &own.display().to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default_set()),
-            Err(e) => Err(format!("{}: {e}", own.display())),
-        }
-    }
-
     pub fn default_set() -> Taxonomy {
         // The shipped file is checked by a unit test; an error here is a build defect.
         Taxonomy::parse(DEFAULT, "assets/taxonomy.toml").unwrap_or_else(|e| panic!("{e}"))

@@ -15,7 +15,7 @@ pub fn run(case: Option<PathBuf>, filter: &str, to: &str, batch: Option<&str>) -
     let compiled =
         query::compile_filter(filter, &tax).map_err(|e| anyhow!("filter {}", e.pointer(filter)))?;
     let sel = Selection::new(&View::All, &me, compiled);
-    let ids = sel.ids(&case.conn, |r| r.status == "untriaged")?;
+    let ids = sel.ids(&case, |r| r.status == "untriaged")?;
     let batch = batch
         .map(str::to_string)
         .unwrap_or_else(|| format!("{to}-{}", &crate::clock::now()[..10]));

@@ -31,13 +31,13 @@ pub fn run(case: Option<PathBuf>, json: bool, threshold: Option<u32>) -> Result<
         );
     }
     let tuning = threshold.map_or(DEFAULT, Tuning::with_threshold);
-    let exact = dups::received_more_than_once(&case.conn)?;
+    let exact = dups::received_more_than_once(&case)?;
     // `dup:similar` and the console's `s` answer from the groups of the default rule: other
     // thresholds are printed, not kept.
     let similar = if threshold.is_none() {
         regroup(&mut case, tuning)?
     } else {
-        let prints = dups::fingerprints(&case.conn)?;
+        let prints = dups::fingerprints(&case)?;
         similar_groups(&case, &prints, tuning)?
     };
 

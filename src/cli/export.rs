@@ -86,7 +86,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
     let compiled =
         query::compile_filter(filter, &tax).map_err(|e| anyhow!("filter {}", e.pointer(filter)))?;
     let sel = Selection::new(&View::All, &me, compiled);
-    let ids = sel.ids(&case.conn, |_| true)?;
+    let ids = sel.ids(&case, |_| true)?;
     if ids.is_empty() {
         super::tell!("triage: no item matches the filter; nothing exported");
         return Ok(ExitCode::from(1));
@@ -94,9 +94,9 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
 
     let mut chosen = Vec::with_capacity(ids.len());
     for id in ids {
-        let detail = items::detail(&case.conn, id)?
+        let detail = items::detail(&case, id)?
             .ok_or_else(|| anyhow!("{}: vanished while exporting", crate::store::reference(id)))?;
-        let conditions = sources::item_conditions(&case.conn, id)?;
+        let conditions = sources::item_conditions(&case, id)?;
         let blocking = conditions
             .iter()
             .filter(|c| match c.as_str() {
@@ -148,7 +148,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
         }
     }
 
-    let confidential: BTreeSet<String> = sources::list(&case.conn)?
+    let confidential: BTreeSet<String> = sources::list(&case)?
         .into_iter()
         .filter(|s| {
             s.conditions
@@ -160,7 +160,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
     let case_id = case
         .info("case_id")?
         .unwrap_or_else(|| "(unknown)".to_string());
-    let (head_seq, head_hash) = export_rows::chain_head(&case.conn)?;
+    let (head_seq, head_hash) = export_rows::chain_head(&case)?;
     let exported_at = crate::clock::now();
 
     let mut writer = bag::Writer::with_algorithms(out, &algs)?;
@@ -226,7 +226,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
             withhold(&mut v, &confidential);
             metadata.push_str(&serde_json::to_string(&v)?);
             metadata.push('\n');
-            for entry in crate::store::audit::for_item(&case.conn, r.id)? {
+            for entry in crate::store::audit::for_item(&case, r.id)? {
                 let mut a = serde_json::to_value(&entry)?;
                 a["ref"] = json!(reference);
                 a["prev_hash"] = json!(entry.prev_hash);

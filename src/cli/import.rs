@@ -137,7 +137,7 @@ pub fn run(
     }
     let (summary, batch, first_new) = record(&mut case, &origin, &valid, &incoming, &history)?;
     if summary.new > 0 {
-        crate::store::search_index::update_statistics(&case.conn)?;
+        crate::store::search_index::update_statistics(&case)?;
     }
     if let Some(first) = first_new {
         // New images join the similar-image groups, as after an ingest.

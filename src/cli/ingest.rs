@@ -24,9 +24,7 @@ pub fn run(
         progress: !json && super::is_terminal(2),
         fingerprints,
     };
-    let before: i64 = case
-        .conn
-        .query_row("SELECT coalesce(max(id), 0) FROM items", [], |r| r.get(0))?;
+    let before = crate::store::items::max_id(&case)?;
     let summary = ingest::run(&mut case, &opts)?;
     if fingerprints && summary.new > 0 {
         crate::similar::regroup_new(&mut case, before, crate::similar::DEFAULT)?;

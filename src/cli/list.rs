@@ -20,12 +20,12 @@ pub fn run(case: Option<PathBuf>, json: bool, filter: Option<&str>) -> Result<Ex
     let mut after = None;
     loop {
         // Keyset pages keep memory flat on a case of any size.
-        let rows = sel.after(&case.conn, after, 500)?;
+        let rows = sel.after(&case, after, 500)?;
         let Some(last) = rows.last() else { break };
         after = Some(last.id);
         for row in &rows {
             let line = if json {
-                let detail = crate::store::items::detail(&case.conn, row.id)?
+                let detail = crate::store::items::detail(&case, row.id)?
                     .ok_or_else(|| anyhow!("item {} vanished", row.id))?;
                 super::out::escape_json(&serde_json::to_string(&super::json::item(
                     &detail, &tax, false,

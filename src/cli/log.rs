@@ -10,10 +10,10 @@ pub fn run(case: Option<PathBuf>, item: Option<&str>, json: bool) -> Result<Exit
     let case = super::open_case(case)?;
     let entries = match item {
         Some(key) => {
-            let id = items::find(&case.conn, key).map_err(|e| anyhow!(e))?;
-            audit::for_item(&case.conn, id)?
+            let id = items::find(&case, key).map_err(|e| anyhow!(e))?;
+            audit::for_item(&case, id)?
         }
-        None => audit::all(&case.conn)?,
+        None => audit::all(&case)?,
     };
     let mut out = super::out::Lines::new();
     for e in entries {

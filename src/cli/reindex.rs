@@ -15,7 +15,7 @@ pub fn run(case: Option<PathBuf>) -> Result<ExitCode> {
     crate::store::users::authorize(&case, &me, crate::store::users::Right::Maintain, "reindex")?;
     let started = Instant::now();
     case.write(|tx| search_index::rebuild(tx))?;
-    let (fts, geo) = search_index::sizes(&case.conn)?;
+    let (fts, geo) = search_index::sizes(&case)?;
     super::say!(
         "search index rebuilt in {:.1} s: {:.1} MB, positions {:.1} MB",
         started.elapsed().as_secs_f64(),

@@ -21,7 +21,7 @@ pub fn sample(case: Option<PathBuf>, percent: u8) -> Result<ExitCode> {
 pub fn confirm(case: Option<PathBuf>, key: &str) -> Result<ExitCode> {
     let mut case = super::open_case(case)?;
     let me = crate::identity::login_name()?;
-    let id = items::find(&case.conn, key).map_err(|e| anyhow!(e))?;
+    let id = items::find(&case, key).map_err(|e| anyhow!(e))?;
     review::confirm(&mut case, &me, id)?;
     super::say!("confirmed {}", crate::store::reference(id));
     Ok(ExitCode::SUCCESS)

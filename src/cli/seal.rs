@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
-use rusqlite::OptionalExtension;
 
 use crate::store::verify::{self, Problem};
 use crate::store::Case;
@@ -51,14 +50,8 @@ pub fn run(case: Option<PathBuf>, out: Option<PathBuf>, sign: Option<PathBuf>) -
         None => None,
     };
     let case = super::open_case(case)?;
-    let (seq, hash): (i64, String) = case
-        .conn
-        .query_row(
-            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .context("the audit log is empty")?;
+    let (seq, hash) =
+        crate::store::audit::last(&case)?.ok_or_else(|| anyhow!("the audit log is empty"))?;
     let seal = Seal {
         case_id: case.info("case_id")?.unwrap_or_default(),
         entry: seq,
@@ -106,12 +99,7 @@ pub fn check(case: &Case, seal: &Seal) -> Result<Vec<Problem>> {
             problem: format!("is for case {}, this is {case_id}", seal.case_id),
         });
     }
-    let stored: Option<String> = case
-        .conn
-        .query_row("SELECT hash FROM audit WHERE seq = ?1", [seal.entry], |r| {
-            r.get(0)
-        })
-        .optional()?;
+    let stored = crate::store::audit::hash_at(case, seal.entry)?;
     match stored {
         None => problems.push(Problem {
             what: format!("audit #{}", seal.entry),
@@ -126,7 +114,7 @@ pub fn check(case: &Case, seal: &Seal) -> Result<Vec<Problem>> {
             ),
         }),
         Some(_) => {
-            let (report, _) = verify::check_chain(&case.conn, Some(seal.entry))?;
+            let (report, _) = verify::check_chain(&case, Some(seal.entry))?;
             if report.head_hash != seal.hash {
                 problems.push(Problem {
                     what: format!("audit #{}", seal.entry),

@@ -9,11 +9,11 @@ use crate::text::sanitize;
 pub fn run(case: Option<PathBuf>, key: &str, json: bool) -> Result<ExitCode> {
     let case = super::open_case(case)?;
     let tax = super::taxonomy(&case)?;
-    let id = items::find(&case.conn, key).map_err(|e| anyhow!(e))?;
-    let d = items::detail(&case.conn, id)?.ok_or_else(|| anyhow!("{key}: no such item"))?;
+    let id = items::find(&case, key).map_err(|e| anyhow!(e))?;
+    let d = items::detail(&case, id)?.ok_or_else(|| anyhow!("{key}: no such item"))?;
     if json {
         let mut v = super::json::item(&d, &tax, true);
-        v["history"] = serde_json::to_value(crate::store::audit::for_item(&case.conn, id)?)?;
+        v["history"] = serde_json::to_value(crate::store::audit::for_item(&case, id)?)?;
         super::out::json_pretty(&v)?;
         return Ok(ExitCode::SUCCESS);
     }

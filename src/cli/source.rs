@@ -15,7 +15,7 @@ pub fn add(
 ) -> Result<ExitCode> {
     let mut case = super::open_case(case)?;
     sources::validate(Some(kind), &conditions).map_err(|e| anyhow!(e))?;
-    if sources::get(&case.conn, name)?.is_some() {
+    if sources::get(&case, name)?.is_some() {
         return Err(anyhow!(
             "source {name:?} exists already; change it with `triage source set`"
         ));
@@ -41,7 +41,7 @@ pub fn set(
 ) -> Result<ExitCode> {
     let mut case = super::open_case(case)?;
     sources::validate(kind, conditions.as_deref().unwrap_or(&[])).map_err(|e| anyhow!(e))?;
-    if sources::get(&case.conn, name)?.is_none() {
+    if sources::get(&case, name)?.is_none() {
         return Err(anyhow!(
             "no source {name:?}; add it with `triage source add`"
         ));
@@ -60,7 +60,7 @@ pub fn set(
 
 pub fn list(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
     let case = super::open_case(case)?;
-    for s in sources::list(&case.conn)? {
+    for s in sources::list(&case)? {
         if json {
             super::out::json(&s)?;
         } else {

@@ -12,9 +12,9 @@ pub fn run(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
     let case = super::open_case(case)?;
     let me = crate::identity::login_name()?;
     users::authorize(&case, &me, Right::Review, "stats")?;
-    let stats = review::stats(&case.conn)?;
+    let stats = review::stats(&case)?;
     if json {
-        let sample = review::sample_percent(&case.conn)?;
+        let sample = review::sample_percent(&case)?;
         super::out::json(
             &serde_json::json!({ "review_sample_percent": sample, "reviewers": stats }),
         )?;

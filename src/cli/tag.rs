@@ -17,7 +17,7 @@ pub fn run(
     let mut case = super::open_case(case)?;
     let tax = super::taxonomy(&case)?;
     let actor = crate::identity::login_name()?;
-    let id = items::find(&case.conn, key).map_err(|e| anyhow!(e))?;
+    let id = items::find(&case, key).map_err(|e| anyhow!(e))?;
     if add.is_empty() && remove.is_empty() && status.is_none() {
         super::tell!("triage: nothing to do: give --add, --remove or --status");
         return Ok(ExitCode::from(2));

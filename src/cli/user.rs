@@ -37,7 +37,7 @@ fn parse_role(s: &str) -> Result<Role> {
 
 pub fn list(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
     let case = super::open_case(case)?;
-    for u in users::list(&case.conn)? {
+    for u in users::list(&case)? {
         if json {
             super::out::json(&u)?;
         } else {

@@ -22,13 +22,10 @@ pub fn run(
     };
     // The chain is checked, and the log replayed against the decisions, on its own connection
     // while the objects are re-hashed. `--quick` skips only the re-hashing.
-    let db = case.root.join(crate::store::DB_FILE);
+    let root = case.root.clone();
     let chain_check = std::thread::spawn(move || -> Result<_> {
-        let conn = rusqlite::Connection::open_with_flags(
-            &db,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        Ok(verify::check_chain_and_decisions(&conn)?)
+        let reader = crate::store::Reader::open(&root)?;
+        Ok(verify::check_chain_and_decisions(&reader)?)
     });
     let show_progress = super::is_terminal(2);
     let progress = move |done: u64, total: u64| {
@@ -40,7 +37,7 @@ pub fn run(
             }
         }
     };
-    let (mut problems, known) = verify::check_items(&case.conn, &case.objects, quick, &progress)?;
+    let (mut problems, known) = verify::check_items(&case, &case.objects, quick, &progress)?;
     let stray = verify::stray_objects(&known, &case.objects);
     let (chain, chain_problems, decision_problems) = chain_check
         .join()
@@ -61,9 +58,7 @@ pub fn run(
             }),
         }
     }
-    let items: i64 = case
-        .conn
-        .query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;
+    let items = crate::store::items::count(&case)?;
     let ok = problems.is_empty();
     let seconds = started.elapsed().as_secs_f64();
     // The verification itself is part of the record.

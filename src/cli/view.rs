@@ -34,7 +34,7 @@ pub fn save(case: Option<PathBuf>, name: &str, expr: &str) -> Result<ExitCode> {
 
 pub fn list(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
     let case = super::open_case(case)?;
-    for v in views::list(&case.conn)? {
+    for v in views::list(&case)? {
         if json {
             super::out::json(&v)?;
         } else {

@@ -30,7 +30,7 @@ pub fn spawn(
                     Err(TryRecvError::Empty | TryRecvError::Disconnected)
                 ) {}
                 let counted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    cached.get(&case.conn, &tax)
+                    cached.get(&case, &tax)
                 }));
                 let outcome = match counted {
                     Ok(Ok(ov)) => Outcome::Overview(Box::new(ov)),

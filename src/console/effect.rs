@@ -203,7 +203,7 @@ pub struct Runtime {
 impl Runtime {
     pub fn new(case: Case, tax: Arc<Taxonomy>, reviewer: String) -> Runtime {
         let selection = Selection::new(&View::Untriaged, &reviewer, None);
-        let seen_version = crate::store::watch::data_version(&case.conn).ok();
+        let seen_version = crate::store::watch::data_version(&case).ok();
         Runtime {
             case,
             tax,
@@ -228,7 +228,7 @@ impl Runtime {
     pub fn start_screen(&mut self, page: usize) -> Vec<Outcome> {
         let mut out = self.run(&Effect::Load(Anchor::Start), here(page));
         out.push(self.batch());
-        match users::check(&self.case.conn, &self.reviewer, users::Right::Read) {
+        match users::check(&self.case, &self.reviewer, users::Right::Read) {
             Ok(r) => out.push(Outcome::Role(r.ok())),
             Err(e) => out.push(Outcome::Error(e.to_string())),
         }
@@ -242,7 +242,7 @@ impl Runtime {
         for kind in [TermKind::Crime, TermKind::Party, TermKind::Flag] {
             out.push(self.recent(kind));
         }
-        match items::sources(&self.case.conn) {
+        match items::sources(&self.case) {
             Ok(s) => out.push(Outcome::Sources(s)),
             Err(e) => out.push(Outcome::Error(e.to_string())),
         }
@@ -257,10 +257,10 @@ impl Runtime {
     }
 
     fn try_run(&mut self, effect: &Effect, at: Here) -> Result<Vec<Outcome>, String> {
-        let e = |e: rusqlite::Error| e.to_string();
+        let e = |e: crate::store::DbError| e.to_string();
         match effect {
             Effect::Load(anchor) => {
-                super::paging::load(&self.case.conn, &self.selection, anchor, at).map_err(e)
+                super::paging::load(&self.case, &self.selection, anchor, at).map_err(e)
             }
             // The new selection is made here (cheap); its rows and counts come from the
             // search worker, asked for by the console.
@@ -336,7 +336,7 @@ impl Runtime {
             Effect::MarkAll => {
                 let rows = self
                     .selection
-                    .after(&self.case.conn, None, MARK_ALL_LIMIT + 1)
+                    .after(&self.case, None, MARK_ALL_LIMIT + 1)
                     .map_err(e)?;
                 if rows.len() > MARK_ALL_LIMIT {
                     return Ok(vec![Outcome::NoChange(format!(
@@ -349,22 +349,18 @@ impl Runtime {
                 self.overview().map_err(e)?,
             ))]),
             Effect::History(id) => Ok(vec![Outcome::History(
-                crate::store::audit::for_item(&self.case.conn, *id).map_err(e)?,
+                crate::store::audit::for_item(&self.case, *id).map_err(e)?,
             )]),
             // Opening an item claims it (when untriaged) and releases the previous one.
             Effect::Detail(id) => {
                 let mut out = vec![Outcome::Detail(
-                    items::detail(&self.case.conn, *id)
-                        .map_err(e)?
-                        .map(Box::new),
+                    items::detail(&self.case, *id).map_err(e)?.map(Box::new),
                 )];
                 out.extend(self.claim(*id)?);
                 Ok(out)
             }
             Effect::Reread(id) => Ok(vec![Outcome::Detail(
-                items::detail(&self.case.conn, *id)
-                    .map_err(e)?
-                    .map(Box::new),
+                items::detail(&self.case, *id).map_err(e)?.map(Box::new),
             )]),
             // Routed to the search worker by the console.
             Effect::Recount => Ok(vec![]),
@@ -390,8 +386,7 @@ impl Runtime {
                 self.after_change(applied, Then::Stay, true)
             }
             Effect::RepeatLast { items } => {
-                let last =
-                    changes::last_decision_tags(&self.case.conn, &self.reviewer).map_err(e)?;
+                let last = changes::last_decision_tags(&self.case, &self.reviewer).map_err(e)?;
                 let Some((from, tags)) = last.filter(|(_, t)| !t.is_empty()) else {
                     return Ok(vec![Outcome::NoChange(
                         "no previous decision with tags to repeat".into(),
@@ -438,8 +433,8 @@ impl Runtime {
         Ok(out)
     }
 
-    fn overview(&mut self) -> rusqlite::Result<crate::store::overview::Overview> {
-        self.overview.get(&self.case.conn, &self.tax)
+    fn overview(&mut self) -> crate::store::DbResult<crate::store::overview::Overview> {
+        self.overview.get(&self.case, &self.tax)
     }
 
     /// Claim an item for the reviewer (or renew the claim); someone else's claim is reported.
@@ -457,7 +452,7 @@ impl Runtime {
     }
 
     fn batch(&self) -> Outcome {
-        match assignments::progress(&self.case.conn, &self.reviewer) {
+        match assignments::progress(&self.case, &self.reviewer) {
             Ok(p) => Outcome::Batch(p.into_iter().next()),
             Err(e) => Outcome::Error(e.to_string()),
         }
@@ -471,7 +466,7 @@ impl Runtime {
     /// every move, decisions) refresh the screen already; following them too would count a
     /// million items again after each key.
     pub fn others_wrote(&mut self) -> bool {
-        match crate::store::watch::data_version(&self.case.conn) {
+        match crate::store::watch::data_version(&self.case) {
             Ok(v) => self.seen_version.replace(v) != Some(v),
             Err(_) => true,
         }
@@ -483,14 +478,14 @@ impl Runtime {
     }
 
     fn saved_views(&self) -> Outcome {
-        match crate::store::views::list(&self.case.conn) {
+        match crate::store::views::list(&self.case) {
             Ok(v) => Outcome::SavedViews(v),
             Err(e) => Outcome::Error(e.to_string()),
         }
     }
 
     fn recent(&self, kind: TermKind) -> Outcome {
-        match changes::recent_terms(&self.case.conn, &self.reviewer, &self.tax, kind, 9) {
+        match changes::recent_terms(&self.case, &self.reviewer, &self.tax, kind, 9) {
             Ok(ids) => Outcome::Recent(kind, ids),
             Err(e) => Outcome::Error(e.to_string()),
         }

@@ -36,11 +36,11 @@ pub fn spawn(root: &Path, events: Sender<Event>, every: Duration) -> crate::stor
     Ok(())
 }
 
-fn watch(case: &Case, events: &Sender<Event>, every: Duration) -> rusqlite::Result<()> {
-    let mut seen = data_version(&case.conn)?;
+fn watch(case: &Case, events: &Sender<Event>, every: Duration) -> crate::store::DbResult<()> {
+    let mut seen = data_version(&case)?;
     loop {
         std::thread::sleep(every);
-        let now = data_version(&case.conn)?;
+        let now = data_version(&case)?;
         if now != seen {
             seen = now;
             if events.send(Event::CaseMoved).is_err() {

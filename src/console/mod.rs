@@ -184,8 +184,7 @@ impl Console {
             Some(worker) => worker.send(req),
             None => {
                 let mut outcomes = Vec::new();
-                if let Err(e) =
-                    search::answer(&self.runtime.case.conn, &req, &mut |o| outcomes.push(o))
+                if let Err(e) = search::answer(&self.runtime.case, &req, &mut |o| outcomes.push(o))
                 {
                     outcomes.push(effect::Outcome::SearchFailed {
                         generation: req.generation,

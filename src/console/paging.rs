@@ -9,12 +9,10 @@
 use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender};
 
-use rusqlite::Connection;
-
 use super::effect::{Anchor, Here, Outcome, Select};
 use super::event::Event;
 use crate::store::query::Selection;
-use crate::store::Case;
+use crate::store::{Case, Db, DbResult};
 
 pub struct Request {
     pub ticket: u64,
@@ -35,7 +33,7 @@ impl Worker {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("paging".into())
-            .spawn(move || serve(&case.conn, rx, events))
+            .spawn(move || serve(&case, rx, events))
             .map_err(|e| crate::store::CaseError::Internal(format!("paging thread: {e}")))?;
         Ok(Worker { tx })
     }
@@ -45,13 +43,13 @@ impl Worker {
     }
 }
 
-fn serve(conn: &Connection, rx: Receiver<Request>, events: Sender<Event>) {
+fn serve(db: &impl Db, rx: Receiver<Request>, events: Sender<Event>) {
     // Every request is answered (the console waits for its ticket); stale answers are
     // dropped there.
     while let Ok(req) = rx.recv() {
         // A panic answers the load with an error, so that the console never waits for it.
         let outcomes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            load(conn, &req.selection, &req.anchor, req.at)
+            load(db, &req.selection, &req.anchor, req.at)
         }));
         let outcomes = match outcomes {
             Ok(Ok(o)) => o,
@@ -70,17 +68,17 @@ fn serve(conn: &Connection, rx: Receiver<Request>, events: Sender<Event>) {
 
 /// What an anchor asks for, in `selection`, from where the window is now (`at`).
 pub fn load(
-    conn: &Connection,
+    db: &impl Db,
     selection: &Selection,
     anchor: &Anchor,
     at: Here,
-) -> rusqlite::Result<Vec<Outcome>> {
+) -> DbResult<Vec<Outcome>> {
     if *anchor != Anchor::NextUntriaged {
-        return Ok(vec![window(conn, selection, anchor, at)?]);
+        return Ok(vec![window(db, selection, anchor, at)?]);
     }
     let current = at.current.unwrap_or(0);
     let mut out = vec![];
-    let anchor = match selection.next_untriaged(conn, current)? {
+    let anchor = match selection.next_untriaged(db, current)? {
         Some(next) if at.last.is_some_and(|l| next <= l) || at.last.is_none() => Anchor::Reload {
             first: at.first.unwrap_or(next),
             offset: at.offset,
@@ -91,8 +89,8 @@ pub fn load(
         Some(next) => Anchor::Reload {
             first: next,
             offset: match at.first {
-                Some(first) => at.offset + selection.count_range(conn, first, next)?,
-                None => selection.count_before(conn, next)?,
+                Some(first) => at.offset + selection.count_range(db, first, next)?,
+                None => selection.count_before(db, next)?,
             },
             select: next,
         },
@@ -107,29 +105,24 @@ pub fn load(
             }
         }
     };
-    out.insert(0, window(conn, selection, &anchor, at)?);
+    out.insert(0, window(db, selection, &anchor, at)?);
     Ok(out)
 }
 
-fn window(
-    conn: &Connection,
-    selection: &Selection,
-    anchor: &Anchor,
-    at: Here,
-) -> rusqlite::Result<Outcome> {
+fn window(db: &impl Db, selection: &Selection, anchor: &Anchor, at: Here) -> DbResult<Outcome> {
     let page = at.page.max(1);
     Ok(match anchor {
         Anchor::Start => Outcome::Window {
-            rows: selection.after(conn, None, page)?,
+            rows: selection.after(db, None, page)?,
             offset: 0,
             select: Select::First,
         },
         Anchor::End => {
-            let rows = selection.before(conn, None, page)?;
+            let rows = selection.before(db, None, page)?;
             // A count on the UI thread only when the worker's is not known.
             let total = match at.total {
                 Some(t) => t,
-                None => selection.count(conn)?,
+                None => selection.count(db)?,
             };
             Outcome::Window {
                 offset: total.saturating_sub(rows.len() as u64),
@@ -138,12 +131,12 @@ fn window(
             }
         }
         Anchor::After(id, n, advance) => Outcome::Slide {
-            rows: selection.after(conn, Some(*id), *n)?,
+            rows: selection.after(db, Some(*id), *n)?,
             forward: true,
             advance: *advance,
         },
         Anchor::Before(id, n, advance) => Outcome::Slide {
-            rows: selection.before(conn, Some(*id), *n)?,
+            rows: selection.before(db, Some(*id), *n)?,
             forward: false,
             advance: *advance,
         },
@@ -152,20 +145,20 @@ fn window(
             offset,
             select,
         } => {
-            let mut rows = selection.from(conn, *first, page)?;
+            let mut rows = selection.from(db, *first, page)?;
             let mut offset = *offset;
             // The window must reach the selected item...
             if rows.last().is_some_and(|r| r.id < *select) {
-                rows = selection.from(conn, *select, page)?;
-                offset = selection.count_before(conn, *select)?;
+                rows = selection.from(db, *select, page)?;
+                offset = selection.count_before(db, *select)?;
             }
             // ...and stay full near the end of the view.
             if rows.len() < page {
                 let first_id = rows.first().map(|r| r.id);
-                let before = selection.before(conn, first_id, page - rows.len())?;
+                let before = selection.before(db, first_id, page - rows.len())?;
                 offset = match first_id {
                     Some(_) => offset.saturating_sub(before.len() as u64),
-                    None => selection.count(conn)?.saturating_sub(before.len() as u64),
+                    None => selection.count(db)?.saturating_sub(before.len() as u64),
                 };
                 let mut all = before;
                 all.extend(rows);
@@ -178,15 +171,15 @@ fn window(
             }
         }
         // `load` resolves it to a reload first.
-        Anchor::NextUntriaged => window(conn, selection, &Anchor::Start, at)?,
+        Anchor::NextUntriaged => window(db, selection, &Anchor::Start, at)?,
         Anchor::Refresh { first, select } => {
-            let offset = selection.count_before(conn, *first)?;
+            let offset = selection.count_before(db, *first)?;
             let reload = Anchor::Reload {
                 first: *first,
                 offset,
                 select: *select,
             };
-            match window(conn, selection, &reload, at)? {
+            match window(db, selection, &reload, at)? {
                 Outcome::Window { rows, offset, .. } => Outcome::Window {
                     rows,
                     offset,

@@ -9,12 +9,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 
-use rusqlite::{Connection, InterruptHandle};
-
 use super::effect::Outcome;
 use super::event::Event;
 use crate::store::query::{self, Selection};
-use crate::store::Case;
+use crate::store::{is_interrupted, Case, Db, DbResult, Interrupt};
 
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -26,20 +24,16 @@ pub struct Request {
 }
 
 /// Answer a request: the first window (if asked) as soon as it is known, then the counts.
-pub fn answer(
-    conn: &Connection,
-    req: &Request,
-    send: &mut dyn FnMut(Outcome),
-) -> rusqlite::Result<()> {
+pub fn answer(db: &impl Db, req: &Request, send: &mut dyn FnMut(Outcome)) -> DbResult<()> {
     if req.window {
-        let rows = req.selection.after(conn, None, req.page.max(1))?;
+        let rows = req.selection.after(db, None, req.page.max(1))?;
         send(Outcome::Found {
             generation: req.generation,
             rows,
         });
     }
-    let total = req.selection.count(conn)?;
-    let untriaged = query::untriaged_count(conn)?;
+    let total = req.selection.count(db)?;
+    let untriaged = query::untriaged_count(db)?;
     send(Outcome::Counted {
         generation: req.generation,
         total,
@@ -51,7 +45,7 @@ pub fn answer(
 /// The UI thread's side of the worker.
 pub struct Worker {
     tx: Sender<Request>,
-    interrupt: InterruptHandle,
+    interrupt: Interrupt,
     /// The newest generation asked for, and the one the worker is running.
     latest: Arc<AtomicU64>,
     running: Arc<AtomicU64>,
@@ -61,12 +55,12 @@ impl Worker {
     /// Open a second connection to the case and start the worker thread.
     pub fn spawn(root: &Path, events: Sender<Event>) -> crate::store::Result<Worker> {
         let case = Case::open(root)?;
-        let interrupt = case.conn.get_interrupt_handle();
+        let interrupt = case.interrupt_handle();
         let (tx, rx) = std::sync::mpsc::channel();
         let latest = Arc::new(AtomicU64::new(0));
         let running = Arc::new(AtomicU64::new(0));
         let (l, r) = (latest.clone(), running.clone());
-        std::thread::spawn(move || serve(case.conn, rx, events, l, r));
+        std::thread::spawn(move || serve(case, rx, events, l, r));
         Ok(Worker {
             tx,
             interrupt,
@@ -89,7 +83,7 @@ impl Worker {
 }
 
 fn serve(
-    conn: Connection,
+    case: Case,
     rx: Receiver<Request>,
     events: Sender<Event>,
     latest: Arc<AtomicU64>,
@@ -104,7 +98,7 @@ fn serve(
         loop {
             // A panic answers the query with an error: the status bar must not wait for it.
             let answered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                answer(&conn, &req, &mut send)
+                answer(&case, &req, &mut send)
             }));
             let Ok(answered) = answered else {
                 send(Outcome::SearchFailed {
@@ -117,9 +111,7 @@ fn serve(
                 Ok(()) => break,
                 // Interrupted for a newer query, or (a race) just as this one started: run it
                 // again only if it is still the newest.
-                Err(rusqlite::Error::SqliteFailure(e, _))
-                    if e.code == rusqlite::ErrorCode::OperationInterrupted =>
-                {
+                Err(e) if is_interrupted(&e) => {
                     if latest.load(Ordering::SeqCst) != req.generation {
                         break;
                     }

@@ -235,7 +235,7 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
     summary.bytes -= tally.lost_bytes;
     summary.problems = tally.problems;
     if summary.new > 0 {
-        crate::store::search_index::update_statistics(&case.conn)?;
+        crate::store::search_index::update_statistics(&case)?;
     }
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)

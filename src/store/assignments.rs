@@ -1,7 +1,6 @@
 //! Batches of items a lead assigns to a reviewer. Assigned items appear in the reviewer's
 //! "mine" view, and other reviewers' untriaged views skip them.
 
-use rusqlite::Connection;
 use serde_json::json;
 
 use super::audit::{Chain, Event};
@@ -73,7 +72,8 @@ pub struct Progress {
     pub total: u64,
 }
 
-pub fn progress(conn: &Connection, login: &str) -> rusqlite::Result<Vec<Progress>> {
+pub fn progress(db: &impl crate::store::Db, login: &str) -> rusqlite::Result<Vec<Progress>> {
+    let conn = crate::store::conn_of(db);
     conn.prepare_cached(
         "SELECT a.batch, sum(i.status <> 'untriaged'), count(*), max(a.assigned_at) AS latest
          FROM assignments a JOIN items i ON i.id = a.item_id

@@ -128,11 +128,13 @@ pub struct Entry {
     pub prev_hash: String,
 }
 
-pub fn for_item(conn: &rusqlite::Connection, item_id: i64) -> rusqlite::Result<Vec<Entry>> {
+pub fn for_item(db: &impl crate::store::Db, item_id: i64) -> rusqlite::Result<Vec<Entry>> {
+    let conn = crate::store::conn_of(db);
     query(conn, "WHERE item_id = ?1", [item_id])
 }
 
-pub fn all(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<Entry>> {
+pub fn all(db: &impl crate::store::Db) -> rusqlite::Result<Vec<Entry>> {
+    let conn = crate::store::conn_of(db);
     query(conn, "", [])
 }
 
@@ -159,4 +161,22 @@ fn query<P: rusqlite::Params>(
         })
     })?;
     rows.collect()
+}
+
+/// The last entry's sequence number and hash; `None` for an empty log.
+pub fn last(db: &impl crate::store::Db) -> rusqlite::Result<Option<(i64, String)>> {
+    crate::store::conn_of(db)
+        .query_row(
+            "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+}
+
+/// The stored hash of entry `seq`, if it is still there.
+pub fn hash_at(db: &impl crate::store::Db, seq: i64) -> rusqlite::Result<Option<String>> {
+    crate::store::conn_of(db)
+        .query_row("SELECT hash FROM audit WHERE seq = ?1", [seq], |r| r.get(0))
+        .optional()
 }

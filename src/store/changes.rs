@@ -515,12 +515,13 @@ fn touch_recent(tx: &Transaction, actor: &str, terms: &[String]) -> rusqlite::Re
 
 /// The actor's most recently used terms of a kind, newest first.
 pub fn recent_terms(
-    conn: &rusqlite::Connection,
+    db: &impl crate::store::Db,
     actor: &str,
     tax: &Taxonomy,
     kind: TermKind,
     n: usize,
 ) -> rusqlite::Result<Vec<String>> {
+    let conn = crate::store::conn_of(db);
     let mut st = conn.prepare_cached(
         "SELECT term_id FROM recent_terms WHERE actor = ?1 ORDER BY used_at DESC",
     )?;
@@ -537,9 +538,10 @@ pub fn recent_terms(
 /// The tags of the actor's most recent decision (the last item they marked triaged or
 /// escalated), for `.` — "the same again".
 pub fn last_decision_tags(
-    conn: &rusqlite::Connection,
+    db: &impl crate::store::Db,
     actor: &str,
 ) -> rusqlite::Result<Option<(i64, Vec<String>)>> {
+    let conn = crate::store::conn_of(db);
     let item: Option<i64> = conn
         .query_row(
             "SELECT item_id FROM audit WHERE actor = ?1 AND event = 'status.set'

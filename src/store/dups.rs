@@ -2,9 +2,9 @@
 //! received more than once. Fingerprints are derived data, like thumbnails: recomputable from
 //! the originals at any time, so they have no audit entries.
 
-use rusqlite::{Connection, Transaction};
+use rusqlite::Transaction;
 
-use crate::ingest::fingerprint::{Fingerprint, Thumb};
+use crate::model::fingerprint::{Fingerprint, Thumb};
 
 /// Record an item's fingerprint and thumbnail; an existing fingerprint is kept, a missing
 /// thumbnail (cases fingerprinted before thumbnails were kept) is filled in.
@@ -37,7 +37,8 @@ pub fn record_similar_groups(tx: &Transaction, groups: &[Vec<i64>]) -> rusqlite:
 }
 
 /// An image's kept thumbnail, as stored (see `Thumb::to_blob`).
-pub fn thumb(conn: &Connection, item_id: i64) -> rusqlite::Result<Option<Vec<u8>>> {
+pub fn thumb(db: &impl crate::store::Db, item_id: i64) -> rusqlite::Result<Option<Vec<u8>>> {
+    let conn = crate::store::conn_of(db);
     use rusqlite::OptionalExtension;
     Ok(conn
         .prepare_cached("SELECT thumb FROM fingerprints WHERE item_id = ?1")?
@@ -47,7 +48,8 @@ pub fn thumb(conn: &Connection, item_id: i64) -> rusqlite::Result<Option<Vec<u8>
 }
 
 /// The similar-image groups kept in the case, each as its members' ids.
-pub fn similar_groups(conn: &Connection) -> rusqlite::Result<Vec<Vec<i64>>> {
+pub fn similar_groups(db: &impl crate::store::Db) -> rusqlite::Result<Vec<Vec<i64>>> {
+    let conn = crate::store::conn_of(db);
     let mut stmt = conn.prepare("SELECT grp, item_id FROM similar ORDER BY grp, item_id")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
     let mut groups: Vec<Vec<i64>> = Vec::new();
@@ -66,7 +68,8 @@ pub fn similar_groups(conn: &Connection) -> rusqlite::Result<Vec<Vec<i64>>> {
 }
 
 /// The other items in `item_id`'s similar-image group, as last computed.
-pub fn similar_to(conn: &Connection, item_id: i64) -> rusqlite::Result<Vec<i64>> {
+pub fn similar_to(db: &impl crate::store::Db, item_id: i64) -> rusqlite::Result<Vec<i64>> {
+    let conn = crate::store::conn_of(db);
     let mut stmt = conn.prepare_cached(
         "SELECT s.item_id FROM similar s
           WHERE s.grp = (SELECT grp FROM similar WHERE item_id = ?1) AND s.item_id <> ?1
@@ -87,7 +90,8 @@ pub struct Missing {
 /// Image items without a fingerprint that were never tried (ingested before fingerprints
 /// existed, or imported), or without a kept thumbnail. Items whose fingerprint failed at ingest (a `fingerprint:` warning in
 /// their metadata) are left out: the same bytes would fail again.
-pub fn missing_fingerprints(conn: &Connection) -> rusqlite::Result<Vec<Missing>> {
+pub fn missing_fingerprints(db: &impl crate::store::Db) -> rusqlite::Result<Vec<Missing>> {
+    let conn = crate::store::conn_of(db);
     let mut stmt = conn.prepare(
         "SELECT i.id, i.sha256, json_extract(i.metadata, '$.exif.orientation')
            FROM items i
@@ -124,7 +128,8 @@ pub struct Printed {
 }
 
 /// Every fingerprint, by item id, with the image's size and orientation.
-pub fn fingerprints(conn: &Connection) -> rusqlite::Result<Vec<Printed>> {
+pub fn fingerprints(db: &impl crate::store::Db) -> rusqlite::Result<Vec<Printed>> {
+    let conn = crate::store::conn_of(db);
     let mut stmt = conn.prepare(
         "SELECT f.item_id, i.sha256, f.dhash, f.phash,
                 json_extract(i.metadata, '$.image.width'),
@@ -161,7 +166,8 @@ pub fn fingerprints(conn: &Connection) -> rusqlite::Result<Vec<Printed>> {
 
 /// Items received more than once (the same content from several providers or paths), with
 /// their number of provenance records.
-pub fn received_more_than_once(conn: &Connection) -> rusqlite::Result<Vec<(i64, u64)>> {
+pub fn received_more_than_once(db: &impl crate::store::Db) -> rusqlite::Result<Vec<(i64, u64)>> {
+    let conn = crate::store::conn_of(db);
     let mut stmt = conn.prepare(
         "SELECT item_id, count(*) FROM provenance GROUP BY item_id HAVING count(*) > 1
           ORDER BY item_id",

@@ -1,13 +1,14 @@
 //! What an export reads and writes in the case: the head of the audit chain it starts from, and
 //! the one audit event that records the disclosure once the bag is complete.
 
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{OptionalExtension, Transaction};
 use serde_json::Value;
 
 use super::audit::{Chain, Event, GENESIS};
 
 /// The last audit entry's sequence number and hash (0 and the genesis hash for an empty log).
-pub fn chain_head(conn: &Connection) -> rusqlite::Result<(i64, String)> {
+pub fn chain_head(db: &impl crate::store::Db) -> rusqlite::Result<(i64, String)> {
+    let conn = crate::store::conn_of(db);
     Ok(conn
         .query_row(
             "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
-use crate::ingest::meta::Metadata;
+use crate::model::metadata::Metadata;
 
 /// One item as a line in a list or the queue.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,7 +144,8 @@ pub struct Detail {
     pub conditions: Vec<String>,
 }
 
-pub fn detail(conn: &Connection, id: i64) -> rusqlite::Result<Option<Detail>> {
+pub fn detail(db: &impl crate::store::Db, id: i64) -> rusqlite::Result<Option<Detail>> {
+    let conn = crate::store::conn_of(db);
     let sql = format!(
         "SELECT {ROW_COLUMNS}, items.ext_mismatch, items.metadata, items.status_by, items.status_at
          FROM items WHERE items.id = ?1"
@@ -262,7 +263,8 @@ pub fn detail(conn: &Connection, id: i64) -> rusqlite::Result<Option<Detail>> {
 }
 
 /// Find an item by reference (`T-000123`) or by a prefix of its SHA-256 (at least 6 hex digits).
-pub fn find(conn: &Connection, key: &str) -> Result<i64, String> {
+pub fn find(db: &impl crate::store::Db, key: &str) -> Result<i64, String> {
+    let conn = crate::store::conn_of(db);
     if let Some(id) = super::parse_reference(key) {
         let found: Option<i64> = conn
             .query_row("SELECT id FROM items WHERE id = ?1", [id], |r| r.get(0))
@@ -300,7 +302,8 @@ pub fn find(conn: &Connection, key: &str) -> Result<i64, String> {
 
 /// The providers' names, in order. One index probe per name (a skip scan written out): a
 /// plain DISTINCT reads the whole index, a row per provenance record.
-pub fn sources(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+pub fn sources(db: &impl crate::store::Db) -> rusqlite::Result<Vec<String>> {
+    let conn = crate::store::conn_of(db);
     conn.prepare_cached(
         "WITH RECURSIVE s(source) AS (
              SELECT min(source) FROM provenance
@@ -311,4 +314,14 @@ pub fn sources(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     )?
     .query_map([], |r| r.get(0))?
     .collect()
+}
+
+/// How many items the case holds.
+pub fn count(db: &impl crate::store::Db) -> rusqlite::Result<i64> {
+    crate::store::conn_of(db).query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+}
+
+/// The highest item id so far (0 for an empty case): items above it are new since.
+pub fn max_id(db: &impl crate::store::Db) -> rusqlite::Result<i64> {
+    crate::store::conn_of(db).query_row("SELECT coalesce(max(id), 0) FROM items", [], |r| r.get(0))
 }

@@ -57,6 +57,88 @@ pub enum CaseError {
 
 pub type Result<T> = std::result::Result<T, CaseError>;
 
+/// What store functions read from: a case, or (inside store/) a connection or transaction.
+/// Sealed so that no code outside store/ can reach the connection behind it.
+pub trait Db: sealed::Conn {}
+impl<T: sealed::Conn + ?Sized> Db for T {}
+
+mod sealed {
+    pub trait Conn {
+        fn conn(&self) -> &rusqlite::Connection;
+    }
+    impl Conn for rusqlite::Connection {
+        fn conn(&self) -> &rusqlite::Connection {
+            self
+        }
+    }
+    impl Conn for rusqlite::Transaction<'_> {
+        fn conn(&self) -> &rusqlite::Connection {
+            self
+        }
+    }
+    impl Conn for super::Case {
+        fn conn(&self) -> &rusqlite::Connection {
+            &self.conn
+        }
+    }
+    impl<T: Conn + ?Sized> Conn for &T {
+        fn conn(&self) -> &rusqlite::Connection {
+            (**self).conn()
+        }
+    }
+    impl<T: Conn + ?Sized> Conn for &mut T {
+        fn conn(&self) -> &rusqlite::Connection {
+            (**self).conn()
+        }
+    }
+}
+
+/// A read-only connection of its own to a case's database, for work on another thread
+/// (checking the chain while the objects are re-hashed).
+pub struct Reader {
+    conn: Connection,
+}
+
+impl Reader {
+    pub fn open(dir: &Path) -> Result<Reader> {
+        let conn = Connection::open_with_flags(
+            dir.join(DB_FILE),
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Ok(Reader { conn })
+    }
+}
+
+impl sealed::Conn for Reader {
+    fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Stops the query running on a connection from another thread (`sqlite3_interrupt`): the
+/// query ends with an error for which `is_interrupted` is true.
+pub struct Interrupt(rusqlite::InterruptHandle);
+
+impl Interrupt {
+    pub fn interrupt(&self) {
+        self.0.interrupt();
+    }
+}
+
+/// The error of a query stopped by `Interrupt`.
+pub fn is_interrupted(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::OperationInterrupted)
+}
+
+/// The errors of the SQL behind store functions, for code that handles them without SQL.
+pub type DbError = rusqlite::Error;
+pub type DbResult<T> = rusqlite::Result<T>;
+
+/// The connection behind a `Db`, for store/ only.
+pub(in crate::store) fn conn_of(db: &impl Db) -> &Connection {
+    sealed::Conn::conn(db)
+}
+
 pub fn io_err(path: &Path, source: std::io::Error) -> CaseError {
     CaseError::Io {
         path: path.display().to_string(),
@@ -66,7 +148,8 @@ pub fn io_err(path: &Path, source: std::io::Error) -> CaseError {
 
 pub struct Case {
     pub root: PathBuf,
-    pub conn: Connection,
+    /// Private: SQL is spoken only in store/ (clippy.toml keeps rusqlite out of the rest).
+    conn: Connection,
     pub objects: ObjectStore,
     /// Writers queue on this file before taking SQLite's write lock (see `write`).
     turn: Option<std::fs::File>,
@@ -182,6 +265,11 @@ impl Case {
                 other => return other.map_err(CaseError::from),
             }
         }
+    }
+
+    /// A handle that interrupts this case's running query from another thread.
+    pub fn interrupt_handle(&self) -> Interrupt {
+        Interrupt(self.conn.get_interrupt_handle())
     }
 
     pub fn info(&self, key: &str) -> Result<Option<String>> {

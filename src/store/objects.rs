@@ -2,7 +2,7 @@
 //! New objects are written under `tmp/`, made durable, then renamed into place.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -156,23 +156,6 @@ impl ObjectStore {
             return Err(io_err(&self.objects, io::Error::last_os_error()));
         }
         Ok(())
-    }
-
-    /// Store bytes already in memory (used by import): hash, write, sync, rename.
-    pub fn put_bytes(&self, bytes: &[u8]) -> Result<String> {
-        use sha2::{Digest, Sha256};
-        let sha = hex::encode(Sha256::digest(bytes));
-        if self.contains(&sha) {
-            return Ok(sha);
-        }
-        let session = self.session()?;
-        let (tmp, mut f) = session.temp_file(0, 0).map_err(|e| io_err(&self.tmp, e))?;
-        f.write_all(bytes).map_err(|e| io_err(&tmp, e))?;
-        f.sync_all().map_err(|e| io_err(&tmp, e))?;
-        drop(f);
-        self.install(&tmp, &sha)?;
-        self.sync()?;
-        Ok(sha)
     }
 
     pub fn root(&self) -> &Path {

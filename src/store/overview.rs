@@ -44,7 +44,8 @@ pub struct Overview {
 /// The category a crime is counted under when the taxonomy gives none.
 pub const NO_GROUP: &str = "Other";
 
-pub fn compute(conn: &Connection, tax: &Taxonomy) -> rusqlite::Result<Overview> {
+pub fn compute(db: &impl crate::store::Db, tax: &Taxonomy) -> rusqlite::Result<Overview> {
+    let conn = crate::store::conn_of(db);
     let by_status = pairs(
         conn,
         "SELECT status, count(*) FROM items GROUP BY status",
@@ -116,7 +117,12 @@ pub fn last_change(conn: &Connection) -> rusqlite::Result<i64> {
 pub struct Cached(Option<(i64, Overview)>);
 
 impl Cached {
-    pub fn get(&mut self, conn: &Connection, tax: &Taxonomy) -> rusqlite::Result<Overview> {
+    pub fn get(
+        &mut self,
+        db: &impl crate::store::Db,
+        tax: &Taxonomy,
+    ) -> rusqlite::Result<Overview> {
+        let conn = crate::store::conn_of(db);
         let at = last_change(conn)?;
         if let Some((seq, ov)) = &self.0 {
             if *seq == at {

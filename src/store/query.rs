@@ -401,10 +401,11 @@ impl Selection {
     /// Up to `n` rows with id > `after` (or from the start), ascending.
     pub fn after(
         &self,
-        conn: &Connection,
+        db: &impl crate::store::Db,
         after: Option<i64>,
         n: usize,
     ) -> rusqlite::Result<Vec<Row>> {
+        let conn = crate::store::conn_of(db);
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM items {} ORDER BY items.id LIMIT {n}",
             self.clause(if after.is_some() { "items.id > ?" } else { "" })
@@ -417,7 +418,13 @@ impl Selection {
     }
 
     /// Up to `n` rows with id >= `from`, ascending.
-    pub fn from(&self, conn: &Connection, from: i64, n: usize) -> rusqlite::Result<Vec<Row>> {
+    pub fn from(
+        &self,
+        db: &impl crate::store::Db,
+        from: i64,
+        n: usize,
+    ) -> rusqlite::Result<Vec<Row>> {
+        let conn = crate::store::conn_of(db);
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM items {} ORDER BY items.id LIMIT {n}",
             self.clause("items.id >= ?")
@@ -428,10 +435,11 @@ impl Selection {
     /// Up to `n` rows with id < `before` (or from the end), returned ascending.
     pub fn before(
         &self,
-        conn: &Connection,
+        db: &impl crate::store::Db,
         before: Option<i64>,
         n: usize,
     ) -> rusqlite::Result<Vec<Row>> {
+        let conn = crate::store::conn_of(db);
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM items {} ORDER BY items.id DESC LIMIT {n}",
             self.clause(if before.is_some() { "items.id < ?" } else { "" })
@@ -449,9 +457,10 @@ impl Selection {
     /// (for commands that act on all of them: export, assign).
     pub fn ids(
         &self,
-        conn: &Connection,
+        db: &impl crate::store::Db,
         keep: impl Fn(&Row) -> bool,
     ) -> rusqlite::Result<Vec<i64>> {
+        let conn = crate::store::conn_of(db);
         let mut ids = Vec::new();
         let mut after = None;
         loop {
@@ -464,18 +473,26 @@ impl Selection {
         }
     }
 
-    pub fn count(&self, conn: &Connection) -> rusqlite::Result<u64> {
+    pub fn count(&self, db: &impl crate::store::Db) -> rusqlite::Result<u64> {
+        let conn = crate::store::conn_of(db);
         self.count_where(conn, "", &[])
     }
 
     /// How many rows come before `id`: the position of a window that starts there.
-    pub fn count_before(&self, conn: &Connection, id: i64) -> rusqlite::Result<u64> {
+    pub fn count_before(&self, db: &impl crate::store::Db, id: i64) -> rusqlite::Result<u64> {
+        let conn = crate::store::conn_of(db);
         self.count_where(conn, "items.id < ?", &[Value::Integer(id)])
     }
 
     /// How many rows have `from <= id < to`: a position found from a known one without
     /// counting everything before it.
-    pub fn count_range(&self, conn: &Connection, from: i64, to: i64) -> rusqlite::Result<u64> {
+    pub fn count_range(
+        &self,
+        db: &impl crate::store::Db,
+        from: i64,
+        to: i64,
+    ) -> rusqlite::Result<u64> {
+        let conn = crate::store::conn_of(db);
         self.count_where(
             conn,
             "items.id >= ? AND items.id < ?",
@@ -498,7 +515,12 @@ impl Selection {
     }
 
     /// The first untriaged item after `id` in this selection.
-    pub fn next_untriaged(&self, conn: &Connection, id: i64) -> rusqlite::Result<Option<i64>> {
+    pub fn next_untriaged(
+        &self,
+        db: &impl crate::store::Db,
+        id: i64,
+    ) -> rusqlite::Result<Option<i64>> {
+        let conn = crate::store::conn_of(db);
         use rusqlite::OptionalExtension;
         let sql = format!(
             "SELECT items.id FROM items {} ORDER BY items.id LIMIT 1",
@@ -551,7 +573,8 @@ pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-pub fn untriaged_count(conn: &Connection) -> rusqlite::Result<u64> {
+pub fn untriaged_count(db: &impl crate::store::Db) -> rusqlite::Result<u64> {
+    let conn = crate::store::conn_of(db);
     conn.prepare_cached("SELECT count(*) FROM items WHERE status = 'untriaged'")?
         .query_row([], |r| r.get::<_, i64>(0))
         .map(|n| n as u64)

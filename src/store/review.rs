@@ -190,7 +190,8 @@ pub fn set_sample(case: &mut Case, actor: &str, percent: u8) -> super::Result<()
     })
 }
 
-pub fn sample_percent(conn: &Connection) -> rusqlite::Result<u8> {
+pub fn sample_percent(db: &impl crate::store::Db) -> rusqlite::Result<u8> {
+    let conn = crate::store::conn_of(db);
     Ok(conn
         .query_row(
             "SELECT CAST(value AS INTEGER) FROM case_info WHERE key = 'review_sample_pct'",
@@ -218,7 +219,8 @@ pub struct ReviewerStats {
     pub overturn_rate: Option<f64>,
 }
 
-pub fn stats(conn: &Connection) -> rusqlite::Result<Vec<ReviewerStats>> {
+pub fn stats(db: &impl crate::store::Db) -> rusqlite::Result<Vec<ReviewerStats>> {
+    let conn = crate::store::conn_of(db);
     let mut st = conn.prepare(
         "SELECT actor, count(DISTINCT item_id), min(at), max(at) FROM audit
          WHERE event = 'status.set' AND json_extract(details, '$.new') IN ('triaged', 'escalated')

@@ -148,7 +148,8 @@ pub fn record_geo(conn: &Connection, item_id: i64) -> rusqlite::Result<()> {
 /// Refresh the query planner's statistics of the items table, so that a filter on a narrow
 /// date range is answered from the date index rather than by reading every image. Run after
 /// items were added in bulk (about 0.7 s per million items).
-pub fn update_statistics(conn: &Connection) -> rusqlite::Result<()> {
+pub fn update_statistics(db: &impl crate::store::Db) -> rusqlite::Result<()> {
+    let conn = crate::store::conn_of(db);
     conn.execute_batch("PRAGMA analysis_limit = 0; ANALYZE items;")
 }
 
@@ -177,7 +178,8 @@ pub fn index_from(conn: &Connection, first_id: i64) -> rusqlite::Result<()> {
 }
 
 /// Bytes used by the search index (the FTS5 table's shadow tables) and by `item_geo`.
-pub fn sizes(conn: &Connection) -> rusqlite::Result<(u64, u64)> {
+pub fn sizes(db: &impl crate::store::Db) -> rusqlite::Result<(u64, u64)> {
+    let conn = crate::store::conn_of(db);
     let size = |like: &str| -> rusqlite::Result<u64> {
         conn.query_row(
             "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name LIKE ?1",

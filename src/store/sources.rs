@@ -1,7 +1,7 @@
 //! Providers and their use conditions. An item carries the conditions of every provider that
 //! sent it; the strictest wins.
 
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{OptionalExtension, Transaction};
 use serde::Serialize;
 use serde_json::json;
 
@@ -147,7 +147,8 @@ pub fn set(
     Ok(())
 }
 
-pub fn get(conn: &Connection, name: &str) -> rusqlite::Result<Option<Source>> {
+pub fn get(db: &impl crate::store::Db, name: &str) -> rusqlite::Result<Option<Source>> {
+    let conn = crate::store::conn_of(db);
     conn.query_row(
         "SELECT s.name, s.kind, s.contact, s.conditions, s.created_at,
                 (SELECT count(DISTINCT item_id) FROM provenance p WHERE p.source = s.name)
@@ -158,7 +159,8 @@ pub fn get(conn: &Connection, name: &str) -> rusqlite::Result<Option<Source>> {
     .optional()
 }
 
-pub fn list(conn: &Connection) -> rusqlite::Result<Vec<Source>> {
+pub fn list(db: &impl crate::store::Db) -> rusqlite::Result<Vec<Source>> {
+    let conn = crate::store::conn_of(db);
     conn.prepare(
         "SELECT s.name, s.kind, s.contact, s.conditions, s.created_at,
                 (SELECT count(DISTINCT item_id) FROM provenance p WHERE p.source = s.name)
@@ -181,7 +183,8 @@ fn from_row(r: &rusqlite::Row) -> rusqlite::Result<Source> {
 }
 
 /// The conditions an item carries: the union over all its providers, strictest first.
-pub fn item_conditions(conn: &Connection, item_id: i64) -> rusqlite::Result<Vec<String>> {
+pub fn item_conditions(db: &impl crate::store::Db, item_id: i64) -> rusqlite::Result<Vec<String>> {
+    let conn = crate::store::conn_of(db);
     let mut st = conn.prepare_cached(
         "SELECT DISTINCT s.conditions FROM provenance p JOIN sources s ON s.name = p.source
          WHERE p.item_id = ?1",

@@ -2,7 +2,7 @@
 //! that changes the case asks `authorize` first; a refusal is recorded as a `denied` audit
 //! event in its own short transaction, so that even failed attempts leave a trace.
 
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{OptionalExtension, Transaction};
 use serde::Serialize;
 use serde_json::json;
 
@@ -152,7 +152,8 @@ impl Refusal {
     }
 }
 
-pub fn get(conn: &Connection, login: &str) -> rusqlite::Result<Option<User>> {
+pub fn get(db: &impl crate::store::Db, login: &str) -> rusqlite::Result<Option<User>> {
+    let conn = crate::store::conn_of(db);
     conn.prepare_cached(
         "SELECT login, role, disabled, added_by, added_at FROM users WHERE login = ?1",
     )?
@@ -160,7 +161,8 @@ pub fn get(conn: &Connection, login: &str) -> rusqlite::Result<Option<User>> {
     .optional()
 }
 
-pub fn list(conn: &Connection) -> rusqlite::Result<Vec<User>> {
+pub fn list(db: &impl crate::store::Db) -> rusqlite::Result<Vec<User>> {
+    let conn = crate::store::conn_of(db);
     conn.prepare_cached(
         "SELECT login, role, disabled, added_by, added_at FROM users ORDER BY login",
     )?
@@ -182,10 +184,11 @@ fn user_from(r: &rusqlite::Row) -> rusqlite::Result<User> {
 
 /// May `actor` do `right`? Returns the actor's role.
 pub fn check(
-    conn: &Connection,
+    db: &impl crate::store::Db,
     actor: &str,
     right: Right,
 ) -> rusqlite::Result<Result<Role, Refusal>> {
+    let conn = crate::store::conn_of(db);
     Ok(match get(conn, actor)? {
         None => Err(Refusal::NotListed),
         Some(u) if u.disabled => Err(Refusal::Disabled),
@@ -218,11 +221,12 @@ pub fn authorize(case: &Case, actor: &str, right: Right, what: &str) -> super::R
 /// Record a refusal in its own short transaction (the refused work was never started or has
 /// been rolled back).
 pub fn record_denied(
-    conn: &Connection,
+    db: &impl crate::store::Db,
     actor: &str,
     item: Option<i64>,
     details: serde_json::Value,
 ) -> super::Result<()> {
+    let conn = crate::store::conn_of(db);
     // IMMEDIATE: the write lock is taken (waiting on the busy timeout) before the chain head
     // is read.
     let tx = Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;

@@ -41,9 +41,10 @@ pub struct ChainReport {
 
 /// Recompute every hash of the chain (up to `upto` when given).
 pub fn check_chain(
-    conn: &Connection,
+    db: &impl crate::store::Db,
     upto: Option<i64>,
 ) -> rusqlite::Result<(ChainReport, Vec<Problem>)> {
+    let conn = crate::store::conn_of(db);
     check_chain_with(conn, upto, &mut |_| {})
 }
 
@@ -51,8 +52,9 @@ pub fn check_chain(
 /// committing meanwhile cannot make the tables and the log disagree): the chain report, the
 /// chain's problems, then the differences between the case and what the log implies.
 pub fn check_chain_and_decisions(
-    conn: &Connection,
+    db: &impl crate::store::Db,
 ) -> rusqlite::Result<(ChainReport, Vec<Problem>, Vec<Problem>)> {
+    let conn = crate::store::conn_of(db);
     conn.execute_batch("BEGIN DEFERRED")?;
     let result = (|| {
         let mut replay = super::replay::Replay::new();
@@ -131,11 +133,12 @@ pub fn check_chain_with(
 /// also the set of known hashes (for `stray_objects`). `progress` is told (done, total) now and
 /// then, from the hashing threads.
 pub fn check_items(
-    conn: &Connection,
+    db: &impl crate::store::Db,
     store: &ObjectStore,
     quick: bool,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> rusqlite::Result<(Vec<Problem>, HashSet<String>)> {
+    let conn = crate::store::conn_of(db);
     let mut problems = Vec::new();
     let mut st = conn.prepare("SELECT id, sha256, size FROM items ORDER BY id")?;
     let items: Vec<(i64, String, i64)> = st

@@ -2,7 +2,7 @@
 //! one are recorded in the audit log in the same transaction. A view belongs to whoever saved
 //! it: only they or a lead may replace or delete it (a refusal is recorded).
 
-use rusqlite::{Connection, OptionalExtension, Transaction};
+use rusqlite::{OptionalExtension, Transaction};
 use serde::Serialize;
 use serde_json::json;
 
@@ -153,7 +153,8 @@ fn delete_tx(tx: &Transaction, actor: &str, name: &str) -> rusqlite::Result<bool
 }
 
 /// Every saved view, by name.
-pub fn list(conn: &Connection) -> rusqlite::Result<Vec<SavedView>> {
+pub fn list(db: &impl crate::store::Db) -> rusqlite::Result<Vec<SavedView>> {
+    let conn = crate::store::conn_of(db);
     let mut st = conn.prepare_cached(
         "SELECT name, expr, created_by, created_at FROM saved_views ORDER BY name",
     )?;

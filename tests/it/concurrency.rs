@@ -20,9 +20,7 @@ fn two_reviewers_changing_one_item_are_both_recorded_in_order() {
         users::change(&mut admin, &me, who, PeopleChange::Add(Role::Reviewer)).expect("add");
     }
     drop(admin);
-    let before: i64 = Case::open(&dir)
-        .expect("open")
-        .conn
+    let before: i64 = common::sql(&Case::open(&dir).expect("open"))
         .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
         .expect("count");
     const ROUNDS: usize = 60;
@@ -66,8 +64,7 @@ fn two_reviewers_changing_one_item_are_both_recorded_in_order() {
         h.join().expect("reviewer thread");
     }
     let case = Case::open(&dir).expect("open");
-    let after: i64 = case
-        .conn
+    let after: i64 = common::sql(&case)
         .query_row("SELECT count(*) FROM audit", [], |r| r.get(0))
         .expect("count");
     assert_eq!(
@@ -76,8 +73,7 @@ fn two_reviewers_changing_one_item_are_both_recorded_in_order() {
         "one audit row per change"
     );
     for who in ["alice", "bob"] {
-        let n: i64 = case
-            .conn
+        let n: i64 = common::sql(&case)
             .query_row(
                 "SELECT count(*) FROM audit WHERE actor = ?1 AND item_id = 1",
                 [who],
@@ -86,12 +82,11 @@ fn two_reviewers_changing_one_item_are_both_recorded_in_order() {
             .expect("count");
         assert_eq!(n, ROUNDS as i64, "{who}'s changes");
     }
-    let (report, problems) = verify::check_chain(&case.conn, None).expect("chain");
+    let (report, problems) = verify::check_chain(&case, None).expect("chain");
     assert!(problems.is_empty(), "{problems:?}");
     assert_eq!(report.first_broken, None);
     // Both reviewers ended on "removed": the item carries neither flag.
-    let tags: i64 = case
-        .conn
+    let tags: i64 = common::sql(&case)
         .query_row("SELECT count(*) FROM tags WHERE item_id = 1", [], |r| {
             r.get(0)
         })

@@ -3,6 +3,8 @@
 //! `triage import` brings it into another case with its tags and history, refuses a bag with
 //! one byte changed without recording anything but the refusal, and providers' use conditions
 //! refuse, override or withhold as documented.
+// Tests open case.db with rusqlite themselves, to check or tamper as an intruder would.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;

@@ -1,5 +1,7 @@
 //! `triage dups`: exact duplicates (one item received several times) and similar images
 //! (re-encoded or resized copies), with fingerprints computed when first needed.
+// Tests open case.db with rusqlite themselves, to check or tamper as an intruder would.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 use crate::common;
 
@@ -560,8 +562,7 @@ fn similar_images_are_grouped_at_ingest_and_tagged_together_from_the_console() {
     ));
     // Grouped at ingest (no `triage dups` run), thumbnails kept beside the fingerprints.
     let store = triage::store::Case::open(&case).expect("open");
-    let kept: i64 = store
-        .conn
+    let kept: i64 = common::sql(&store)
         .query_row(
             "SELECT count(*) FROM fingerprints WHERE length(thumb) = 1032",
             [],
@@ -570,7 +571,7 @@ fn similar_images_are_grouped_at_ingest_and_tagged_together_from_the_console() {
         .expect("thumbs");
     assert_eq!(kept, 4);
     assert_eq!(
-        triage::store::dups::similar_to(&store.conn, 1).expect("similar"),
+        triage::store::dups::similar_to(&store, 1).expect("similar"),
         vec![3, 4]
     );
 
@@ -600,7 +601,7 @@ fn similar_images_are_grouped_at_ingest_and_tagged_together_from_the_console() {
     press(&mut c, 'V');
     assert!(common::screen(&c, 120, 40).contains("3 marked"));
     press(&mut c, 'x');
-    let conn = &c.runtime.case.conn;
+    let conn = &common::sql(&c.runtime.case);
     let triaged: Vec<i64> = conn
         .prepare("SELECT id FROM items WHERE status = 'triaged' ORDER BY id")
         .expect("sql")

@@ -64,7 +64,7 @@ fn key(c: &mut Console, code: KeyCode) {
 }
 
 fn count(case: &Case, sql: &str) -> u64 {
-    case.conn
+    common::sql(case)
         .query_row(sql, [], |r| r.get::<_, i64>(0))
         .expect("count") as u64
 }
@@ -75,7 +75,7 @@ fn the_store_counts_a_known_case() {
     let dir = tagged_case(tmp.path());
     let case = Case::open(&dir).expect("open");
     let tax = Taxonomy::default_set();
-    let ov = triage::store::overview::compute(&case.conn, &tax).expect("overview");
+    let ov = triage::store::overview::compute(&case, &tax).expect("overview");
     let total = count(&case, "SELECT count(*) FROM items");
     assert_eq!(ov.total, total);
     let status = |s: &str| ov.by_status.iter().find(|(k, _)| k == s).map(|(_, n)| *n);
@@ -337,7 +337,7 @@ fn overview_timing_on_a_large_case() {
     let mut times = Vec::new();
     for _ in 0..5 {
         let t = std::time::Instant::now();
-        let ov = triage::store::overview::compute(&case.conn, &tax).expect("overview");
+        let ov = triage::store::overview::compute(&case, &tax).expect("overview");
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         assert!(ov.total > 0);
     }

@@ -144,9 +144,7 @@ fn a_gated_item_shows_a_placeholder_until_a_recorded_reveal() {
     key(&mut c, KeyCode::Char('n'));
     assert!(!screen(&c).contains('▀'));
     let reveals = |c: &Console| -> i64 {
-        c.runtime
-            .case
-            .conn
+        common::sql(&c.runtime.case)
             .query_row(
                 "SELECT count(*) FROM audit WHERE event = 'reveal' AND item_id = 1",
                 [],
@@ -186,10 +184,9 @@ fn gate_all_reveals_blurred_first_then_in_full() {
         &c.state.preview.shown,
         triage::console::preview::Shown::Picture(_, _, (false, false))
     ));
-    let levels: Vec<String> = c
+    let levels: Vec<String> = common::sql(&c
         .runtime
-        .case
-        .conn
+        .case)
         .prepare("SELECT json_extract(details, '$.level') FROM audit WHERE event = 'reveal' ORDER BY seq")
         .expect("prep")
         .query_map([], |r| r.get(0))

@@ -1,6 +1,8 @@
 //! Search: the full-text index with Arabic folding (each rule through the real FTS path),
 //! mixed Arabic/English text, near:, dup:, the index kept in step with notes and ingest, the
 //! migration of an existing case, and the filter parser's errors.
+// Tests open case.db with rusqlite themselves, to check or tamper as an intruder would.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 use std::path::PathBuf;
 
@@ -9,6 +11,16 @@ use triage::store::changes::{self, Edit};
 use triage::store::query::{compile_filter, Selection, View};
 use triage::store::Case;
 use triage::taxonomy::Taxonomy;
+
+/// The case's database on a connection of the test's own, as a checker or an intruder opens it
+/// (the case's own connection is private to the store).
+fn sql(case: &triage::store::Case) -> rusqlite::Connection {
+    let conn =
+        rusqlite::Connection::open(case.root.join(triage::store::DB_FILE)).expect("open case.db");
+    conn.busy_timeout(std::time::Duration::from_secs(30))
+        .expect("busy timeout");
+    conn
+}
 
 struct Fixture {
     _tmp: tempfile::TempDir,
@@ -63,9 +75,9 @@ impl Fixture {
         let tax = Taxonomy::default_set();
         let w = compile_filter(expr, &tax).unwrap_or_else(|e| panic!("{}", e.pointer(expr)));
         let sel = Selection::new(&View::All, "tester", w);
-        let rows = sel.after(&self.case.conn, None, 1000).expect("query");
+        let rows = sel.after(&self.case, None, 1000).expect("query");
         assert_eq!(
-            sel.count(&self.case.conn).expect("count"),
+            sel.count(&self.case).expect("count"),
             rows.len() as u64,
             "count and rows agree for {expr}"
         );
@@ -317,8 +329,7 @@ fn an_existing_case_is_migrated_with_its_items_indexed() {
     f.ingest_all();
     let root = f.case.root.clone();
     // Back to the schema before search, as a case written by the previous version.
-    f.case
-        .conn
+    sql(&f.case)
         .execute_batch(
             "DROP TABLE search; DROP TABLE item_geo;
              DROP TABLE saved_views; DROP TABLE received_again; DROP INDEX items_captured;

@@ -1,6 +1,8 @@
 //! Search in the console: a newer query supersedes an older one (state level and on the real
 //! worker), "searching…" while a query is out, `:save NAME` and saved views in the picker,
 //! and `triage view save|list|delete`.
+// Tests open case.db with rusqlite themselves, to check or tamper as an intruder would.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,6 +25,16 @@ use triage::store::items::Row;
 use triage::store::query::{compile_filter, Selection, View};
 use triage::store::Case;
 use triage::taxonomy::Taxonomy;
+
+/// The case's database on a connection of the test's own, as a checker or an intruder opens it
+/// (the case's own connection is private to the store).
+fn sql(case: &triage::store::Case) -> rusqlite::Connection {
+    let conn =
+        rusqlite::Connection::open(case.root.join(triage::store::DB_FILE)).expect("open case.db");
+    conn.busy_timeout(std::time::Duration::from_secs(30))
+        .expect("busy timeout");
+    conn
+}
 
 fn row(id: i64) -> Row {
     Row {
@@ -241,10 +253,7 @@ fn a_filter_saved_in_the_console_is_a_view_beside_the_built_in_ones() {
     assert!(!c.state.searching);
     assert_eq!(c.state.total, 4, "{}", screen(&c));
     press(&mut c, ":save douma photos\n");
-    let saved: (String, i64) = c
-        .runtime
-        .case
-        .conn
+    let saved: (String, i64) = sql(&c.runtime.case)
         .query_row(
             "SELECT (SELECT expr FROM saved_views WHERE name = 'douma photos'),
                     (SELECT count(*) FROM audit WHERE event = 'view.save')",
@@ -287,10 +296,7 @@ fn a_filter_saved_in_the_console_is_a_view_beside_the_built_in_ones() {
     press(&mut c, ":delete douma photos\n");
     assert!(c.state.saved_views.is_empty());
     assert!(screen(&c).contains("view douma photos deleted"));
-    let deletes: i64 = c
-        .runtime
-        .case
-        .conn
+    let deletes: i64 = sql(&c.runtime.case)
         .query_row(
             "SELECT count(*) FROM audit WHERE event = 'view.delete'",
             [],
@@ -336,8 +342,7 @@ fn the_worker_answers_only_the_newest_query() {
                 total,
                 ..
             }) => {
-                let images: i64 = case
-                    .conn
+                let images: i64 = sql(&case)
                     .query_row("SELECT count(*) FROM items WHERE kind = 'image'", [], |r| {
                         r.get(0)
                     })

@@ -1,6 +1,8 @@
 //! Team review in the store: every role check, claims, assignments, second-level review and
 //! statistics, and the migration that makes an existing case's creator its admin. Each refusal
 //! must be recorded as a `denied` audit event.
+// Tests open case.db with rusqlite themselves, to check or tamper as an intruder would.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 use std::path::PathBuf;
 
@@ -10,6 +12,16 @@ use triage::store::query::{Selection, View};
 use triage::store::users::{self, PeopleChange, Right, Role};
 use triage::store::{assignments, export_rows, review, Case, CaseError};
 use triage::taxonomy::Taxonomy;
+
+/// The case's database on a connection of the test's own, as a checker or an intruder opens it
+/// (the case's own connection is private to the store).
+fn sql(case: &triage::store::Case) -> rusqlite::Connection {
+    let conn =
+        rusqlite::Connection::open(case.root.join(triage::store::DB_FILE)).expect("open case.db");
+    conn.busy_timeout(std::time::Duration::from_secs(30))
+        .expect("busy timeout");
+    conn
+}
 
 /// A case made by "ada" (admin) with the demo material, and lee (lead), rae and rob
 /// (reviewers), and dan (disabled).
@@ -60,7 +72,7 @@ impl Team {
 }
 
 fn denied(case: &Case, actor: &str) -> i64 {
-    case.conn
+    sql(case)
         .query_row(
             "SELECT count(*) FROM audit WHERE event = 'denied' AND actor = ?1",
             [actor],
@@ -108,12 +120,10 @@ fn refused(case: &mut Case, actor: &str, what: &str, f: impl FnOnce(&mut Case) -
 fn the_creator_is_admin_and_the_role_table_holds() {
     let t = Team::new();
     let case = t.case();
-    let u = users::get(&case.conn, "ada")
-        .expect("get")
-        .expect("ada listed");
+    let u = users::get(&case, "ada").expect("get").expect("ada listed");
     assert_eq!(u.role, Role::Admin);
     let expect = |who: &str, right: Right, ok: bool| {
-        let got = users::check(&case.conn, who, right).expect("check");
+        let got = users::check(&case, who, right).expect("check");
         assert_eq!(got.is_ok(), ok, "{who} {right:?}: {got:?}");
     };
     for right in [Right::Read, Right::Tag, Right::RevealBlurred] {
@@ -200,11 +210,10 @@ fn reviewers_tag_but_may_not_lead_or_administer_and_each_refusal_is_recorded() {
         ))
     });
     assert!(
-        users::get(&case.conn, "mallory").expect("get").is_none(),
+        users::get(&case, "mallory").expect("get").is_none(),
         "nobody was added"
     );
-    let entry: (Option<i64>, String) = case
-        .conn
+    let entry: (Option<i64>, String) = sql(&case)
         .query_row(
             "SELECT item_id, details FROM audit WHERE event = 'denied' AND actor = 'rae' ORDER BY seq LIMIT 1",
             [],
@@ -244,10 +253,7 @@ fn leads_review_assign_export_and_override_but_do_not_manage_people() {
     // Admins do.
     users::change(&mut case, "ada", "rob", PeopleChange::SetRole(Role::Lead)).expect("admin");
     assert_eq!(
-        users::get(&case.conn, "rob")
-            .expect("get")
-            .expect("rob")
-            .role,
+        users::get(&case, "rob").expect("get").expect("rob").role,
         Role::Lead
     );
     // The only admin cannot demote or disable themselves.
@@ -272,8 +278,7 @@ fn outsiders_and_disabled_members_are_refused_everything() {
             is_denied(users::authorize(c, who, Right::Read, "open"))
         });
     }
-    let tags: i64 = case
-        .conn
+    let tags: i64 = sql(&case)
         .query_row("SELECT count(*) FROM tags WHERE item_id = 3", [], |r| {
             r.get(0)
         })
@@ -286,7 +291,7 @@ fn outsiders_and_disabled_members_are_refused_everything() {
 
 fn view_ids(case: &Case, view: View, me: &str) -> Vec<i64> {
     Selection::new(&view, me, None)
-        .after(&case.conn, None, 1000)
+        .after(&case, None, 1000)
         .expect("view")
         .into_iter()
         .map(|r| r.id)
@@ -309,15 +314,14 @@ fn a_claimed_item_is_skipped_by_others_and_cannot_be_tagged_by_them() {
     assert!(!view_ids(&case, View::Untriaged, "rob").contains(&1));
     let sel = Selection::new(&View::All, "rob", None);
     assert_eq!(
-        sel.next_untriaged(&case.conn, 0).expect("next"),
+        sel.next_untriaged(&case, 0).expect("next"),
         Some(2),
         "rob's next untriaged item skips rae's"
     );
     refused(&mut case, "rob", "tag of a claimed item", |c| {
         change_denied(changes::apply(c, &t.tax, "rob", &tag(1, "graphic")))
     });
-    let why: String = case
-        .conn
+    let why: String = sql(&case)
         .query_row(
             "SELECT json_extract(details, '$.why') FROM audit WHERE event = 'denied' AND actor = 'rob' AND item_id = 1",
             [],
@@ -332,8 +336,7 @@ fn a_claimed_item_is_skipped_by_others_and_cannot_be_tagged_by_them() {
     );
     assert!(view_ids(&case, View::Untriaged, "rob").contains(&1));
     changes::apply(&mut case, &t.tax, "rae", &triaged(2)).expect("triage");
-    let held: i64 = case
-        .conn
+    let held: i64 = sql(&case)
         .query_row("SELECT count(*) FROM claims", [], |r| r.get(0))
         .expect("claims");
     assert_eq!(held, 0, "triaging released the claim");
@@ -371,7 +374,7 @@ fn assigned_batches_show_in_mine_with_progress_and_leave_others_untriaged_views(
     assert!(!view_ids(&case, View::Untriaged, "rob").contains(&5));
     assert!(view_ids(&case, View::Untriaged, "rae").contains(&5));
     changes::apply(&mut case, &t.tax, "rae", &triaged(5)).expect("triage");
-    let p = assignments::progress(&case.conn, "rae").expect("progress");
+    let p = assignments::progress(&case, "rae").expect("progress");
     assert_eq!(
         p,
         vec![assignments::Progress {
@@ -428,8 +431,7 @@ fn leads_confirm_or_overturn_sampled_and_escalated_decisions_and_stats_count_the
     changes::apply(&mut case, &t.tax, "lee", &triaged(21)).expect("overturn escalation");
     let left = view_ids(&case, View::Review, "lee");
     assert!(!left.contains(&sampled[0]) && !left.contains(&sampled[1]) && !left.contains(&21));
-    let overturns: i64 = case
-        .conn
+    let overturns: i64 = sql(&case)
         .query_row(
             "SELECT count(*) FROM audit WHERE event = 'review.overturn' AND actor = 'lee' AND change_id IS NOT NULL",
             [],
@@ -439,7 +441,7 @@ fn leads_confirm_or_overturn_sampled_and_escalated_decisions_and_stats_count_the
     assert_eq!(overturns, 2);
     // An item not in review is not an overturn, and cannot be confirmed.
     assert!(review::confirm(&mut case, "lee", 30).is_err());
-    let stats = review::stats(&case.conn).expect("stats");
+    let stats = review::stats(&case).expect("stats");
     let rae = stats.iter().find(|s| s.login == "rae").expect("rae");
     assert_eq!((rae.triaged, rae.reviewed, rae.overturned), (20, 2, 1));
     assert_eq!(rae.overturn_rate, Some(0.5));
@@ -463,12 +465,9 @@ fn a_case_made_before_roles_makes_its_creator_admin_on_migration() {
         .expect("downgrade");
     }
     let case = Case::open(&dir).expect("migrate");
-    let u = users::get(&case.conn, "founder")
-        .expect("get")
-        .expect("listed");
+    let u = users::get(&case, "founder").expect("get").expect("listed");
     assert_eq!(u.role, Role::Admin);
-    let how: String = case
-        .conn
+    let how: String = sql(&case)
         .query_row(
             "SELECT json_extract(details, '$.how') FROM audit WHERE event = 'user.add' ORDER BY seq DESC LIMIT 1",
             [],
@@ -476,7 +475,7 @@ fn a_case_made_before_roles_makes_its_creator_admin_on_migration() {
         )
         .expect("audited");
     assert!(how.starts_with("migration"), "{how}");
-    let (_, problems) = triage::store::verify::check_chain(&case.conn, None).expect("chain");
+    let (_, problems) = triage::store::verify::check_chain(&case, None).expect("chain");
     assert!(problems.is_empty(), "{problems:?}");
 }
 
@@ -576,10 +575,7 @@ mod console {
         assert_eq!(lee.state.current_id(), Some(9));
         press(&mut lee, KeyCode::Char('a'));
         assert!(lee.state.rows.is_empty(), "confirmed: the queue is empty");
-        let n: i64 = lee
-            .runtime
-            .case
-            .conn
+        let n: i64 = sql(&lee.runtime.case)
             .query_row(
                 "SELECT count(*) FROM reviews WHERE item_id = 9 AND outcome = 'confirmed'",
                 [],

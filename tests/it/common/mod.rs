@@ -1,4 +1,6 @@
 //! Helpers shared by the test files: a demo case, and the console's screen as text.
+// Tests open case.db with rusqlite themselves, to check or tamper as an intruder would.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 #![allow(dead_code)] // each test file uses some of them
 
 use std::path::{Path, PathBuf};
@@ -76,4 +78,14 @@ pub fn console(dir: &Path, login: &str, w: u16, h: u16) -> Console {
         w,
         h,
     )
+}
+
+/// The case's database on a connection of the test's own, as a checker or an intruder opens it
+/// (the case's own connection is private to the store).
+pub fn sql(case: &triage::store::Case) -> rusqlite::Connection {
+    let conn =
+        rusqlite::Connection::open(case.root.join(triage::store::DB_FILE)).expect("open case.db");
+    conn.busy_timeout(std::time::Duration::from_secs(30))
+        .expect("busy timeout");
+    conn
 }
