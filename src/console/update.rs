@@ -189,7 +189,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                     }));
             match state.current_id() {
                 Some(id)
-                    if gated && state.detail.as_ref().is_some_and(|d| d.row.kind == "image") =>
+                    if gated
+                        && state.detail.as_ref().is_some_and(|d| {
+                            matches!(d.row.kind.as_str(), "image" | "video" | "pdf")
+                        }) =>
                 {
                     state.preview.open = true;
                     state.mode = Mode::ConfirmReveal(id);
@@ -786,7 +789,7 @@ fn refresh_preview(state: &mut State) -> Vec<Effect> {
         return vec![];
     };
     let id = d.row.id;
-    if d.row.kind != "image" {
+    if !matches!(d.row.kind.as_str(), "image" | "video" | "pdf") {
         state.preview.shown = Shown::Message(id, format!("no preview for {} items", d.row.kind));
         return vec![];
     }
