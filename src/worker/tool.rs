@@ -102,3 +102,48 @@ pub fn run_str(
     let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
     run(program, &args, wall, cap)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hanging_tool_is_killed_at_its_deadline() {
+        let started = Instant::now();
+        let r = run_str("sleep", &["20"], Duration::from_millis(300), 1024);
+        assert!(
+            matches!(&r, Err(Failure::Failed(e)) if e.contains("timed out")),
+            "{r:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn output_is_capped_and_missing_tools_are_named() {
+        let r = run_str(
+            "head",
+            &["-c", "100000", "/dev/zero"],
+            Duration::from_secs(10),
+            10,
+        );
+        assert_eq!(r.map(|o| o.len()), Ok(10));
+        assert_eq!(
+            run_str("no-such-tool-here", &[], Duration::from_secs(1), 10),
+            Err(Failure::Missing)
+        );
+    }
+
+    #[test]
+    fn a_tool_runs_under_the_memory_limit() {
+        // A shell asking for more than the limit is refused by the kernel, not the machine.
+        let r = run_str(
+            "python3",
+            &["-c", "x = bytearray(2 << 30)"],
+            Duration::from_secs(20),
+            1024,
+        );
+        if !matches!(r, Err(Failure::Missing)) {
+            assert!(matches!(r, Err(Failure::Failed(_))), "{r:?}");
+        }
+    }
+}
