@@ -75,13 +75,30 @@ pub fn video(path: &Path, duration_s: Option<f64>) -> Result<DynamicImage, Strin
     Ok(DynamicImage::ImageRgb8(sheet))
 }
 
-/// One frame at `t` seconds, as ffmpeg decodes it (rotation applied), scaled to a tile.
+/// One frame at about `t` seconds (rotation applied), scaled to a tile: the keyframe at or
+/// before `t`, decoded alone (a fraction of the work); when the decoder gives none that way
+/// (some H.264 streams), the frame at `t` decoded from its keyframe.
 fn frame(path: &Path, t: f64) -> Result<DynamicImage, Failure> {
+    match frame_with(path, t, true) {
+        Ok(Some(img)) => Ok(img),
+        Ok(None) => {
+            frame_with(path, t, false)?.ok_or_else(|| Failure::Failed("no frame there".into()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn frame_with(path: &Path, t: f64, keyframe: bool) -> Result<Option<DynamicImage>, Failure> {
     let mut input = std::ffi::OsString::from("file:");
     input.push(path.as_os_str());
     let at = format!("{t:.3}");
     let scale = format!("scale={TILE_W}:{TILE_H}:force_original_aspect_ratio=decrease");
     let before = ["-v", "error", "-nostdin", "-threads", "1"];
+    let fast: &[&str] = if keyframe {
+        &["-skip_frame", "nokey", "-noaccurate_seek"]
+    } else {
+        &[]
+    };
     let seek = ["-protocol_whitelist", "file", "-ss", &at, "-i"];
     let after = [
         "-frames:v",
@@ -97,13 +114,17 @@ fn frame(path: &Path, t: f64) -> Result<DynamicImage, Failure> {
     ];
     let args: Vec<&OsStr> = before
         .iter()
+        .chain(fast.iter())
         .chain(seek.iter())
         .map(OsStr::new)
         .chain(std::iter::once(input.as_os_str()))
         .chain(after.iter().map(OsStr::new))
         .collect();
     let png = tool::run("ffmpeg", &args, FRAME_WALL, CAP)?;
-    png_image(&png)
+    if png.is_empty() {
+        return Ok(None);
+    }
+    png_image(&png).map(Some)
 }
 
 /// A PDF's first page, rendered small (the preview is a few hundred pixels at most).
