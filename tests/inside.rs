@@ -359,3 +359,46 @@ fn a_contact_sheet_within_the_budget_behind_the_gate() {
     let s = screen(&c);
     assert!(s.contains(" page 1 ") && s.contains('▀'), "{s}");
 }
+
+#[test]
+fn bodies_and_pdf_text_are_read_in_the_details_pane() {
+    if !have("pdftotext") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let files = tmp.path().join("in");
+    std::fs::create_dir(&files).expect("dir");
+    std::fs::write(files.join("a-mail.eml"), EMAIL).expect("write");
+    // pdftotext reads the first 10 pages; each holds one line, so 10 short lines: enough with
+    // the other fields to need scrolling in a 40-row terminal's details pane below the list.
+    let pages: Vec<String> = (1..=10).map(|i| format!("Line of page {i:02}")).collect();
+    let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
+    std::fs::write(files.join("b-report.pdf"), pdf(&pages)).expect("write");
+    let case = ingest(tmp.path(), &files);
+    let mut c = common::console(
+        &case,
+        &triage::identity::login_name().expect("login"),
+        120,
+        40,
+    );
+    let screen = |c: &triage::console::Console| common::screen(c, 120, 40);
+    let s = screen(&c);
+    assert!(
+        s.contains("Body") && s.contains("The clinic on the main road was damaged."),
+        "{s}"
+    );
+    assert!(s.contains("IMG_0001.jpg  image/jpeg"), "{s}");
+    key(&mut c, KeyCode::Char('j'));
+    let s = screen(&c);
+    assert!(s.contains("Line of page 01"), "{s}");
+    key(&mut c, KeyCode::Tab);
+    let mut reached = s.contains("Line of page 10");
+    for _ in 0..5 {
+        if reached {
+            break;
+        }
+        key(&mut c, KeyCode::Char('j'));
+        reached = screen(&c).contains("Line of page 10");
+    }
+    assert!(reached, "the tenth page's text is reached: {}", screen(&c));
+}
