@@ -441,7 +441,15 @@ impl Console {
     ) -> Option<crate::preview::Request> {
         let d = self.state.detail.as_ref().filter(|d| d.row.id == item_id)?;
         let (max_cols, max_rows) = ui::preview_cells(self.state.width, self.state.height);
+        let visual = match d.row.kind.as_str() {
+            "video" => crate::preview::Visual::Video {
+                duration_s: d.metadata.video.as_ref().and_then(|v| v.duration_s),
+            },
+            "pdf" => crate::preview::Visual::PdfPage,
+            _ => crate::preview::Visual::Image,
+        };
         Some(crate::preview::Request {
+            visual,
             generation,
             item_id,
             path: self.runtime.case.objects.path_of(&d.row.sha256),

@@ -43,7 +43,22 @@ pub struct Detected {
     pub kind: Kind,
 }
 
+fn video(mime: &str) -> Detected {
+    Detected {
+        mime: mime.into(),
+        kind: Kind::Video,
+    }
+}
+
 pub fn detect(head: &[u8]) -> Detected {
+    // infer does not know 3GPP (phones' MMS video): an ISO media file with a 3gp/3g2 brand.
+    if head.get(4..8) == Some(b"ftyp") {
+        match head.get(8..11) {
+            Some(b"3gp") => return video("video/3gpp"),
+            Some(b"3g2") => return video("video/3gpp2"),
+            _ => {}
+        }
+    }
     if let Some(t) = infer::get(head) {
         let mime = t.mime_type().to_string();
         let kind = match mime.as_str() {
@@ -134,6 +149,8 @@ fn usual_extensions(mime: &str) -> Option<&'static [&'static str]> {
             "txt", "text", "csv", "tsv", "md", "log", "json", "xml", "html", "htm", "srt", "vtt",
         ],
         "video/mp4" => &["mp4", "m4v", "3gp", "mov"],
+        "video/3gpp" => &["3gp", "3gpp", "mp4"],
+        "video/3gpp2" => &["3g2", "3gp2", "mp4"],
         "video/quicktime" => &["mov", "qt", "mp4"],
         "application/zip" => &["zip", "docx", "xlsx", "pptx", "odt", "apk", "jar"],
         _ => return None,

@@ -75,6 +75,12 @@ pub struct PdfInfo {
     pub created: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified: Option<String>,
+    /// The text of the first pages (pdftotext), capped; raw: sanitise before display.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// True when the first pages have no text layer (a scan): there is nothing to read or find.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scanned: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -91,6 +97,20 @@ pub struct EmailInfo {
     pub message_id: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<String>,
+    /// Each attachment's name, type and size (`attachments` keeps the names alone).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachment_details: Vec<Attachment>,
+    /// The body as plain text (HTML converted), capped; raw: sanitise before display.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Attachment {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub mime: String,
+    pub size: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -113,6 +133,25 @@ pub struct VideoInfo {
     pub width: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
+    /// The container as ffprobe names it (`mov,mp4,m4a,3gp,3g2,mj2`, `matroska,webm`, `avi`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_codec: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio_codec: Option<String>,
+    /// Degrees the picture is to be turned clockwise for display.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub make: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gps: Option<Gps>,
+    /// `ffprobe`, or `built-in` (MP4/MOV only) when ffprobe is not installed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_by: Option<String>,
 }
 
 impl Metadata {
@@ -124,5 +163,13 @@ impl Metadata {
             .or_else(|| self.video.as_ref().and_then(|v| v.created_at.clone()))
             .or_else(|| self.email.as_ref().and_then(|m| m.date.clone()))
             .or_else(|| self.pdf.as_ref().and_then(|p| p.created.clone()))
+    }
+
+    /// A GPS position from a photo's EXIF or a video's container.
+    pub fn gps(&self) -> Option<&Gps> {
+        self.exif
+            .as_ref()
+            .and_then(|e| e.gps.as_ref())
+            .or_else(|| self.video.as_ref().and_then(|v| v.gps.as_ref()))
     }
 }

@@ -20,13 +20,29 @@ pub fn load_cached(req: &super::Request) -> Result<DynamicImage, String> {
     use crate::worker::protocol::{Job, Reply};
     use base64::Engine;
     use std::os::unix::ffi::OsStrExt;
-    let job = Job::Preview {
-        path: req.path.as_os_str().as_bytes().to_vec(),
-        thumbnail: req
-            .thumbnail
-            .as_ref()
-            .map(|t| t.as_os_str().as_bytes().to_vec()),
-        orientation: req.orientation,
+    let path = req.path.as_os_str().as_bytes().to_vec();
+    let thumbnail = req
+        .thumbnail
+        .as_ref()
+        .map(|t| t.as_os_str().as_bytes().to_vec());
+    let job = match req.visual {
+        super::Visual::Image => Job::Preview {
+            path,
+            thumbnail,
+            orientation: req.orientation,
+        },
+        super::Visual::Video { duration_s } => Job::Sheet {
+            path,
+            thumbnail,
+            kind: "video".into(),
+            duration_s,
+        },
+        super::Visual::PdfPage => Job::Sheet {
+            path,
+            thumbnail,
+            kind: "pdf".into(),
+            duration_s: None,
+        },
     };
     let base = match crate::worker::run(&job) {
         Ok(Reply::Image {

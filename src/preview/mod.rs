@@ -18,8 +18,21 @@ pub enum Depth {
     True,
 }
 
+/// What the picture of an item is.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Visual {
+    /// The image itself.
+    #[default]
+    Image,
+    /// A contact sheet of keyframes (`crate::worker::sheet`).
+    Video { duration_s: Option<f64> },
+    /// The first page.
+    PdfPage,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
+    pub visual: Visual,
     pub generation: u64,
     pub item_id: i64,
     /// The stored original.

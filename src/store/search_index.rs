@@ -68,6 +68,21 @@ macro_rules! geo_insert {
     };
 }
 
+/// A video's GPS position (from its container) when the item has no EXIF one.
+macro_rules! video_geo_insert {
+    ($where_items:literal) => {
+        concat!(
+            "INSERT OR IGNORE INTO item_geo(item_id, lat, lon)
+             SELECT i.id, json_extract(i.metadata, '$.video.gps.lat'),
+                    json_extract(i.metadata, '$.video.gps.lon')
+               FROM items i
+              WHERE json_type(i.metadata, '$.video.gps.lat') IN ('real', 'integer')
+                AND json_type(i.metadata, '$.video.gps.lon') IN ('real', 'integer') ",
+            $where_items
+        )
+    };
+}
+
 /// The schema migration that adds search (appended to `schema::MIGRATIONS`): the index is
 /// filled from the items already in the case.
 pub const MIGRATION: &str = concat!(
@@ -142,6 +157,8 @@ pub fn refresh_many(conn: &Connection, items: &[i64]) -> rusqlite::Result<()> {
 pub fn record_geo(conn: &Connection, item_id: i64) -> rusqlite::Result<()> {
     conn.prepare_cached(geo_insert!("AND i.id = ?1"))?
         .execute([item_id])?;
+    conn.prepare_cached(video_geo_insert!("AND i.id = ?1"))?
+        .execute([item_id])?;
     Ok(())
 }
 
@@ -160,6 +177,8 @@ pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
         search_doc_insert!(";"),
         "\n",
         geo_insert!(";"),
+        "\n",
+        video_geo_insert!(";"),
         "\nINSERT INTO received_again
              SELECT item_id FROM provenance GROUP BY item_id HAVING count(*) > 1;"
     ))
@@ -169,6 +188,7 @@ pub fn rebuild(conn: &Connection) -> rusqlite::Result<()> {
 pub fn index_from(conn: &Connection, first_id: i64) -> rusqlite::Result<()> {
     conn.execute(search_doc_insert!("WHERE i.id >= ?1"), [first_id])?;
     conn.execute(geo_insert!("AND i.id >= ?1"), [first_id])?;
+    conn.execute(video_geo_insert!("AND i.id >= ?1"), [first_id])?;
     conn.execute(
         "INSERT OR IGNORE INTO received_again
          SELECT item_id FROM provenance WHERE item_id >= ?1 GROUP BY item_id HAVING count(*) > 1",

@@ -37,6 +37,42 @@ pub fn handle(job: &Job) -> Reply {
             thumbnail.as_deref().map(as_path),
             *orientation,
         ),
+        Job::Sheet {
+            path,
+            thumbnail,
+            kind,
+            duration_s,
+        } => sheet(
+            as_path(path),
+            thumbnail.as_deref().map(as_path),
+            kind,
+            *duration_s,
+        ),
+    }
+}
+
+fn sheet(path: &Path, thumbnail: Option<&Path>, kind: &str, duration_s: Option<f64>) -> Reply {
+    let cached = thumbnail.and_then(|t| image::open(t).ok());
+    let fresh = cached.is_none();
+    let made = match (cached, kind) {
+        (Some(img), _) => Ok(img),
+        (None, "video") => super::sheet::video(path, duration_s),
+        (None, "pdf") => super::sheet::pdf_page(path),
+        (None, other) => Err(format!("no preview for {other} items")),
+    };
+    match made {
+        Ok(img) => image_reply(&img, fresh),
+        Err(e) => Reply::Refused(e),
+    }
+}
+
+fn image_reply(img: &image::DynamicImage, fresh: bool) -> Reply {
+    let rgb = img.to_rgb8();
+    Reply::Image {
+        width: rgb.width(),
+        height: rgb.height(),
+        rgb: base64::engine::general_purpose::STANDARD.encode(rgb.as_raw()),
+        fresh,
     }
 }
 

@@ -69,3 +69,16 @@ pub fn allow_cpu_for_next_job() {
     };
     let _ = set(libc::RLIMIT_CPU, used + CPU_SECONDS, libc::RLIM_INFINITY);
 }
+
+/// Run in an outside tool's child between fork and exec (see `super::tool`): its own address
+/// space and CPU limits, no core file, killed with the worker. Only async-signal-safe calls;
+/// failures leave the worker's inherited limits, which are as strict.
+pub fn apply_tool_limits(memory: u64, cpu_seconds: u64) {
+    let _ = set(libc::RLIMIT_AS, memory, memory);
+    let _ = set(libc::RLIMIT_CPU, cpu_seconds, cpu_seconds + 1);
+    let _ = set(libc::RLIMIT_CORE, 0, 0);
+    // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number; async-signal-safe.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+    }
+}

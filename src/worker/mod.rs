@@ -13,6 +13,8 @@ mod jobs;
 pub mod limits;
 pub mod protocol;
 mod serve;
+pub mod sheet;
+pub mod tool;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

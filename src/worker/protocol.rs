@@ -35,6 +35,15 @@ pub enum Job {
         thumbnail: Option<Vec<u8>>,
         orientation: u16,
     },
+    /// The picture a video (a contact sheet of keyframes) or a PDF (its first page) is
+    /// previewed by: the cached one when there and readable, else made from the original.
+    Sheet {
+        path: Vec<u8>,
+        thumbnail: Option<Vec<u8>>,
+        /// `video` or `pdf`.
+        kind: String,
+        duration_s: Option<f64>,
+    },
 }
 
 /// A fingerprint and its thumbnail as kept in the case.

@@ -717,3 +717,114 @@ fn a_worker_killed_mid_job_is_replaced_and_that_file_gets_a_problem() {
         }
     }
 }
+
+/// True when `tool` runs; false (skipped, said aloud) outside CI, a failure under CI=true.
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("-h")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{tool} is not installed: .ci/run installs ffmpeg and poppler-utils"
+        );
+        eprintln!("SKIPPED: {tool} is not installed");
+    }
+    ok
+}
+
+/// Damaged and hostile files given to ffprobe, ffmpeg, pdftotext and pdftoppm: each costs at
+/// most its own metadata or preview (a warning or a message), never the ingest or the console.
+#[test]
+fn hostile_media_given_to_ffmpeg_and_poppler() {
+    if !have("ffmpeg") || !have("pdftotext") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let case = init_case(tmp.path());
+    let intake = tmp.path().join("intake");
+    std::fs::create_dir_all(&intake).expect("mkdir");
+    let good = intake.join("good.mkv");
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc=size=320x240:rate=10:duration=4")
+        .arg(&good)
+        .output()
+        .expect("ffmpeg");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bytes = std::fs::read(&good).expect("read");
+    // Cut short, and its middle overwritten with noise.
+    write(&intake.join("truncated.mkv"), &bytes[..bytes.len() / 3]);
+    let mut noisy = bytes.clone();
+    for (i, b) in noisy.iter_mut().enumerate().skip(200) {
+        *b ^= (i * 31 % 251) as u8;
+    }
+    write(&intake.join("noisy.mkv"), &noisy);
+    // An MP4 header over nothing, and an MP4 box claiming a terabyte.
+    write(&intake.join("terabyte.mp4"), &mp4_terabyte_box());
+    let mut headless = ftyp();
+    headless.extend_from_slice(&[0xff; 4096]);
+    write(&intake.join("headless.mp4"), &headless);
+    // PDFs that loop, nest, or stop in the middle.
+    write(&intake.join("looping.pdf"), &looping_pdf());
+    write(&intake.join("nested.pdf"), &nested_pdf());
+    let mut cut = looping_pdf();
+    cut.truncate(cut.len() / 2);
+    write(&intake.join("cut.pdf"), &cut);
+    let out = triage(Some(&case))
+        .args(["ingest", "--source", "t", "--json"])
+        .arg(&intake)
+        .output()
+        .expect("ingest");
+    let s = summary(&out);
+    assert_eq!(s["new"], 8, "{s}");
+    let items = list(&case);
+    assert_eq!(items.len(), 8);
+    let good = items
+        .iter()
+        .find(|i| i["name"] == "good.mkv")
+        .expect("good");
+    assert_eq!(good["metadata"]["video"]["width"], 320, "{good}");
+    // Previews of every one of them: a picture or a message, and the console goes on.
+    for item in &items {
+        let sha = item["sha256"].as_str().unwrap_or_default();
+        let path = case.join("objects").join(&sha[..2]).join(sha);
+        let visual = match item["type"].as_str() {
+            Some("video") => triage::preview::Visual::Video {
+                duration_s: item["metadata"]["video"]["duration_s"].as_f64(),
+            },
+            Some("pdf") => triage::preview::Visual::PdfPage,
+            _ => continue,
+        };
+        let req = triage::preview::Request {
+            visual,
+            generation: 1,
+            item_id: 1,
+            path,
+            thumbnail: None,
+            orientation: 1,
+            max_cols: 40,
+            max_rows: 12,
+            budget: 20_000,
+            depth: triage::preview::Depth::Ansi256,
+            grayscale: false,
+            blur: false,
+            protocol: None,
+            cell_px: (8, 16),
+        };
+        let started = Instant::now();
+        let a = triage::preview::answer(&req);
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "{}: preview took {:?}",
+            item["name"],
+            started.elapsed()
+        );
+        if let Ok(p) = &a.result {
+            assert!(p.cost <= 20_000);
+        }
+    }
+}

@@ -20,6 +20,7 @@ mod every_command;
 mod hardening;
 mod hostile;
 mod ingest;
+mod inside;
 mod json_shapes;
 mod overview;
 mod preview;

@@ -19,6 +19,7 @@ use triage::taxonomy::Taxonomy;
 
 fn request(path: &Path, cols: u16, rows: u16, depth: Depth, budget: usize) -> Request {
     Request {
+        visual: Default::default(),
         generation: 1,
         item_id: 1,
         path: path.to_path_buf(),

@@ -20,8 +20,9 @@ const LABEL: usize = 9;
 const VALUE_LINES: usize = 1;
 /// Notes may take a few lines.
 const NOTE_LINES: usize = 3;
-/// Lines of a text excerpt shown.
-const EXCERPT_LINES: usize = 6;
+/// Lines of stored text (a statement, a PDF's first pages, an e-mail body) laid out: read in
+/// full by scrolling the pane; the cap keeps a frame's work bounded.
+const READ_LINES: usize = 2000;
 
 pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
     let style = if state.focus == Pane::Details {
@@ -262,6 +263,16 @@ fn metadata(o: &mut Out, m: &Metadata) {
                 o.plain(label, v);
             }
         }
+        if p.scanned {
+            o.field("text", "none: a scan without a text layer", o.theme.warn());
+        }
+        if let Some(t) = &p.text {
+            o.heading(&format!(
+                "Text of the first {} pages",
+                crate::ingest::meta::PDF_TEXT_PAGES
+            ));
+            o.block_text(t, READ_LINES);
+        }
     }
     if let Some(e) = &m.email {
         o.heading("E-mail");
@@ -280,8 +291,19 @@ fn metadata(o: &mut Out, m: &Metadata) {
         if let Some(v) = &e.message_id {
             o.plain("msg-id", v);
         }
-        if !e.attachments.is_empty() {
+        if !e.attachment_details.is_empty() {
+            for a in &e.attachment_details {
+                o.plain(
+                    "attached",
+                    &format!("{}  {}  {}", a.name, a.mime, human_size(a.size)),
+                );
+            }
+        } else if !e.attachments.is_empty() {
             o.plain("attached", &e.attachments.join(", "));
+        }
+        if let Some(b) = &e.body {
+            o.heading("Body");
+            o.block_text(b, READ_LINES);
         }
     }
     if let Some(v) = &m.video {
@@ -295,6 +317,32 @@ fn metadata(o: &mut Out, m: &Metadata) {
         if let Some(c) = &v.created_at {
             o.plain("created", c);
         }
+        let codecs = [v.video_codec.as_deref(), v.audio_codec.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" + ");
+        if !codecs.is_empty() {
+            o.plain("codecs", &codecs);
+        }
+        if let Some(g) = &v.gps {
+            let alt = g.alt.map(|a| format!("  alt {a} m")).unwrap_or_default();
+            o.plain("gps", &format!("{:.6}, {:.6}{alt}", g.lat, g.lon));
+        }
+        let camera = [v.make.as_deref(), v.model.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !camera.is_empty() {
+            o.plain("camera", &camera);
+        }
+        if let Some(r) = v.rotation {
+            o.plain("rotate", &format!("{r}° clockwise"));
+        }
+        if let Some(c) = &v.container {
+            o.plain("container", c);
+        }
     }
     if let Some(t) = &m.text {
         o.heading(&format!(
@@ -303,7 +351,7 @@ fn metadata(o: &mut Out, m: &Metadata) {
             if t.bom { ", BOM" } else { "" },
             t.lines
         ));
-        o.block_text(&t.excerpt, EXCERPT_LINES);
+        o.block_text(&t.excerpt, READ_LINES);
     }
     for w in &m.warnings {
         o.field("warning", w, o.theme.warn());

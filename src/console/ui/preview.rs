@@ -16,7 +16,7 @@ use crate::preview::budget::{ansi16_index, cube_index, luma};
 use crate::preview::{Depth, Picture};
 
 pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
-    let block = Block::bordered().title(styled(" preview ", theme.dim()));
+    let block = Block::bordered().title(styled(title(state), theme.dim()));
     let inner = block.inner(area);
     f.render_widget(block, area);
     match &state.preview.shown {
@@ -44,6 +44,30 @@ pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
             inner,
         ),
         Shown::Nothing => {}
+    }
+}
+
+/// The pane's title: for a contact sheet, the time of each frame (left to right, top to
+/// bottom), which half blocks are too coarse to print on the frames themselves.
+fn title(state: &State) -> String {
+    let shown = matches!(state.preview.shown, Shown::Picture(..));
+    match state.detail.as_ref() {
+        Some(d) if shown && d.row.kind == "video" => {
+            let times = d
+                .metadata
+                .video
+                .as_ref()
+                .and_then(|v| v.duration_s)
+                .map(crate::worker::sheet::frame_times)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| format!("{}:{:02}", (t as u64) / 60, (t as u64) % 60))
+                .collect::<Vec<_>>()
+                .join(" ");
+            format!(" frames at {times} ")
+        }
+        Some(d) if shown && d.row.kind == "pdf" => " page 1 ".into(),
+        _ => " preview ".into(),
     }
 }
 

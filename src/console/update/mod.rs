@@ -212,7 +212,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                     }));
             match state.current_id() {
                 Some(id)
-                    if gated && state.detail.as_ref().is_some_and(|d| d.row.kind == "image") =>
+                    if gated
+                        && state.detail.as_ref().is_some_and(|d| {
+                            matches!(d.row.kind.as_str(), "image" | "video" | "pdf")
+                        }) =>
                 {
                     state.preview.open = true;
                     state.mode = Mode::ConfirmReveal(id);

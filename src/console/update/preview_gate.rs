@@ -32,7 +32,7 @@ pub(super) fn refresh_preview(state: &mut State) -> Vec<Effect> {
         return vec![];
     };
     let id = d.row.id;
-    if d.row.kind != "image" {
+    if !matches!(d.row.kind.as_str(), "image" | "video" | "pdf") {
         state.preview.shown = Shown::Message(id, format!("no preview for {} items", d.row.kind));
         return vec![];
     }

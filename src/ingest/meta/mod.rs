@@ -12,8 +12,11 @@ use std::path::Path;
 
 use super::detect::Kind;
 
+pub use pdf::TEXT_PAGES as PDF_TEXT_PAGES;
+pub use video::NO_FFMPEG;
+
 pub use crate::model::metadata::{
-    EmailInfo, Exif, Gps, ImageInfo, Metadata, PdfInfo, TextInfo, VideoInfo,
+    Attachment, EmailInfo, Exif, Gps, ImageInfo, Metadata, PdfInfo, TextInfo, VideoInfo,
 };
 
 /// The content to describe: all of it in memory, or its head plus the stored copy on disk.

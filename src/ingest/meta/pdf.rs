@@ -1,13 +1,63 @@
-//! PDF: the document information dictionary and the page count, with lopdf.
+//! PDF: the document information dictionary and the page count, with lopdf; the text of the
+//! first pages with poppler's pdftotext, run as an isolated child (`crate::worker::tool`).
 
 use lopdf::{Document, Object};
 
+use std::time::Duration;
+
 use super::{Content, Metadata, PdfInfo};
+use crate::worker::tool::{self, Failure};
 
 /// Larger PDFs are not parsed at ingest: lopdf holds the whole document in memory.
 const PARSE_LIMIT: u64 = 256 << 20;
 
+/// Pages whose text is read at ingest (the details and the search index): enough to know
+/// what the document is; the original holds the rest.
+pub const TEXT_PAGES: u32 = 10;
+/// Characters of text kept.
+const TEXT_CHARS: usize = 64 * 1024;
+
 pub fn extract(content: &Content, m: &mut Metadata) {
+    info(content, m);
+    let text = first_pages_text(content.stored);
+    match text {
+        Ok(t) => {
+            let p = m.pdf.get_or_insert_with(PdfInfo::default);
+            if t.trim().is_empty() {
+                p.scanned = true;
+            } else {
+                p.text = Some(t);
+            }
+        }
+        Err(Failure::Missing) => m.warnings.push(NO_POPPLER.into()),
+        Err(Failure::Failed(e)) => m.warnings.push(format!("PDF text: {e}")),
+    }
+}
+
+/// What a warning says when poppler-utils is not installed.
+pub const NO_POPPLER: &str =
+    "pdftotext not installed: no PDF text or page previews (apt-get install poppler-utils)";
+
+fn first_pages_text(stored: &std::path::Path) -> Result<String, Failure> {
+    let last = TEXT_PAGES.to_string();
+    let fixed = ["-q", "-f", "1", "-l", &last, "-enc", "UTF-8"];
+    let args: Vec<&std::ffi::OsStr> = fixed
+        .iter()
+        .map(std::ffi::OsStr::new)
+        .chain([stored.as_os_str(), std::ffi::OsStr::new("-")])
+        .collect();
+    let out = tool::run("pdftotext", &args, Duration::from_secs(20), TEXT_CHARS * 4)?;
+    let text = String::from_utf8_lossy(&out);
+    // Page breaks are form feeds; keep them as blank lines.
+    let text: String = text
+        .replace('\u{c}', "\n")
+        .chars()
+        .take(TEXT_CHARS)
+        .collect();
+    Ok(text.trim_end().to_string())
+}
+
+fn info(content: &Content, m: &mut Metadata) {
     let doc = if content.complete {
         Document::load_mem(content.bytes)
     } else {

@@ -5,7 +5,8 @@ use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 
 use super::{Metadata, TextInfo};
 
-const EXCERPT_CHARS: usize = 2000;
+/// Enough to read a statement in full in the details pane (and to find it by its words).
+const EXCERPT_CHARS: usize = 32 * 1024;
 
 pub fn extract(bytes: &[u8], m: &mut Metadata) {
     let (encoding, bom_len) = match Encoding::for_bom(bytes) {

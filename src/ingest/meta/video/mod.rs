@@ -1,13 +1,33 @@
-//! MP4 and QuickTime: duration, creation time and frame size from the container, with mp4.
+//! Video: every container ffprobe reads (MP4, MOV, 3GP, MKV/WebM, AVI, …), run as an isolated
+//! child (see `crate::worker::tool`); without ffprobe, MP4 and QuickTime with the mp4 crate.
+
+mod probe;
 
 use std::io::{Cursor, Read, Seek};
 
 use super::{Content, Metadata, VideoInfo};
+use crate::worker::tool::Failure;
+
+/// What the pane and warnings say when ffmpeg is not installed.
+pub const NO_FFMPEG: &str =
+    "ffprobe not installed: only MP4/MOV read, no video previews (apt-get install ffmpeg)";
 
 /// Seconds between 1904-01-01 (the QuickTime epoch) and 1970-01-01.
 const QT_EPOCH_OFFSET: i64 = 2_082_844_800;
 
 pub fn extract(content: &Content, m: &mut Metadata) {
+    match probe::probe(content.stored) {
+        Ok(v) => {
+            m.video = Some(v);
+            return;
+        }
+        Err(Failure::Missing) => m.warnings.push(NO_FFMPEG.into()),
+        Err(Failure::Failed(e)) => m.warnings.push(format!("ffprobe: {e}")),
+    }
+    builtin(content, m);
+}
+
+fn builtin(content: &Content, m: &mut Metadata) {
     let result = if content.complete {
         read(Cursor::new(content.bytes), content.bytes.len() as u64)
     } else {
@@ -44,5 +64,7 @@ fn read<R: Read + Seek>(reader: R, size: u64) -> Result<VideoInfo, String> {
         created_at,
         width: video.map(|t| t.width() as u32).filter(|w| *w > 0),
         height: video.map(|t| t.height() as u32).filter(|h| *h > 0),
+        read_by: Some("built-in".into()),
+        ..VideoInfo::default()
     })
 }
