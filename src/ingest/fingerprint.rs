@@ -18,8 +18,9 @@ use super::meta::{Content, Metadata};
 pub const MAX_PIXELS: u64 = 50_000_000;
 /// The decoder's allocation budget (its output buffer included), within a worker's memory.
 const MAX_ALLOC: u64 = crate::worker::limits::DECODE_BUDGET;
-/// The longer side a large JPEG is decoded at (at least): plenty for 32 × 32 cells.
-const SCALED_SIDE: u32 = 256;
+/// The longer side a large JPEG is decoded at (at least): plenty for 32 × 32 cells, and
+/// enough for the preview kept in the case, so one reduced decode serves both.
+const SCALED_SIDE: u32 = super::kept_preview::SIDE;
 /// No side longer than this is decoded, whatever the area.
 const MAX_SIDE: u32 = 1 << 16;
 /// A stored file larger than this is not read for a fingerprint (the JPEG decoder reads its
@@ -55,13 +56,41 @@ pub fn distance(a: u64, b: u64) -> u32 {
 /// Orientation value (1–8), applied before hashing. An error is a warning for the item,
 /// starting with `fingerprint: `.
 pub fn of_bytes(bytes: &[u8], orientation: Option<u16>) -> Result<(Fingerprint, Thumb), String> {
-    guarded(|| decode(Cursor::new(bytes), orientation).map(Grids::both))
+    guarded(|| decode(Cursor::new(bytes), orientation, false).map(|(g, _)| g.both()))
 }
 
 /// The fingerprint and the thumbnail of an image stored on disk, from one decoding.
 pub fn of_file(path: &Path, orientation: Option<u16>) -> Result<(Fingerprint, Thumb), String> {
     let file = open_bounded(path)?;
-    guarded(|| decode(BufReader::new(file), orientation).map(Grids::both))
+    guarded(|| decode(BufReader::new(file), orientation, false).map(|(g, _)| g.both()))
+}
+
+/// What one decoding of an image being ingested gives: its fingerprint, its 32 × 32 grid,
+/// and the preview kept in the case (a small JPEG, oriented; `None` if it could not be made).
+pub struct Made {
+    pub print: Fingerprint,
+    pub thumb: Thumb,
+    pub preview: Option<super::kept_preview::Kept>,
+}
+
+/// `of_content`, and the preview kept in the case, from the same (reduced) decoding.
+pub fn made_of_content(content: &Content, metadata: &Metadata) -> Result<Made, String> {
+    let orientation = metadata.exif.as_ref().and_then(|e| e.orientation);
+    let made = |(g, img): (Grids, Option<DynamicImage>)| {
+        let preview = img.and_then(|i| super::kept_preview::make(&i, orientation));
+        let (print, thumb) = g.both();
+        Made {
+            print,
+            thumb,
+            preview,
+        }
+    };
+    if content.complete {
+        guarded(|| decode(Cursor::new(content.bytes), orientation, true).map(made))
+    } else {
+        let file = open_bounded(content.stored)?;
+        guarded(|| decode(BufReader::new(file), orientation, true).map(made))
+    }
 }
 
 /// The fingerprint and thumbnail of an image being ingested: from the bytes in memory when
@@ -107,7 +136,12 @@ struct Grids {
 }
 
 /// Decode under limits: the size is read from the header and checked before any pixel is.
-fn decode<R: BufRead + Seek>(mut input: R, orientation: Option<u16>) -> Result<Grids, String> {
+/// With `keep`, the decoded (possibly reduced) picture is returned too, for the preview.
+fn decode<R: BufRead + Seek>(
+    mut input: R,
+    orientation: Option<u16>,
+    keep: bool,
+) -> Result<(Grids, Option<DynamicImage>), String> {
     // The JPEG decoder fills in what a truncated file lacks: that would be a fingerprint of
     // a picture nobody sent.
     if !jpeg_complete(&mut input).map_err(|e| format!("fingerprint: cannot read: {e}"))? {
@@ -119,7 +153,8 @@ fn decode<R: BufRead + Seek>(mut input: R, orientation: Option<u16>) -> Result<G
         match super::jpeg_scaled::decode(&mut input, SCALED_SIDE, MAX_ALLOC, MAX_PIXELS) {
             Ok(Some(scaled)) => {
                 let full = (scaled.full.0 as usize, scaled.full.1 as usize);
-                return Ok(grids_of(&scaled.image, orientation, full));
+                let g = grids_of(&scaled.image, orientation, full);
+                return Ok((g, keep.then_some(scaled.image)));
             }
             Ok(None) => {}
             Err(e) => return Err(format!("fingerprint: {e}")),
@@ -165,7 +200,8 @@ fn decode<R: BufRead + Seek>(mut input: R, orientation: Option<u16>) -> Result<G
     }
     let img = DynamicImage::from_decoder(decoder)
         .map_err(|e| format!("fingerprint: cannot decode: {e}"))?;
-    Ok(grids(&img, orientation))
+    let g = grids(&img, orientation);
+    Ok((g, keep.then_some(img)))
 }
 
 /// True when the input starts like a JPEG; leaves the reader at the start.
