@@ -156,3 +156,120 @@ fn a_full_size_photo_gets_dimensions_fingerprints_and_a_kept_preview_from_one_de
         "portrait"
     );
 }
+
+/// A HEIC of `w`×`h` made with libheif's encoder (with an embedded thumbnail, as phones
+/// write), and the picture it holds; `None` when heif-enc is missing (a failure under CI).
+fn heic(dir: &Path, w: u32, h: u32) -> Option<(PathBuf, image::RgbImage)> {
+    // Blocks of pseudo-random shades: structure at the scale fingerprints look at.
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        let (bx, by) = (x * 24 / w.max(1), y * 18 / h.max(1));
+        let v = (bx.wrapping_mul(2_654_435_761) ^ by.wrapping_mul(40_503)) >> 7;
+        let v = (v % 200) as u8 + 20;
+        image::Rgb([v, v / 2 + 40, 255 - v])
+    });
+    let png = dir.join("source.png");
+    img.save(&png).expect("write the source");
+    let heic = dir.join("IMG_2002.HEIC");
+    let mut enc = Command::new("heif-enc");
+    if w.max(h) > 320 {
+        enc.args(["-t", "320"]);
+    }
+    let made = enc
+        .args(["-q", "60", "-o"])
+        .arg(&heic)
+        .arg(&png)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output();
+    let _ = std::fs::remove_file(&png);
+    match made {
+        Ok(out) if out.status.success() => Some((heic, img)),
+        Ok(out) => panic!("heif-enc: {}", String::from_utf8_lossy(&out.stderr)),
+        Err(e) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "heif-enc is needed under CI (apt-get install libheif-examples): {e}"
+            );
+            eprintln!("skipped: heif-enc not installed ({e})");
+            None
+        }
+    }
+}
+
+#[test]
+fn a_heic_photo_gets_dimensions_fingerprints_and_a_kept_preview() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let intake = tmp.path().join("intake");
+    std::fs::create_dir_all(&intake).expect("mkdir");
+    let Some((_, source)) = heic(&intake, 2400, 1800) else {
+        return;
+    };
+    let case = ingested(tmp.path(), &intake);
+    let items = list(&case);
+    let item = &items[0];
+    assert_eq!(item["type"], "image", "{item}");
+    assert_eq!(item["metadata"]["image"]["width"], 2400, "{item}");
+    assert_eq!(item["metadata"]["image"]["height"], 1800, "{item}");
+
+    let store = triage::store::Case::open(&case).expect("open");
+    let id: i64 = store
+        .conn
+        .query_row("SELECT id FROM items", [], |r| r.get(0))
+        .expect("one item");
+    let (dhash, phash): (i64, i64) = store
+        .conn
+        .query_row(
+            "SELECT dhash, phash FROM fingerprints WHERE item_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("a fingerprint row");
+    let gray = image::DynamicImage::ImageRgb8(source).to_luma8();
+    let reference = hash_gray(gray.as_raw(), gray.width() as usize, gray.height() as usize);
+    let d = (
+        distance(phash as u64, reference.phash),
+        distance(dhash as u64, reference.dhash),
+    );
+    assert!(d.0 <= 6 && d.1 <= 6, "pHash, dHash distances {d:?}");
+
+    let kept = triage::store::kept_previews::get(&store.conn, id)
+        .expect("query")
+        .expect("a kept preview");
+    assert_eq!((kept.width, kept.height), (320, 240));
+    let answer = preview_from_case(&case, request(id, tmp.path().join("no-such-original")));
+    assert!(answer.result.is_ok(), "{:?}", answer.result);
+}
+
+#[test]
+fn without_libheif_a_heic_item_says_what_to_install() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let intake = tmp.path().join("intake");
+    std::fs::create_dir_all(&intake).expect("mkdir");
+    let Some(_) = heic(&intake, 64, 48) else {
+        return;
+    };
+    let case = tmp.path().join("case");
+    triage(None, &["init".as_ref(), case.as_os_str()]);
+    // No tool on the PATH: as on a machine without libheif-examples.
+    let out = Command::new(BIN)
+        .env_remove("TRIAGE_CASE")
+        .env("PATH", tmp.path().join("empty"))
+        .arg("--case")
+        .arg(&case)
+        .args(["ingest", "--source", "field-office", "--json"])
+        .arg(&intake)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run triage");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let items = list(&case);
+    let warnings = items[0]["metadata"]["warnings"].to_string();
+    assert!(
+        warnings.contains("HEIC needs libheif: apt-get install"),
+        "{warnings}"
+    );
+}

@@ -61,6 +61,9 @@ pub fn of_bytes(bytes: &[u8], orientation: Option<u16>) -> Result<(Fingerprint, 
 
 /// The fingerprint and the thumbnail of an image stored on disk, from one decoding.
 pub fn of_file(path: &Path, orientation: Option<u16>) -> Result<(Fingerprint, Thumb), String> {
+    if super::heif::sniff(path) {
+        return guarded(|| heif_made(path, &Metadata::default())).map(|m| (m.print, m.thumb));
+    }
     let file = open_bounded(path)?;
     guarded(|| decode(BufReader::new(file), orientation, false).map(|(g, _)| g.both()))
 }
@@ -75,6 +78,9 @@ pub struct Made {
 
 /// `of_content`, and the preview kept in the case, from the same (reduced) decoding.
 pub fn made_of_content(content: &Content, metadata: &Metadata) -> Result<Made, String> {
+    if super::heif::is_heif(content.bytes) {
+        return guarded(|| heif_made(content.stored, metadata));
+    }
     let orientation = metadata.exif.as_ref().and_then(|e| e.orientation);
     let made = |(g, img): (Grids, Option<DynamicImage>)| {
         let preview = img.and_then(|i| super::kept_preview::make(&i, orientation));
@@ -103,6 +109,26 @@ pub fn of_content(content: &Content, metadata: &Metadata) -> Result<(Fingerprint
     } else {
         of_file(content.stored, orientation)
     }
+}
+
+/// A HEIC's prints and preview from libheif's reduced picture (already the right way up:
+/// libheif applies the container's rotation, and the EXIF orientation must not be applied
+/// again). The full size is the one read for the metadata, else asked of libheif.
+fn heif_made(path: &Path, metadata: &Metadata) -> Result<Made, String> {
+    let img = super::heif::reduced(path, super::kept_preview::SIDE)
+        .map_err(|e| format!("fingerprint: {e}"))?;
+    let full = match &metadata.image {
+        Some(i) => (i.width as usize, i.height as usize),
+        None => super::heif::dimensions(path)
+            .map(|(w, h)| (w as usize, h as usize))
+            .unwrap_or((img.width() as usize, img.height() as usize)),
+    };
+    let (print, thumb) = grids_of(&img, None, full).both();
+    Ok(Made {
+        print,
+        thumb,
+        preview: super::kept_preview::make(&img, None),
+    })
 }
 
 fn open_bounded(path: &Path) -> Result<std::fs::File, String> {

@@ -5,6 +5,7 @@
 pub mod copy;
 pub mod detect;
 pub mod fingerprint;
+pub mod heif;
 pub mod jpeg_scaled;
 pub mod kept_preview;
 pub mod meta;

@@ -87,6 +87,10 @@ fn write_thumbnail(img: &DynamicImage, path: &Path) {
 
 /// Decode an original (oriented, scaled to at most 512 pixels a side).
 pub fn load(path: &Path, orientation: u16) -> Result<DynamicImage, String> {
+    // libheif turns HEIC pictures itself: their EXIF orientation is not applied again.
+    if crate::ingest::heif::sniff(path) {
+        return crate::ingest::heif::reduced(path, WORK_SIZE);
+    }
     let open = || -> Result<ImageReader<BufReader<std::fs::File>>, String> {
         ImageReader::open(path)
             .map_err(|e| format!("cannot open the stored original: {e}"))?
