@@ -342,16 +342,17 @@ fn prepare(
     })
 }
 
-/// What a worker's answer to `Job::Describe` gives: metadata (with the reason as a warning
-/// when the parser failed), the fingerprint, the problem to record, and the kept preview.
-pub(crate) fn described(
-    reply: Result<crate::worker::protocol::Reply, String>,
-) -> (
+/// Metadata, fingerprint and grid, problem to record, kept preview.
+pub(crate) type WorkerAnswer = (
     meta::Metadata,
     Option<(fingerprint::Fingerprint, fingerprint::Thumb)>,
     Option<String>,
     Option<kept_preview::Kept>,
-) {
+);
+
+/// What a worker's answer to `Job::Describe` gives: metadata (with the reason as a warning
+/// when the parser failed), the fingerprint, the problem to record, and the kept preview.
+pub(crate) fn described(reply: Result<crate::worker::protocol::Reply, String>) -> WorkerAnswer {
     use crate::worker::protocol::Reply;
     let failed = |reason: String| {
         let reason = format!("metadata not read: {reason}");
