@@ -4,9 +4,8 @@
 //! enough, else the image decoded and scaled by libheif). Tools rather than the Rust binding:
 //! the build needs no libheif headers, and a machine without the tools says so per item.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use image::DynamicImage;
 
@@ -69,32 +68,20 @@ pub fn dimensions(path: &Path) -> Result<(u32, u32), String> {
         .ok_or_else(|| "libheif gave no size for the primary image".into())
 }
 
-/// The image reduced to at most `side` pixels a side, the right way up.
+/// The image reduced to at most `side` pixels a side, the right way up. The PNG comes back
+/// on the tool's stdout: no temporary file to leave behind if the worker is stopped.
 pub fn reduced(path: &Path, side: u32) -> Result<DynamicImage, String> {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let out: PathBuf = std::env::temp_dir().join(format!(
-        "triage-heif-{}-{}.png",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let made = run(
+    let out = run(
         "heif-thumbnailer",
         &[
             "-s".as_ref(),
             side.to_string().as_ref(),
             path.as_os_str(),
-            out.as_os_str(),
+            "/dev/stdout".as_ref(),
         ],
-    )
-    .and_then(|_| read_png(&out));
-    let _ = std::fs::remove_file(&out);
-    made
-}
-
-fn read_png(path: &Path) -> Result<DynamicImage, String> {
+    )?;
     let mut reader =
-        image::ImageReader::open(path).map_err(|e| format!("libheif wrote no picture: {e}"))?;
-    reader.set_format(image::ImageFormat::Png);
+        image::ImageReader::with_format(std::io::Cursor::new(out.stdout), image::ImageFormat::Png);
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
