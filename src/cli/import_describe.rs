@@ -90,7 +90,8 @@ pub fn describe(name: &str, bytes: &[u8], complete: bool, stored: &Path) -> Desc
             complete,
             fingerprint: detected.kind == detect::Kind::Image,
         };
-        let (metadata, fingerprint, _problem) = crate::ingest::described(crate::worker::run(&job));
+        let (metadata, fingerprint, _problem, _kept) =
+            crate::ingest::described(crate::worker::run(&job));
         (metadata, fingerprint)
     };
     Description {

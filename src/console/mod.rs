@@ -475,7 +475,26 @@ impl Console {
             blur,
             protocol: self.state.preview.protocol,
             cell_px: self.state.preview.cell_px,
+            ahead: self.images_ahead(),
         })
+    }
+
+    /// The image items after the selected one (then the one before): those a reviewer
+    /// pressing `j` (or `k`) sees next.
+    fn images_ahead(&self) -> Vec<i64> {
+        const AHEAD: usize = 3;
+        let rows = &self.state.rows;
+        let at = self.state.selected;
+        let after = rows.iter().skip(at + 1).filter(|r| r.kind == "image");
+        let before = rows[..at.min(rows.len())]
+            .iter()
+            .rev()
+            .filter(|r| r.kind == "image");
+        after
+            .take(AHEAD)
+            .chain(before.take(1))
+            .map(|r| r.id)
+            .collect()
     }
 }
 
@@ -506,7 +525,12 @@ pub fn run(case: Case, tax: Taxonomy, reviewer: String, opts: Options) -> anyhow
         let root = console.runtime.case.root.clone();
         console.paging = Some(paging::Worker::spawn(&root, tx.clone())?);
         let (preview_tx, preview_rx) = std::sync::mpsc::channel();
-        crate::preview::spawn_worker(preview_rx, tx.clone(), Event::Preview);
+        crate::preview::ahead::spawn_worker(
+            preview_rx,
+            tx.clone(),
+            Event::Preview,
+            Some(&console.runtime.case.root),
+        );
         console.preview_tx = Some(preview_tx);
         console.counting_tx = Some(counting::spawn(
             &root,

@@ -18,8 +18,9 @@ use super::meta::{Content, Metadata};
 pub const MAX_PIXELS: u64 = 50_000_000;
 /// The decoder's allocation budget (its output buffer included), within a worker's memory.
 const MAX_ALLOC: u64 = crate::worker::limits::DECODE_BUDGET;
-/// The longer side a large JPEG is decoded at (at least): plenty for 32 × 32 cells.
-const SCALED_SIDE: u32 = 256;
+/// The longer side a large JPEG is decoded at (at least): plenty for 32 × 32 cells, and
+/// enough for the preview kept in the case, so one reduced decode serves both.
+const SCALED_SIDE: u32 = super::kept_preview::SIDE;
 /// No side longer than this is decoded, whatever the area.
 const MAX_SIDE: u32 = 1 << 16;
 /// A stored file larger than this is not read for a fingerprint (the JPEG decoder reads its
@@ -37,13 +38,47 @@ pub fn distance(a: u64, b: u64) -> u32 {
 /// Orientation value (1–8), applied before hashing. An error is a warning for the item,
 /// starting with `fingerprint: `.
 pub fn of_bytes(bytes: &[u8], orientation: Option<u16>) -> Result<(Fingerprint, Thumb), String> {
-    guarded(|| decode(Cursor::new(bytes), orientation).map(Grids::both))
+    guarded(|| decode(Cursor::new(bytes), orientation, false).map(|(g, _)| g.both()))
 }
 
 /// The fingerprint and the thumbnail of an image stored on disk, from one decoding.
 pub fn of_file(path: &Path, orientation: Option<u16>) -> Result<(Fingerprint, Thumb), String> {
+    if super::heif::sniff(path) {
+        return guarded(|| heif_made(path, &Metadata::default())).map(|m| (m.print, m.thumb));
+    }
     let file = open_bounded(path)?;
-    guarded(|| decode(BufReader::new(file), orientation).map(Grids::both))
+    guarded(|| decode(BufReader::new(file), orientation, false).map(|(g, _)| g.both()))
+}
+
+/// What one decoding of an image being ingested gives: its fingerprint, its 32 × 32 grid,
+/// and the preview kept in the case (a small JPEG, oriented; `None` if it could not be made).
+pub struct Made {
+    pub print: Fingerprint,
+    pub thumb: Thumb,
+    pub preview: Option<super::kept_preview::Kept>,
+}
+
+/// `of_content`, and the preview kept in the case, from the same (reduced) decoding.
+pub fn made_of_content(content: &Content, metadata: &Metadata) -> Result<Made, String> {
+    if super::heif::is_heif(content.bytes) {
+        return guarded(|| heif_made(content.stored, metadata));
+    }
+    let orientation = metadata.exif.as_ref().and_then(|e| e.orientation);
+    let made = |(g, img): (Grids, Option<DynamicImage>)| {
+        let preview = img.and_then(|i| super::kept_preview::make(&i, orientation));
+        let (print, thumb) = g.both();
+        Made {
+            print,
+            thumb,
+            preview,
+        }
+    };
+    if content.complete {
+        guarded(|| decode(Cursor::new(content.bytes), orientation, true).map(made))
+    } else {
+        let file = open_bounded(content.stored)?;
+        guarded(|| decode(BufReader::new(file), orientation, true).map(made))
+    }
 }
 
 /// The fingerprint and thumbnail of an image being ingested: from the bytes in memory when
@@ -56,6 +91,26 @@ pub fn of_content(content: &Content, metadata: &Metadata) -> Result<(Fingerprint
     } else {
         of_file(content.stored, orientation)
     }
+}
+
+/// A HEIC's prints and preview from libheif's reduced picture (already the right way up:
+/// libheif applies the container's rotation, and the EXIF orientation must not be applied
+/// again). The full size is the one read for the metadata, else asked of libheif.
+fn heif_made(path: &Path, metadata: &Metadata) -> Result<Made, String> {
+    let img = super::heif::reduced(path, super::kept_preview::SIDE)
+        .map_err(|e| format!("fingerprint: {e}"))?;
+    let full = match &metadata.image {
+        Some(i) => (i.width as usize, i.height as usize),
+        None => super::heif::dimensions(path)
+            .map(|(w, h)| (w as usize, h as usize))
+            .unwrap_or((img.width() as usize, img.height() as usize)),
+    };
+    let (print, thumb) = grids_of(&img, None, full).both();
+    Ok(Made {
+        print,
+        thumb,
+        preview: super::kept_preview::make(&img, None),
+    })
 }
 
 fn open_bounded(path: &Path) -> Result<std::fs::File, String> {
@@ -89,7 +144,12 @@ struct Grids {
 }
 
 /// Decode under limits: the size is read from the header and checked before any pixel is.
-fn decode<R: BufRead + Seek>(mut input: R, orientation: Option<u16>) -> Result<Grids, String> {
+/// With `keep`, the decoded (possibly reduced) picture is returned too, for the preview.
+fn decode<R: BufRead + Seek>(
+    mut input: R,
+    orientation: Option<u16>,
+    keep: bool,
+) -> Result<(Grids, Option<DynamicImage>), String> {
     // The JPEG decoder fills in what a truncated file lacks: that would be a fingerprint of
     // a picture nobody sent.
     if !jpeg_complete(&mut input).map_err(|e| format!("fingerprint: cannot read: {e}"))? {
@@ -101,7 +161,8 @@ fn decode<R: BufRead + Seek>(mut input: R, orientation: Option<u16>) -> Result<G
         match super::jpeg_scaled::decode(&mut input, SCALED_SIDE, MAX_ALLOC, MAX_PIXELS) {
             Ok(Some(scaled)) => {
                 let full = (scaled.full.0 as usize, scaled.full.1 as usize);
-                return Ok(grids_of(&scaled.image, orientation, full));
+                let g = grids_of(&scaled.image, orientation, full);
+                return Ok((g, keep.then_some(scaled.image)));
             }
             Ok(None) => {}
             Err(e) => return Err(format!("fingerprint: {e}")),
@@ -147,7 +208,8 @@ fn decode<R: BufRead + Seek>(mut input: R, orientation: Option<u16>) -> Result<G
     }
     let img = DynamicImage::from_decoder(decoder)
         .map_err(|e| format!("fingerprint: cannot decode: {e}"))?;
-    Ok(grids(&img, orientation))
+    let g = grids(&img, orientation);
+    Ok((g, keep.then_some(img)))
 }
 
 /// True when the input starts like a JPEG; leaves the reader at the start.

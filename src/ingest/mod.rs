@@ -5,7 +5,9 @@
 pub mod copy;
 pub mod detect;
 pub mod fingerprint;
+pub mod heif;
 pub mod jpeg_scaled;
+pub mod kept_preview;
 pub mod meta;
 mod progress;
 pub mod walk;
@@ -105,6 +107,8 @@ struct Prepared {
     path: Vec<u8>,
     /// An image's fingerprint and thumbnail.
     fingerprint: Option<(fingerprint::Fingerprint, fingerprint::Thumb)>,
+    /// An image's preview, made from the same decoding.
+    kept: Option<kept_preview::Kept>,
     /// Why no metadata could be read (its parser died): recorded when the item is new.
     extract_problem: Option<String>,
 }
@@ -314,8 +318,8 @@ fn prepare(
         fingerprint: fingerprints,
     };
     // No parser reads an unrecognised type: no round trip for it.
-    let (metadata, fingerprint, extract_problem) = if detected.kind == detect::Kind::Other {
-        (meta::Metadata::default(), None, None)
+    let (metadata, fingerprint, extract_problem, kept) = if detected.kind == detect::Kind::Other {
+        (meta::Metadata::default(), None, None, None)
     } else {
         described(extractor.run(&job))
     };
@@ -333,21 +337,22 @@ fn prepare(
         name,
         path,
         fingerprint,
+        kept,
         extract_problem,
     })
 }
 
-/// A worker's answer as the item's metadata, fingerprint and (when the worker gave no
-/// metadata) the problem to record.
-/// What a worker's answer to `Job::Describe` gives: metadata (with the reason as a warning
-/// when the parser failed), the fingerprint, and the problem to record.
-pub(crate) fn described(
-    reply: Result<crate::worker::protocol::Reply, String>,
-) -> (
+/// Metadata, fingerprint and grid, problem to record, kept preview.
+pub(crate) type WorkerAnswer = (
     meta::Metadata,
     Option<(fingerprint::Fingerprint, fingerprint::Thumb)>,
     Option<String>,
-) {
+    Option<kept_preview::Kept>,
+);
+
+/// What a worker's answer to `Job::Describe` gives: metadata (with the reason as a warning
+/// when the parser failed), the fingerprint, the problem to record, and the kept preview.
+pub(crate) fn described(reply: Result<crate::worker::protocol::Reply, String>) -> WorkerAnswer {
     use crate::worker::protocol::Reply;
     let failed = |reason: String| {
         let reason = format!("metadata not read: {reason}");
@@ -355,13 +360,14 @@ pub(crate) fn described(
             warnings: vec![reason.clone()],
             ..meta::Metadata::default()
         };
-        (metadata, None, Some(reason))
+        (metadata, None, Some(reason), None)
     };
     match reply {
         Ok(Reply::Described { metadata, print }) => (
             *metadata,
             print.as_ref().and_then(crate::worker::unprint),
             None,
+            print.as_ref().and_then(crate::worker::unprint_preview),
         ),
         Ok(Reply::Panicked(why)) | Err(why) => failed(why),
         Ok(Reply::Refused(why)) => failed(why),
@@ -582,6 +588,9 @@ impl Committer<'_> {
                 )?;
                 if let (Recorded::New(id), Some((print, thumb))) = (recorded, &f.fingerprint) {
                     crate::store::dups::record_fingerprint(tx, id, *print, thumb)?;
+                }
+                if let (Recorded::New(id), Some(kept)) = (recorded, &f.kept) {
+                    crate::store::kept_previews::record(tx, id, kept)?;
                 }
                 // Only a new item's: a rerun or a duplicate adds no metadata, so no problem.
                 if let (Recorded::New(_), Some(reason)) = (recorded, &f.extract_problem) {

@@ -4,3 +4,4 @@
 
 pub mod fingerprint;
 pub mod metadata;
+pub mod preview;

@@ -13,7 +13,8 @@ const MAX_ALLOC: u64 = crate::worker::limits::DECODE_BUDGET;
 /// The longest side kept after decoding; previews are small.
 const WORK_SIZE: u32 = 512;
 
-/// The image for a request: from the case's thumbnail cache when there, else decoded from the
+/// The image for a request when the case keeps no preview of it (ingested before previews
+/// were kept, or with `--no-fingerprints`): from the case's thumbnail cache when there, else decoded from the
 /// original (and the thumbnail written for next time; a cache, so failures are ignored). Both
 /// are read in a parser worker (see `crate::worker`): a decoder that crashes costs a message.
 pub fn load_cached(req: &super::Request) -> Result<DynamicImage, String> {
@@ -66,12 +67,21 @@ pub fn load_cached(req: &super::Request) -> Result<DynamicImage, String> {
         Ok(Reply::Panicked(e)) | Err(e) => return Err(format!("cannot decode the image: {e}")),
         Ok(_) => return Err("the image decoder gave an unexpected answer".into()),
     };
+    Ok(variant(base, req))
+}
+
+/// The picture as the request wants it drawn (grayscale, blurred).
+pub fn variant(base: DynamicImage, req: &super::Request) -> DynamicImage {
     let img = if req.grayscale {
         DynamicImage::ImageLuma8(base.to_luma8())
     } else {
         base
     };
-    Ok(if req.blur { img.blur(3.0) } else { img })
+    if req.blur {
+        img.blur(3.0)
+    } else {
+        img
+    }
 }
 
 fn write_thumbnail(img: &DynamicImage, path: &Path) {
@@ -93,6 +103,10 @@ fn write_thumbnail(img: &DynamicImage, path: &Path) {
 
 /// Decode an original (oriented, scaled to at most 512 pixels a side).
 pub fn load(path: &Path, orientation: u16) -> Result<DynamicImage, String> {
+    // libheif turns HEIC pictures itself: their EXIF orientation is not applied again.
+    if crate::ingest::heif::sniff(path) {
+        return crate::ingest::heif::reduced(path, WORK_SIZE);
+    }
     let open = || -> Result<ImageReader<BufReader<std::fs::File>>, String> {
         ImageReader::open(path)
             .map_err(|e| format!("cannot open the stored original: {e}"))?

@@ -1,12 +1,12 @@
 //! Image previews: decoded and scaled off the UI thread, within a byte budget, never from an
 //! image too large to decode safely. The console asks; a worker answers on the event channel.
 
+pub mod ahead;
 pub mod budget;
 pub mod decode;
 pub mod graphics;
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, Sender};
 
 /// How an image is shown in cells: each cell is two pixels, one above the other (`▀`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,9 @@ pub struct Request {
     pub protocol: Option<graphics::Protocol>,
     /// Pixels per cell, as the terminal reports them (for sixel and kitty).
     pub cell_px: (u16, u16),
+    /// The image items the reviewer is likely to look at next: their kept previews are read
+    /// and decoded while the reviewer looks at this one.
+    pub ahead: Vec<i64>,
 }
 
 /// A scaled image ready to draw: `height` is in pixels (two per cell row).
@@ -78,36 +81,23 @@ pub struct Answer {
     pub result: Result<Picture, String>,
 }
 
-/// Do one request (on whatever thread calls it).
+/// Do one request (on whatever thread calls it), from the original (no case at hand).
 pub fn answer(req: &Request) -> Answer {
+    answer_from(req, None)
+}
+
+/// Answer from `base` (the item's kept preview, decoded) when given, else from the original.
+pub fn answer_from(req: &Request, base: Option<image::DynamicImage>) -> Answer {
+    let img = match base {
+        Some(img) => Ok(decode::variant(img, req)),
+        None => decode::load_cached(req),
+    };
     Answer {
         generation: req.generation,
         item_id: req.item_id,
-        result: decode::load_cached(req).and_then(|img| match req.protocol {
+        result: img.and_then(|img| match req.protocol {
             Some(p) => graphics::fit(&img, req, p),
             None => budget::fit(&img, req),
         }),
     }
-}
-
-/// A worker thread: takes the newest request (older queued ones are dropped: the reviewer
-/// moved on), answers through `reply`.
-pub fn spawn_worker<T: Send + 'static>(
-    requests: Receiver<Request>,
-    reply: Sender<T>,
-    wrap: fn(Answer) -> T,
-) {
-    std::thread::Builder::new()
-        .name("preview".into())
-        .spawn(move || {
-            while let Ok(mut req) = requests.recv() {
-                while let Ok(newer) = requests.try_recv() {
-                    req = newer;
-                }
-                if reply.send(wrap(answer(&req))).is_err() {
-                    return;
-                }
-            }
-        })
-        .ok();
 }

@@ -9,6 +9,7 @@ pub mod export_rows;
 pub mod import_rows;
 pub mod ingest_rows;
 pub mod items;
+pub mod kept_previews;
 pub mod objects;
 pub mod overview;
 pub mod query;

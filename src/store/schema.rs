@@ -17,6 +17,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::sql(V_IMPORTED_CLAIMS),
     Migration::sql(V_BAG_INFO),
     Migration::sql(V_EXTRACT_FAILED),
+    Migration::sql(V_KEPT_PREVIEWS),
 ];
 
 /// One step: its SQL, then (in the same transaction) any work SQL alone cannot do.
@@ -290,6 +291,18 @@ INSERT INTO ingest_problems_next(id, batch_id, path, outcome, reason, at)
     SELECT id, batch_id, path, outcome, reason, at FROM ingest_problems;
 DROP TABLE ingest_problems;
 ALTER TABLE ingest_problems_next RENAME TO ingest_problems;
+"#;
+
+/// Each image's preview, made at ingest from the decoding that gives its fingerprint, so the
+/// console never decodes an original to show it. Derived data: a case without a row falls
+/// back to decoding the original.
+const V_KEPT_PREVIEWS: &str = r#"
+CREATE TABLE kept_previews (
+    item_id INTEGER PRIMARY KEY REFERENCES items(id),
+    width   INTEGER NOT NULL,
+    height  INTEGER NOT NULL,
+    jpeg    BLOB NOT NULL
+);
 "#;
 
 pub const CURRENT_VERSION: usize = MIGRATIONS.len();

@@ -10,6 +10,7 @@ use base64::Engine;
 use super::protocol::{Job, Print, Reply};
 use crate::ingest::detect::Kind;
 use crate::ingest::fingerprint::{self, Fingerprint, Thumb};
+use crate::ingest::kept_preview::Kept;
 use crate::ingest::meta::{self, Content};
 
 pub fn handle(job: &Job) -> Reply {
@@ -85,7 +86,32 @@ fn print((f, t): (Fingerprint, Thumb)) -> Print {
         dhash: f.dhash,
         phash: f.phash,
         thumb: base64::engine::general_purpose::STANDARD.encode(t.to_blob()),
+        preview: None,
     }
+}
+
+fn print_made(m: fingerprint::Made) -> Print {
+    Print {
+        preview: m.preview.map(|k| {
+            (
+                k.width,
+                k.height,
+                base64::engine::general_purpose::STANDARD.encode(k.jpeg),
+            )
+        }),
+        ..print((m.print, m.thumb))
+    }
+}
+
+/// The kept preview a print carries, if any.
+pub fn unprint_preview(p: &Print) -> Option<Kept> {
+    let (width, height, b64) = p.preview.as_ref()?;
+    let jpeg = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+    Some(Kept {
+        width: *width,
+        height: *height,
+        jpeg,
+    })
 }
 
 /// A print as the parent uses it; `None` for a malformed thumbnail.
@@ -125,9 +151,9 @@ fn describe(
     };
     let mut metadata = meta::extract(kind, mime, &content);
     let print = (want_print && kind == Kind::Image)
-        .then(|| fingerprint::of_content(&content, &metadata))
+        .then(|| fingerprint::made_of_content(&content, &metadata))
         .and_then(|r| r.map_err(|e| metadata.warnings.push(e)).ok())
-        .map(print);
+        .map(print_made);
     Reply::Described {
         metadata: Box::new(metadata),
         print,

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 pub use client::Extractor;
-pub use jobs::unprint;
+pub use jobs::{unprint, unprint_preview};
 pub use serve::serve;
 
 /// Set in a worker's environment.

@@ -53,6 +53,9 @@ pub struct Print {
     pub phash: u64,
     /// `Thumb::to_blob`, base64.
     pub thumb: String,
+    /// The preview kept in the case (ingest only): width, height and JPEG, base64.
+    #[serde(default)]
+    pub preview: Option<(u32, u32, String)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -813,6 +813,7 @@ fn hostile_media_given_to_ffmpeg_and_poppler() {
             grayscale: false,
             blur: false,
             protocol: None,
+            ahead: vec![],
             cell_px: (8, 16),
         };
         let started = Instant::now();

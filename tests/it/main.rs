@@ -23,6 +23,7 @@ mod ingest;
 mod inside;
 mod json_shapes;
 mod overview;
+mod photos;
 mod preview;
 mod screens;
 mod seal_sign;

@@ -33,6 +33,7 @@ fn request(path: &Path, cols: u16, rows: u16, depth: Depth, budget: usize) -> Re
         blur: false,
         protocol: None,
         cell_px: (8, 16),
+        ahead: vec![],
     }
 }
 

@@ -335,7 +335,7 @@ fn an_existing_case_is_migrated_with_its_items_indexed() {
              DROP TABLE saved_views; DROP TABLE received_again; DROP INDEX items_captured;
              DROP INDEX items_created; DROP TABLE users; DROP TABLE claims;
              DROP TABLE assignments; DROP TABLE reviews; DROP TABLE imported_claims;
-             DROP TABLE bag_info;
+             DROP TABLE bag_info; DROP TABLE kept_previews;
              PRAGMA user_version = 5;",
         )
         .expect("downgrade");

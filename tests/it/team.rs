@@ -460,7 +460,8 @@ fn a_case_made_before_roles_makes_its_creator_admin_on_migration() {
         let conn = rusqlite::Connection::open(dir.join("case.db")).expect("db");
         conn.execute_batch(
             "DROP TABLE users; DROP TABLE claims; DROP TABLE assignments; DROP TABLE reviews;
-             DROP TABLE imported_claims; DROP TABLE bag_info; PRAGMA user_version = 6;",
+             DROP TABLE imported_claims; DROP TABLE bag_info; DROP TABLE kept_previews;
+             PRAGMA user_version = 6;",
         )
         .expect("downgrade");
     }

@@ -8,19 +8,33 @@ use super::{Content, Exif, Gps, ImageInfo, Metadata};
 
 pub fn extract(mime: &str, content: &Content, m: &mut Metadata) {
     let format = mime.strip_prefix("image/").unwrap_or(mime).to_string();
-    match image::ImageReader::new(Cursor::new(content.bytes))
-        .with_guessed_format()
-        .map_err(|e| e.to_string())
-        .and_then(|r| r.into_dimensions().map_err(|e| e.to_string()))
-    {
-        Ok((width, height)) => {
-            m.image = Some(ImageInfo {
-                format,
-                width,
-                height,
-            })
+    // HEIC: the size is libheif's to tell, in the parser worker (`crate::ingest::heif`).
+    if crate::ingest::heif::is_heif(content.bytes) {
+        match crate::ingest::heif::dimensions(content.stored) {
+            Ok((width, height)) => {
+                m.image = Some(ImageInfo {
+                    format,
+                    width,
+                    height,
+                })
+            }
+            Err(e) => m.warnings.push(format!("image header: {e}")),
         }
-        Err(e) => m.warnings.push(format!("image header: {e}")),
+    } else {
+        match image::ImageReader::new(Cursor::new(content.bytes))
+            .with_guessed_format()
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.into_dimensions().map_err(|e| e.to_string()))
+        {
+            Ok((width, height)) => {
+                m.image = Some(ImageInfo {
+                    format,
+                    width,
+                    height,
+                })
+            }
+            Err(e) => m.warnings.push(format!("image header: {e}")),
+        }
     }
     // Keep what can be read from damaged or unusual EXIF (e.g. an IFD chain longer than the
     // reader expects) and note what was wrong, instead of losing all of it.
