@@ -6,32 +6,15 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 use crate::common;
+use common::{output_text as text, triage};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use triage::store::changes::{self, Edit};
 use triage::store::users::{self, PeopleChange, Role};
 use triage::store::{assignments, claims, review, sources, views, Case};
 use triage::taxonomy::Taxonomy;
-
-fn triage(case: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_triage"))
-        .arg("--case")
-        .arg(case)
-        .args(args)
-        .env_remove("TRIAGE_CASE")
-        .output()
-        .expect("run triage")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// The sqlite3 command-line tool; CI installs it, so there a missing tool is a failure.
 fn sqlite3(db: &Path, sql: &str) {

@@ -6,18 +6,10 @@
 
 use crate::common;
 use common::demo_case;
+use common::triage;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn triage(case: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_triage"))
-        .arg("--case")
-        .arg(case)
-        .args(args)
-        .output()
-        .expect("run triage")
-}
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -5,6 +5,8 @@
 // Tests open case.db with rusqlite themselves, to check or tamper as an intruder would.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
+use crate::common::output_text as text;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -58,14 +60,6 @@ fn run(args: &[&str], case: Option<&Path>) -> Output {
         std::thread::sleep(Duration::from_millis(20));
     }
     child.wait_with_output().expect("output")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 /// The command names a help text lists under "Commands:".

@@ -5,9 +5,10 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 use crate::common;
+use common::{output_text as text, triage};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use triage::store::users::{self, PeopleChange, Role};
 use triage::store::{views, Case, CaseError};
@@ -37,24 +38,6 @@ fn reviewer_case(tmp: &Path) -> PathBuf {
     let (_, text, origin) = triage::taxonomy::Taxonomy::for_case_with_text(&dir).expect("taxonomy");
     triage::store::record_taxonomy(&case, "ada", &text, &origin).expect("record taxonomy");
     dir
-}
-
-fn triage(case: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_triage"))
-        .arg("--case")
-        .arg(case)
-        .args(args)
-        .env_remove("TRIAGE_CASE")
-        .output()
-        .expect("run triage")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn count(case: &Path, sql: &str) -> i64 {

@@ -2,21 +2,12 @@
 //! the stock `ssh-keygen -Y verify` accepts, and `triage verify --against SEAL
 //! --allowed-signers FILE` agrees with it, on a good seal and on one with a changed byte.
 
+use crate::common::triage;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_triage");
-
-fn triage(case: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .env_remove("TRIAGE_CASE")
-        .arg("--case")
-        .arg(case)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run triage")
-}
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

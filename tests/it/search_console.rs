@@ -4,6 +4,8 @@
 // Tests open case.db with rusqlite themselves, to check or tamper as an intruder would.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
+use crate::common::triage;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -356,15 +358,6 @@ fn the_worker_answers_only_the_newest_query() {
     let (generation, n) = last_found.expect("a window");
     assert_eq!(generation, 3, "the newest query's window comes last");
     assert!(n > 0);
-}
-
-fn triage(case: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_triage"))
-        .arg("--case")
-        .arg(case)
-        .args(args)
-        .output()
-        .expect("run triage")
 }
 
 #[test]

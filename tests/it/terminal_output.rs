@@ -3,24 +3,15 @@
 //! JSON has every character a terminal acts on escaped (and still parses to the same value),
 //! and a reader that goes away (`| head -1`) ends a command quietly.
 
+use crate::common::triage;
+
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_triage");
 const ESC_NAME: &str = "report.\u{1b}]0;pwned\u{7}pdf";
 const RLO_NAME: &str = "invoice\u{202e}fdp.exe";
-
-fn triage(case: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .env_remove("TRIAGE_CASE")
-        .arg("--case")
-        .arg(case)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run triage")
-}
 
 /// Bytes a terminal would act on or hide: C0/C1 controls (but newline), bidi controls.
 fn assert_terminal_safe(what: &str, bytes: &[u8]) {

@@ -89,3 +89,24 @@ pub fn sql(case: &triage::store::Case) -> rusqlite::Connection {
         .expect("busy timeout");
     conn
 }
+
+/// `triage --case CASE ARGS...` with a clean environment for the case, its output captured.
+pub fn triage(case: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_triage"))
+        .env_remove("TRIAGE_CASE")
+        .arg("--case")
+        .arg(case)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run triage")
+}
+
+/// A command's stdout and stderr together, for messages and assertions.
+pub fn output_text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
