@@ -8,7 +8,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use crate::ingest::fingerprint::{self, Fingerprint, Thumb};
+mod crop;
+mod group;
+
+pub use crop::{crop_match, direct_match};
+pub use group::{near_pairs, near_pairs_of, union_find, Near};
+
+use crate::ingest::fingerprint::{Fingerprint, Thumb};
 use crate::store::dups::{self, Missing, Printed};
 use crate::store::{reference, Case};
 
@@ -73,7 +79,7 @@ pub fn similar_groups(case: &Case, prints: &[Printed], t: Tuning) -> Result<Vec<
 
 /// Pairs (indexes into `prints`) joined transitively, as groups of item ids.
 fn groups_of(prints: &[Printed], edges: Vec<(usize, usize)>) -> Vec<Vec<i64>> {
-    fingerprint::union_find(prints.len(), edges)
+    union_find(prints.len(), edges)
         .into_iter()
         .map(|g| g.into_iter().map(|i| prints[i].id).collect())
         .collect()
@@ -90,7 +96,7 @@ fn same_picture_pairs(
     let debug = std::env::var_os("TRIAGE_DUPS_DEBUG").is_some();
     let started = Instant::now();
     let fps: Vec<Fingerprint> = prints.iter().map(|p| p.fingerprint).collect();
-    let near = fingerprint::near_pairs_of(
+    let near = near_pairs_of(
         &fps,
         only,
         t.tight_phash.max(t.same_phash).max(t.crop_phash),
@@ -120,7 +126,7 @@ fn same_picture_pairs(
         }
     }
     // Pairs already joined need no closer look.
-    let joined = fingerprint::union_find(prints.len(), edges.iter().copied());
+    let joined = union_find(prints.len(), edges.iter().copied());
     let mut group_of: Vec<usize> = (0..prints.len()).collect();
     for g in &joined {
         for &i in g {
@@ -158,8 +164,8 @@ fn same_picture_pairs(
     let decoded = started.elapsed();
     let scores: Vec<f32> = par_map(&candidates, |&(a, b, same)| {
         match (thumb_of(a), thumb_of(b)) {
-            (Some(ta), Some(tb)) if same => fingerprint::direct_match(&ta, &tb),
-            (Some(ta), Some(tb)) => fingerprint::crop_match(&ta, &tb),
+            (Some(ta), Some(tb)) if same => direct_match(&ta, &tb),
+            (Some(ta), Some(tb)) => crop_match(&ta, &tb),
             _ => f32::MIN,
         }
     });
