@@ -297,6 +297,54 @@ fn pdf_text_and_email_bodies_are_read_and_searchable() {
     assert!(out.status.success());
 }
 
+/// lopdf reads a PDF's text in the worker; poppler is only asked when lopdf has nothing, so a
+/// machine without poppler still reads text PDFs, and says what it lacks for a scan.
+#[test]
+fn pdf_text_is_read_without_poppler_and_scans_say_what_is_missing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let files = tmp.path().join("in");
+    std::fs::create_dir(&files).expect("dir");
+    std::fs::write(
+        files.join("report.pdf"),
+        pdf(&["Statement from Douma", "Second page"]),
+    )
+    .expect("write");
+    std::fs::write(files.join("scan.pdf"), pdf(&[""])).expect("write");
+    let case = tmp.path().join("case");
+    let run = |args: &[&str]| {
+        let out = triage(None)
+            .env("PATH", "/nonexistent")
+            .args(args)
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+    };
+    run(&["init", case.to_str().expect("utf-8")]);
+    run(&[
+        "--case",
+        case.to_str().expect("utf-8"),
+        "ingest",
+        "--source",
+        "test",
+        files.to_str().expect("utf-8"),
+    ]);
+    let items = list(&case, None);
+    let report = &by_name(&items, "report.pdf")["metadata"];
+    assert_eq!(
+        report["pdf"]["text"], "Statement from Douma\n\nSecond page",
+        "{report}"
+    );
+    assert!(report.get("warnings").is_none(), "{report}");
+    let scan = &by_name(&items, "scan.pdf")["metadata"];
+    assert!(
+        scan["warnings"][0]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("pdftotext not installed"),
+        "{scan}"
+    );
+}
+
 fn key(c: &mut triage::console::Console, code: KeyCode) {
     c.key(KeyEvent::from(code));
     c.settle();

@@ -136,6 +136,7 @@ mod resample;
 use decode::decode;
 use grids::{grids_of, Grids};
 pub use hash::{distance, hash_gray};
+pub use resample::area_resize_rgb;
 
 #[cfg(test)]
 mod tests {

@@ -150,3 +150,47 @@ impl Axis {
             .collect()
     }
 }
+
+/// An image reduced to `ow`×`oh` RGB pixels with the same box filter, colour kept: the preview
+/// kept in the case. Alpha is dropped (previews are drawn opaque). One pass over the rows,
+/// integer sums within a row, so a 1,600-pixel photo costs a few milliseconds.
+pub fn area_resize_rgb(
+    px: &[u8],
+    channels: usize,
+    w: usize,
+    h: usize,
+    (ow, oh): (usize, usize),
+) -> Vec<u8> {
+    let cols = Axis::new(w, ow).spans(ow);
+    let rows = Axis::new(h, oh);
+    let mut out = vec![0f32; ow * oh * 3];
+    let mut planes = [vec![0u32; w], vec![0u32; w], vec![0u32; w]];
+    let mut across = vec![0f32; ow * 3];
+    for y in 0..h {
+        let row = &px[y * w * channels..(y + 1) * w * channels];
+        for (x, p) in row.chunks_exact(channels).enumerate() {
+            let (r, g, b) = if channels >= 3 {
+                (p[0], p[1], p[2])
+            } else {
+                (p[0], p[0], p[0])
+            };
+            planes[0][x] = u32::from(r);
+            planes[1][x] = u32::from(g);
+            planes[2][x] = u32::from(b);
+        }
+        for (c, plane) in planes.iter().enumerate() {
+            for (x, sp) in cols.iter().enumerate() {
+                across[x * 3 + c] = sp.apply(plane);
+            }
+        }
+        for &(cell, wt) in rows.of(y) {
+            let dst = &mut out[cell as usize * ow * 3..(cell as usize + 1) * ow * 3];
+            for (d, v) in dst.iter_mut().zip(&across) {
+                *d += v * wt;
+            }
+        }
+    }
+    out.iter()
+        .map(|v| v.round().clamp(0.0, 255.0) as u8)
+        .collect()
+}
