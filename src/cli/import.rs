@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use super::{import_describe, import_history};
 use crate::bag::{self, Problem};
-use crate::ingest::fingerprint::{Fingerprint, Thumb};
+use crate::ingest::fingerprint::Made;
 use crate::ingest::meta::Metadata;
 use crate::store::audit::Chain;
 use crate::store::import_rows::{self, ImportedItem, ImportedTag, Origin, Recorded};
@@ -56,7 +56,7 @@ struct Incoming {
     unknown_terms: Vec<String>,
     /// Described from its content while copied in (a bag from another tool), not by the bag.
     describe: bool,
-    fingerprint: Option<(Fingerprint, Thumb)>,
+    fingerprint: Option<Made>,
 }
 
 #[derive(Default)]
@@ -232,10 +232,11 @@ fn record(
                         fixity: valid.fixity.get(&it.file),
                     },
                 )?;
-                if let (Recorded::New { id, .. }, Some((print, thumb))) =
-                    (recorded, &it.fingerprint)
-                {
-                    crate::store::dups::record_fingerprint(tx, id, *print, thumb)?;
+                if let (Recorded::New { id, .. }, Some(made)) = (recorded, &it.fingerprint) {
+                    crate::store::dups::record_fingerprint(tx, id, made.print, &made.thumb)?;
+                    if let Some(kept) = &made.preview {
+                        crate::store::kept_previews::record(tx, id, kept)?;
+                    }
                 }
                 results.push(recorded);
             }

@@ -25,7 +25,8 @@ pub struct Description {
     pub ext_mismatch: Option<String>,
     pub metadata_json: String,
     pub captured_at: Option<String>,
-    pub fingerprint: Option<(fingerprint::Fingerprint, fingerprint::Thumb)>,
+    /// The image's prints and the preview kept in the case, from one decoding.
+    pub fingerprint: Option<fingerprint::Made>,
 }
 
 /// The item's name and provenance path for a payload file: its last component, and its path
@@ -90,9 +91,14 @@ pub fn describe(name: &str, bytes: &[u8], complete: bool, stored: &Path) -> Desc
             complete,
             fingerprint: detected.kind == detect::Kind::Image,
         };
-        let (metadata, fingerprint, _problem, _kept) =
+        let (metadata, prints, _problem, preview) =
             crate::ingest::described(crate::worker::run(&job));
-        (metadata, fingerprint)
+        let made = prints.map(|(print, thumb)| fingerprint::Made {
+            print,
+            thumb,
+            preview,
+        });
+        (metadata, made)
     };
     Description {
         metadata_json: serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".into()),
@@ -104,12 +110,9 @@ pub fn describe(name: &str, bytes: &[u8], complete: bool, stored: &Path) -> Desc
     }
 }
 
-/// The fingerprint of an image a triage bag describes (its metadata is the sender's; only
-/// the fingerprint, which bags do not carry, is computed here).
-pub fn fingerprint_only(
-    metadata_json: &str,
-    stored: &Path,
-) -> Option<(fingerprint::Fingerprint, fingerprint::Thumb)> {
+/// The fingerprint and kept preview of an image a triage bag describes (its metadata is the
+/// sender's; only what bags do not carry is computed here).
+pub fn fingerprint_only(metadata_json: &str, stored: &Path) -> Option<fingerprint::Made> {
     let metadata: meta::Metadata = serde_json::from_str(metadata_json).unwrap_or_default();
     let orientation = metadata.exif.as_ref().and_then(|e| e.orientation);
     crate::worker::fingerprint_file(stored, orientation).ok()

@@ -14,7 +14,7 @@ mod group;
 pub use crop::{crop_match, direct_match};
 pub use group::{near_pairs, near_pairs_of, union_find, Near};
 
-use crate::ingest::fingerprint::{Fingerprint, Thumb};
+use crate::ingest::fingerprint::{Fingerprint, Made, Thumb};
 use crate::store::dups::{self, Missing, Printed};
 use crate::store::{reference, Case};
 
@@ -149,7 +149,7 @@ fn same_picture_pairs(
         let p = &prints[needed[k]];
         crate::worker::fingerprint_file(&objects.path_of(&p.sha256), p.orientation)
             .ok()
-            .map(|(_, t)| t.to_blob())
+            .map(|m| m.thumb.to_blob())
     });
     for (k, thumb) in missing.into_iter().zip(made) {
         thumbs[k] = thumb;
@@ -255,7 +255,7 @@ pub fn backfill(case: &mut Case, progress: bool) -> Result<Backfilled> {
     let objects = case.objects.clone();
     let total = missing.len();
     std::thread::scope(|s| -> Result<()> {
-        let (tx, rx) = mpsc::sync_channel::<(i64, Result<(Fingerprint, Thumb), String>)>(256);
+        let (tx, rx) = mpsc::sync_channel::<(i64, Result<Made, String>)>(256);
         for _ in 0..workers {
             let tx = tx.clone();
             let (next, missing, objects) = (&next, &missing, &objects);
@@ -276,14 +276,18 @@ pub fn backfill(case: &mut Case, progress: bool) -> Result<Backfilled> {
             });
         }
         drop(tx);
-        let mut pending: Vec<(i64, Fingerprint, Thumb)> = Vec::with_capacity(BACKFILL_ROWS);
+        let mut pending: Vec<(i64, Made)> = Vec::with_capacity(BACKFILL_ROWS);
         let mut since = Instant::now();
         let mut shown = Instant::now();
-        let flush = |case: &mut Case, pending: &mut Vec<(i64, Fingerprint, Thumb)>| -> Result<()> {
+        // The preview kept for the console comes from the same decoding, as at ingest.
+        let flush = |case: &mut Case, pending: &mut Vec<(i64, Made)>| -> Result<()> {
             if !pending.is_empty() {
                 case.write(|tx| {
-                    for (id, f, t) in pending.iter() {
-                        dups::record_fingerprint(tx, *id, *f, t)?;
+                    for (id, m) in pending.iter() {
+                        dups::record_fingerprint(tx, *id, m.print, &m.thumb)?;
+                        if let Some(kept) = &m.preview {
+                            crate::store::kept_previews::record(tx, *id, kept)?;
+                        }
                     }
                     Ok(())
                 })?;
@@ -293,9 +297,9 @@ pub fn backfill(case: &mut Case, progress: bool) -> Result<Backfilled> {
         };
         for (id, r) in rx {
             match r {
-                Ok((f, t)) => {
+                Ok(m) => {
                     filled.done += 1;
-                    pending.push((id, f, t));
+                    pending.push((id, m));
                 }
                 Err(e) => {
                     filled.failed += 1;

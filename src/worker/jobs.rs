@@ -24,8 +24,8 @@ pub fn handle(job: &Job) -> Reply {
             fingerprint,
         } => describe(as_path(path), kind, mime, *head, *complete, *fingerprint),
         Job::Fingerprint { path, orientation } => {
-            match fingerprint::of_file(as_path(path), *orientation) {
-                Ok(made) => Reply::Print(print(made)),
+            match fingerprint::made_of_file(as_path(path), *orientation) {
+                Ok(made) => Reply::Print(print_made(made)),
                 Err(e) => Reply::Refused(e),
             }
         }

@@ -56,26 +56,24 @@ pub fn run(job: &protocol::Job) -> Result<protocol::Reply, String> {
     })
 }
 
-/// The fingerprint and thumbnail of a stored image, made in a worker.
+/// The fingerprint, thumbnail and kept preview of a stored image, made in a worker.
 pub fn fingerprint_file(
     path: &std::path::Path,
     orientation: Option<u16>,
-) -> Result<
-    (
-        crate::ingest::fingerprint::Fingerprint,
-        crate::ingest::fingerprint::Thumb,
-    ),
-    String,
-> {
+) -> Result<crate::ingest::fingerprint::Made, String> {
     use std::os::unix::ffi::OsStrExt;
     let job = protocol::Job::Fingerprint {
         path: path.as_os_str().as_bytes().to_vec(),
         orientation,
     };
     match run(&job) {
-        Ok(protocol::Reply::Print(p)) => {
-            unprint(&p).ok_or_else(|| "fingerprint: the extractor's thumbnail is malformed".into())
-        }
+        Ok(protocol::Reply::Print(p)) => unprint(&p)
+            .map(|(print, thumb)| crate::ingest::fingerprint::Made {
+                print,
+                thumb,
+                preview: jobs::unprint_preview(&p),
+            })
+            .ok_or_else(|| "fingerprint: the extractor's thumbnail is malformed".into()),
         Ok(protocol::Reply::Refused(e)) => Err(e),
         Ok(protocol::Reply::Panicked(e)) | Err(e) => Err(format!("fingerprint: {e}")),
         Ok(_) => Err("fingerprint: the extractor gave an unexpected answer".into()),

@@ -272,3 +272,72 @@ fn without_libheif_a_heic_item_says_what_to_install() {
         "{warnings}"
     );
 }
+
+/// Images fingerprinted after their ingest (`--no-fingerprints`, then `triage dups`) and
+/// images imported from a bag get the same kept preview as at ingest, from the same decoding.
+#[test]
+fn dups_and_imports_keep_a_preview_too() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let intake = tmp.path().join("intake");
+    std::fs::create_dir_all(&intake).expect("mkdir");
+    for (i, orientation) in [(1, 1), (2, 6)] {
+        let photo = demo::jpeg(&PhotoSpec {
+            width: 1200,
+            height: 900,
+            seed: 20 + i,
+            make: "Samsung",
+            model: "SM-A515F",
+            software: None,
+            taken: "2024-03-02T10:11:12",
+            gps: None,
+            orientation,
+        });
+        std::fs::write(intake.join(format!("IMG_{i}.jpg")), &photo).expect("write");
+    }
+    let case = tmp.path().join("case");
+    triage(None, &["init".as_ref(), case.as_os_str()]);
+    let args = ["ingest", "--source", "field-office", "--no-fingerprints"];
+    let mut args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+    args.push(intake.as_os_str());
+    triage(Some(&case), &args);
+    let kept = |case: &Path| -> Vec<(i64, i64)> {
+        let store = triage::store::Case::open(case).expect("open");
+        let conn = common::sql(&store);
+        let mut st = conn
+            .prepare("SELECT width, height FROM kept_previews ORDER BY item_id")
+            .expect("prepare");
+        let rows = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("query")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("rows");
+        rows
+    };
+    assert!(kept(&case).is_empty(), "--no-fingerprints decodes nothing");
+    triage(Some(&case), &["dups".as_ref()]);
+    assert_eq!(kept(&case), [(320, 240), (240, 320)], "made by `dups`");
+
+    let bag = tmp.path().join("bag");
+    triage(
+        Some(&case),
+        &[
+            "export".as_ref(),
+            "--filter".as_ref(),
+            "".as_ref(),
+            "--out".as_ref(),
+            bag.as_os_str(),
+        ],
+    );
+    let other = tmp.path().join("other");
+    triage(None, &["init".as_ref(), other.as_os_str()]);
+    triage(
+        Some(&other),
+        &[
+            "import".as_ref(),
+            bag.as_os_str(),
+            "--source".as_ref(),
+            "partner".as_ref(),
+        ],
+    );
+    assert_eq!(kept(&other), [(320, 240), (240, 320)], "made by `import`");
+}

@@ -45,6 +45,27 @@ pub fn of_file(path: &Path, orientation: Option<u16>) -> Result<(Fingerprint, Th
     guarded(|| decode(BufReader::new(file), orientation, false).map(|(g, _)| g.both()))
 }
 
+/// `of_file`, and the preview kept in the case, from the same (reduced) decoding: for images
+/// fingerprinted after their ingest (`triage dups`, imports).
+pub fn made_of_file(path: &Path, orientation: Option<u16>) -> Result<Made, String> {
+    if super::heif::sniff(path) {
+        return guarded(|| heif_made(path, &Metadata::default()));
+    }
+    let file = open_bounded(path)?;
+    guarded(|| decode(BufReader::new(file), orientation, true).map(|m| made(m, orientation)))
+}
+
+/// The prints and the kept preview of one decoding.
+fn made((g, img): (Grids, Option<DynamicImage>), orientation: Option<u16>) -> Made {
+    let preview = img.and_then(|i| super::kept_preview::make(&i, orientation));
+    let (print, thumb) = g.both();
+    Made {
+        print,
+        thumb,
+        preview,
+    }
+}
+
 /// What one decoding of an image being ingested gives: its fingerprint, its 32 × 32 grid,
 /// and the preview kept in the case (a small JPEG, oriented; `None` if it could not be made).
 pub struct Made {
@@ -59,15 +80,7 @@ pub fn made_of_content(content: &Content, metadata: &Metadata) -> Result<Made, S
         return guarded(|| heif_made(content.stored, metadata));
     }
     let orientation = metadata.exif.as_ref().and_then(|e| e.orientation);
-    let made = |(g, img): (Grids, Option<DynamicImage>)| {
-        let preview = img.and_then(|i| super::kept_preview::make(&i, orientation));
-        let (print, thumb) = g.both();
-        Made {
-            print,
-            thumb,
-            preview,
-        }
-    };
+    let made = |m| made(m, orientation);
     if content.complete {
         guarded(|| decode(Cursor::new(content.bytes), orientation, true).map(made))
     } else {
