@@ -341,3 +341,58 @@ fn dups_and_imports_keep_a_preview_too() {
     );
     assert_eq!(kept(&other), [(320, 240), (240, 320)], "made by `import`");
 }
+
+/// While the reviewer looks at one item, the preview thread decodes the next items' kept
+/// previews: once it has, their pictures are answered without reading the case again (here,
+/// with their kept previews deleted and the originals out of reach).
+#[test]
+fn the_next_previews_are_prepared_ahead() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let intake = tmp.path().join("intake");
+    std::fs::create_dir_all(&intake).expect("mkdir");
+    for i in 1..=4u8 {
+        let photo = demo::jpeg(&PhotoSpec {
+            width: 800,
+            height: 600,
+            seed: 40 + i,
+            make: "Apple",
+            model: "iPhone 13",
+            software: None,
+            taken: "2024-03-02T10:11:12",
+            gps: None,
+            orientation: 1,
+        });
+        std::fs::write(intake.join(format!("IMG_{i}.jpg")), &photo).expect("write");
+    }
+    let case = ingested(tmp.path(), &intake);
+    let store = triage::store::Case::open(&case).expect("open");
+    let gone = tmp.path().join("no-such-original");
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (reply_tx, reply_rx) = std::sync::mpsc::channel();
+    triage::preview::ahead::spawn_worker(rx, reply_tx, |a| a, Some(&case));
+    let answer = |tx: &std::sync::mpsc::Sender<Request>, req: Request| {
+        tx.send(req).expect("send");
+        reply_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("an answer")
+    };
+    let mut first = request(1, gone.clone());
+    first.ahead = vec![2, 3];
+    assert!(answer(&tx, first).result.is_ok(), "item 1 from the case");
+    // The look-ahead runs after the answer; a kept preview decodes in a millisecond or two.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let deleted = common::sql(&store)
+        .execute("DELETE FROM kept_previews WHERE item_id IN (2, 3)", [])
+        .expect("delete");
+    assert_eq!(deleted, 2);
+    for id in [2, 3] {
+        let got = answer(&tx, request(id, gone.clone()));
+        assert!(got.result.is_ok(), "item {id} was prepared ahead");
+    }
+    // The control: an item not prepared ahead, its kept preview deleted too, has no picture.
+    common::sql(&store)
+        .execute("DELETE FROM kept_previews WHERE item_id = 4", [])
+        .expect("delete");
+    assert!(answer(&tx, request(4, gone)).result.is_err());
+}
