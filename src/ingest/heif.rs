@@ -5,7 +5,6 @@
 //! the build needs no libheif headers, and a machine without the tools says so per item.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use image::DynamicImage;
 
@@ -33,30 +32,25 @@ pub fn is_heif(head: &[u8]) -> bool {
         )
 }
 
-fn run(tool: &str, args: &[&std::ffi::OsStr]) -> Result<std::process::Output, String> {
-    let out = Command::new(tool)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => NEEDS.to_string(),
-            _ => format!("cannot run {tool}: {e}"),
-        })?;
-    if !out.status.success() {
-        let why = String::from_utf8_lossy(&out.stderr);
-        let why = why.lines().next().unwrap_or("no reason given").trim();
-        return Err(format!("libheif cannot read it: {why}"));
-    }
-    Ok(out)
+/// Run a libheif tool as a limited child (memory, CPU, a deadline, killed with the worker):
+/// a HEIC that makes the decoder hang costs that item's picture, not the worker's next jobs.
+fn run(tool: &str, args: &[&std::ffi::OsStr], cap: usize) -> Result<Vec<u8>, String> {
+    use crate::worker::tool::{self, Failure};
+    tool::run(tool, args, WALL, cap).map_err(|e| match e {
+        Failure::Missing => NEEDS.to_string(),
+        Failure::Failed(why) => format!("libheif cannot read it: {why}"),
+    })
 }
+
+/// How long a libheif tool may take: decoding a 48-MP HEIC without an embedded thumbnail
+/// takes a few seconds on one core.
+const WALL: std::time::Duration = std::time::Duration::from_secs(25);
 
 /// The primary image's width and height (as displayed: libheif applies the container's
 /// rotation).
 pub fn dimensions(path: &Path) -> Result<(u32, u32), String> {
-    let out = run("heif-info", &[path.as_os_str()])?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    let out = run("heif-info", &[path.as_os_str()], 64 << 10)?;
+    let text = String::from_utf8_lossy(&out);
     text.lines()
         .filter_map(|l| l.trim().strip_prefix("image: "))
         .find(|l| l.contains("primary"))
@@ -79,9 +73,10 @@ pub fn reduced(path: &Path, side: u32) -> Result<DynamicImage, String> {
             path.as_os_str(),
             "/dev/stdout".as_ref(),
         ],
+        16 << 20,
     )?;
     let mut reader =
-        image::ImageReader::with_format(std::io::Cursor::new(out.stdout), image::ImageFormat::Png);
+        image::ImageReader::with_format(std::io::Cursor::new(out), image::ImageFormat::Png);
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
