@@ -286,6 +286,20 @@ fn compile_field(
                 }
             }
         }
+        Field::Family | Field::In => {
+            let Some(id) = super::parse_reference(value) else {
+                return Err(err(format!(
+                    "`{value}` is not an item reference (T-000123)"
+                )));
+            };
+            params.push(Value::Integer(id));
+            let ids = if field == Field::Family {
+                super::families::FAMILY_SQL
+            } else {
+                super::families::MEMBERS_SQL
+            };
+            format!("items.id IN ({ids})")
+        }
         Field::Captured | Field::Received => {
             let column = if field == Field::Captured {
                 "items.captured_at"

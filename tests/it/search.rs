@@ -59,6 +59,7 @@ impl Fixture {
                 actor: "tester".into(),
                 progress: false,
                 fingerprints: false,
+                limits: Default::default(),
             },
         )
         .expect("ingest");

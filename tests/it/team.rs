@@ -46,6 +46,7 @@ impl Team {
                     actor: "ada".into(),
                     progress: false,
                     fingerprints: false,
+                    limits: Default::default(),
                 },
             )
             .expect("ingest");
@@ -206,6 +207,7 @@ fn reviewers_tag_but_may_not_lead_or_administer_and_each_refusal_is_recorded() {
                 actor: "rae".into(),
                 progress: false,
                 fingerprints: false,
+                limits: Default::default(),
             },
         ))
     });
