@@ -83,6 +83,7 @@ fn main() -> ExitCode {
             court,
             override_reason,
             algorithms,
+            with_family,
             json,
         }) => cli::export::run(
             args.case,
@@ -93,6 +94,7 @@ fn main() -> ExitCode {
                 court,
                 override_reason: override_reason.as_deref(),
                 algorithms: &algorithms,
+                with_family,
                 json,
             },
         ),

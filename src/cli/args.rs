@@ -244,6 +244,10 @@ pub enum Command {
         /// always written).
         #[arg(long, default_value = "sha256")]
         algorithms: String,
+        /// With each selected item, its whole family: the containers it came in and all their
+        /// members (each item's metadata names its parent and inner path).
+        #[arg(long)]
+        with_family: bool,
         /// Print the summary as one JSON object.
         #[arg(long)]
         json: bool,

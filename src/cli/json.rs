@@ -63,6 +63,7 @@ pub fn item(d: &Detail, tax: &Taxonomy, full: bool) -> Value {
         "metadata": d.metadata,
         "tags": tags(r),
         "parent": null,
+        "member": null,
         "inner_path": null,
         "children": d.children,
     });

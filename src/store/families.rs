@@ -51,13 +51,14 @@ pub fn member_at(conn: &Connection, parent: i64, ordinal: u32) -> rusqlite::Resu
 }
 
 /// The first parent an item was received in, if it is a member.
-pub fn parent_of(conn: &Connection, id: i64) -> rusqlite::Result<Option<i64>> {
-    conn.prepare_cached(
-        "SELECT parent_id FROM provenance WHERE item_id = ?1 AND parent_id IS NOT NULL
+pub fn parent_of(db: &impl super::Db, id: i64) -> rusqlite::Result<Option<i64>> {
+    super::conn_of(db)
+        .prepare_cached(
+            "SELECT parent_id FROM provenance WHERE item_id = ?1 AND parent_id IS NOT NULL
          ORDER BY id LIMIT 1",
-    )?
-    .query_row([id], |r| r.get(0))
-    .optional()
+        )?
+        .query_row([id], |r| r.get(0))
+        .optional()
 }
 
 /// The ids of the families an item (the one parameter) belongs to: the item, every container
@@ -82,6 +83,20 @@ pub const MEMBERS_SQL: &str = "WITH RECURSIVE down(id) AS (
 pub fn family_of(conn: &Connection, id: i64) -> rusqlite::Result<Vec<i64>> {
     let mut st = conn.prepare_cached(&format!("SELECT id FROM ({FAMILY_SQL}) ORDER BY id"))?;
     let rows = st.query_map([id], |r| r.get(0))?;
+    rows.collect()
+}
+
+/// `ids` with every item of their families (see [`FAMILY_SQL`]), each once, in id order: one
+/// query, whatever the number of ids.
+pub fn with_families(db: &impl super::Db, ids: &[i64]) -> rusqlite::Result<Vec<i64>> {
+    let conn = super::conn_of(db);
+    let seed = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    let sql = format!(
+        "SELECT id FROM ({}) ORDER BY id",
+        FAMILY_SQL.replacen("SELECT ?", "SELECT value FROM json_each(?)", 1)
+    );
+    let mut st = conn.prepare(&sql)?;
+    let rows = st.query_map([seed], |r| r.get(0))?;
     rows.collect()
 }
 

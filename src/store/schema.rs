@@ -308,9 +308,11 @@ CREATE TABLE kept_previews (
 
 /// Families: a member of a container (an archive entry, an e-mail attachment) is received
 /// like a file, under the path `container!/inner/path`, and linked to its parent item with its
-/// place in it (from 1: `T-000120/3`) and its name inside it as stored (bytes).
+/// place in it (from 1: `T-000120/3`) and its name inside it as stored (bytes). `parent_id`
+/// is an item id; no REFERENCES clause, so that the columns can be dropped again (tests
+/// rebuild older schemas that way).
 const V_FAMILIES: &str = r#"
-ALTER TABLE provenance ADD COLUMN parent_id INTEGER REFERENCES items(id);
+ALTER TABLE provenance ADD COLUMN parent_id INTEGER;
 ALTER TABLE provenance ADD COLUMN ordinal INTEGER;
 ALTER TABLE provenance ADD COLUMN inner_path BLOB;
 CREATE INDEX provenance_parent ON provenance(parent_id, ordinal) WHERE parent_id IS NOT NULL;
