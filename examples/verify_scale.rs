@@ -73,6 +73,7 @@ fn make(dir: &Path, items: i64) -> Result<(), String> {
                     path: name.as_bytes(),
                     mtime: None,
                     received_at: &now,
+                    member: None,
                 };
                 ingest_rows::record_file(tx, &mut chain, batch, "ada", &f)?;
             }

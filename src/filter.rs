@@ -16,6 +16,11 @@ pub enum Field {
     Received,
     Near,
     Dup,
+    /// `family:T-000120`: the whole family the item belongs to (its containers, and all
+    /// their members).
+    Family,
+    /// `in:T-000120`: the members of a container, at any depth.
+    In,
 }
 
 impl Field {
@@ -31,6 +36,8 @@ impl Field {
         ("received", Field::Received),
         ("near", Field::Near),
         ("dup", Field::Dup),
+        ("family", Field::Family),
+        ("in", Field::In),
     ];
 
     fn parse(name: &str) -> Option<Field> {

@@ -116,6 +116,19 @@ pub enum Command {
         /// Compute image fingerprints at ingest (the default; kept for old scripts).
         #[arg(long, hide = true)]
         fingerprints: bool,
+        /// Containers (archives, e-mails) are expanded into members; stop a file's family at
+        /// this many members (a problem is recorded on the container).
+        #[arg(long, default_value_t = 100_000)]
+        max_members: u64,
+        /// Stop a file's family at this many bytes expanded.
+        #[arg(long, default_value_t = 64 << 30)]
+        max_expanded: u64,
+        /// Do not expand containers nested deeper than this.
+        #[arg(long, default_value_t = 5)]
+        max_depth: u32,
+        /// Stop a container expanding to more than this many times its size (past 16 MiB).
+        #[arg(long, default_value_t = 100)]
+        max_ratio: u64,
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
@@ -231,6 +244,10 @@ pub enum Command {
         /// always written).
         #[arg(long, default_value = "sha256")]
         algorithms: String,
+        /// With each selected item, its whole family: the containers it came in and all their
+        /// members (each item's metadata names its parent and inner path).
+        #[arg(long)]
+        with_family: bool,
         /// Print the summary as one JSON object.
         #[arg(long)]
         json: bool,

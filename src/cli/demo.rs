@@ -68,6 +68,7 @@ fn build(base: &std::path::Path, case_dir: &std::path::Path) -> Result<Case> {
                 actor: actor.clone(),
                 progress: false,
                 fingerprints: true,
+                limits: Default::default(),
             },
         )?;
         super::tell!("{source}: {} new, {} duplicates", s.new, s.duplicates);

@@ -41,6 +41,7 @@ pub struct Request<'a> {
     pub court: bool,
     pub override_reason: Option<&'a str>,
     pub algorithms: &'a str,
+    pub with_family: bool,
     pub json: bool,
 }
 
@@ -52,6 +53,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
         court,
         override_reason,
         algorithms,
+        with_family,
         json: json_out,
     } = req;
     let mut algs = Vec::new();
@@ -86,7 +88,10 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
     let compiled =
         query::compile_filter(filter, &tax).map_err(|e| anyhow!("filter {}", e.pointer(filter)))?;
     let sel = Selection::new(&View::All, &me, compiled);
-    let ids = sel.ids(&case, |_| true)?;
+    let mut ids = sel.ids(&case, |_| true)?;
+    if with_family {
+        ids = crate::store::families::with_families(&case, &ids)?;
+    }
     if ids.is_empty() {
         super::tell!("triage: no item matches the filter; nothing exported");
         return Ok(ExitCode::from(1));

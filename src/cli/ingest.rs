@@ -10,6 +10,7 @@ pub fn run(
     source: &str,
     json: bool,
     fingerprints: bool,
+    limits: ingest::family::Limits,
     paths: Vec<PathBuf>,
 ) -> Result<ExitCode> {
     if source.trim().is_empty() {
@@ -23,6 +24,7 @@ pub fn run(
         actor: crate::identity::login_name()?,
         progress: !json && super::is_terminal(2),
         fingerprints,
+        limits,
     };
     let before = crate::store::items::max_id(&case)?;
     let summary = ingest::run(&mut case, &opts)?;
@@ -44,6 +46,12 @@ pub fn run(
             summary.bytes as f64 / 1e6,
             summary.seconds
         );
+        if summary.members > 0 {
+            super::say!(
+                "{} members taken out of archives and e-mails",
+                summary.members
+            );
+        }
         if summary.extract_failed > 0 {
             super::say!(
                 "{} taken in without metadata (their parser failed)",

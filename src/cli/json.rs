@@ -18,7 +18,21 @@ pub fn provenance(p: &Provenance) -> Value {
     if std::str::from_utf8(&p.path).is_err() {
         v["path_b64"] = json!(crate::text::b64(&p.path));
     }
+    if let Some(m) = &p.member {
+        member(&mut v, m);
+    }
     v
+}
+
+/// A member's link: `parent`, `member` (`T-000120/3`) and `inner_path` (with `inner_path_b64`
+/// when the name is not UTF-8).
+fn member(v: &mut Value, m: &crate::store::families::MemberLink) {
+    v["parent"] = json!(crate::store::reference(m.parent));
+    v["member"] = json!(m.reference());
+    v["inner_path"] = json!(String::from_utf8_lossy(&m.inner_path));
+    if std::str::from_utf8(&m.inner_path).is_err() {
+        v["inner_path_b64"] = json!(crate::text::b64(&m.inner_path));
+    }
 }
 
 pub fn tags(row: &Row) -> Value {
@@ -48,7 +62,14 @@ pub fn item(d: &Detail, tax: &Taxonomy, full: bool) -> Value {
         "sources": d.provenance.iter().map(provenance).collect::<Vec<_>>(),
         "metadata": d.metadata,
         "tags": tags(r),
+        "parent": null,
+        "member": null,
+        "inner_path": null,
+        "children": d.children,
     });
+    if let Some(m) = d.parent() {
+        member(&mut v, m);
+    }
     if full {
         v["status_by"] = json!(d.status_by);
         v["status_at"] = json!(d.status_at);

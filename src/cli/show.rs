@@ -25,6 +25,17 @@ pub fn run(case: Option<PathBuf>, key: &str, json: bool) -> Result<ExitCode> {
     if let Some(m) = &d.ext_mismatch {
         super::say!("  MISMATCH {m}");
     }
+    if let Some(m) = d.parent() {
+        super::say!(
+            "  member   {} of {}: {}",
+            m.ordinal,
+            crate::store::reference(m.parent),
+            sanitize(&String::from_utf8_lossy(&m.inner_path))
+        );
+    }
+    if d.children > 0 {
+        super::say!("  members  {} (T-{:06}/1 ...)", d.children, r.id);
+    }
     super::say!(
         "  status   {}{}",
         r.status,

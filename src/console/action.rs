@@ -26,6 +26,10 @@ pub enum Action {
     MarkAll,
     ClearMarks,
     Similar,
+    /// A container and its members as a view.
+    Family,
+    /// The container the current item came in.
+    Parent,
     Filter,
     Command,
     Views,
@@ -170,6 +174,8 @@ pub const ACTIONS: &[Spec] = &[
     spec(A::MarkAll, "mark-all", C::Queue, &["V"], "mark every item in the view (up to 5,000) for bulk tagging"),
     spec(A::ClearMarks, "clear-marks", C::Queue, &["Esc"], "clear marks and filter"),
     spec(A::Similar, "similar", C::Queue, &["s"], "show the images similar to this one (again: back)"),
+    spec(A::Family, "family", C::Queue, &["F"], "this container and its members as a view (again: back; V marks them all)"),
+    spec(A::Parent, "parent", C::Queue, &["P"], "go to the container this item came in (its family as a view)"),
     spec(A::Filter, "filter", C::Queue, &["/"], "filter the current view"),
     spec(A::Command, "command", C::Queue, &[":"], "command: save NAME (the filter as a view), delete NAME, views"),
     spec(A::Views, "views", C::Queue, &["w"], "choose a view (untriaged, all, mine, ...)"),

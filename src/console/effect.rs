@@ -71,6 +71,8 @@ pub enum Effect {
         items: Vec<i64>,
     },
     History(i64),
+    /// Find the container an item came in (for `P` before its details are read).
+    Parent(i64),
     /// Mark every item of the view, when there are not too many.
     MarkAll,
     /// Decode and fit the image of an item (answered as `Outcome::Preview`).
@@ -152,6 +154,11 @@ pub enum Outcome {
     /// A filter being typed does not compile yet; the results stay as they were.
     Incomplete,
     History(Vec<crate::store::audit::Entry>),
+    /// The container item `of` came in, if any.
+    Parent {
+        of: i64,
+        parent: Option<i64>,
+    },
     Preview(crate::preview::Answer),
     Revealed {
         item_id: i64,
@@ -351,6 +358,10 @@ impl Runtime {
             Effect::History(id) => Ok(vec![Outcome::History(
                 crate::store::audit::for_item(&self.case, *id).map_err(e)?,
             )]),
+            Effect::Parent(id) => Ok(vec![Outcome::Parent {
+                of: *id,
+                parent: crate::store::families::parent_of(&self.case, *id).map_err(e)?,
+            }]),
             // Opening an item claims it (when untriaged) and releases the previous one.
             Effect::Detail(id) => {
                 let mut out = vec![Outcome::Detail(

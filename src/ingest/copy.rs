@@ -145,3 +145,29 @@ fn copy_and_hash(
     }
     Ok((hex::encode(hasher.finalize()), total, kept, complete))
 }
+
+/// Copy at most `max + 1` bytes from `src` to `dst`, hashing them: (sha256, bytes copied).
+/// More than `max` copied means `src` was longer than allowed (a caller's limit); the hash
+/// then covers only what was copied. Used for archive members, which have no stat to check.
+pub fn copy_hashed(
+    src: &mut dyn Read,
+    dst: &mut dyn Write,
+    max: u64,
+    chunk: &mut [u8],
+) -> io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut total: u64 = 0;
+    while total <= max {
+        let want = (chunk.len() as u64).min(max + 1 - total) as usize;
+        let n = match src.read(&mut chunk[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&chunk[..n]);
+        dst.write_all(&chunk[..n])?;
+        total += n as u64;
+    }
+    Ok((hex::encode(hasher.finalize()), total))
+}

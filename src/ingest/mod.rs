@@ -4,6 +4,7 @@
 
 pub mod copy;
 pub mod detect;
+pub mod family;
 pub mod fingerprint;
 pub mod heif;
 pub mod jpeg_scaled;
@@ -63,6 +64,8 @@ pub struct Options {
     /// Compute image fingerprints and thumbnails now (the default) rather than when
     /// `triage dups` needs them.
     pub fingerprints: bool,
+    /// How far containers are expanded.
+    pub limits: family::Limits,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -77,6 +80,8 @@ pub struct Summary {
     /// Files taken in whose metadata could not be read (see `problems`).
     pub extract_failed: u64,
     pub files: u64,
+    /// Members taken out of containers (archives, e-mails), counted apart from `files`.
+    pub members: u64,
     pub bytes: u64,
     pub seconds: f64,
     pub problems: Vec<ProblemReport>,
@@ -111,15 +116,21 @@ struct Prepared {
     kept: Option<kept_preview::Kept>,
     /// Why no metadata could be read (its parser died): recorded when the item is new.
     extract_problem: Option<String>,
+    /// An e-mail with attachments (a container of members).
+    attached: bool,
+    /// A member of a container: its parent and place in it.
+    family: Option<family::Membership>,
 }
 
 enum Ready {
     File(Box<Prepared>),
     Problem(Problem),
+    /// The last part of a walk position (a file may bring its members after it).
+    End,
 }
 
-/// A result with its place in walk order.
-struct Numbered(u64, Ready);
+/// A result with its place in walk order: the walk position, then the part within it.
+struct Numbered(u64, u32, Ready);
 
 const BATCH_FILES: usize = 2000;
 const BATCH_BYTES: u64 = 256 << 20;
@@ -169,9 +180,12 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
                         walked.bytes.fetch_add(job.size, Ordering::Relaxed);
                         job_tx.send(job).is_ok()
                     }
-                    Found::Problem(p) => walker_ready
-                        .send(Numbered(seq - 1, Ready::Problem(p)))
-                        .is_ok(),
+                    Found::Problem(p) => {
+                        walker_ready
+                            .send(Numbered(seq - 1, 0, Ready::Problem(p)))
+                            .is_ok()
+                            && walker_ready.send(Numbered(seq - 1, 1, Ready::End)).is_ok()
+                    }
                 }
             });
         });
@@ -180,7 +194,8 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
             let job_rx = Arc::clone(&job_rx);
             let session = &session;
             let fingerprints = opts.fingerprints;
-            s.spawn(move || worker(w, session, &job_rx, ready_tx, fingerprints));
+            let limits = opts.limits;
+            s.spawn(move || worker(w, session, &job_rx, ready_tx, fingerprints, limits));
         }
         drop(ready_tx);
         drop(job_rx);
@@ -257,6 +272,7 @@ fn worker(
     jobs: &Mutex<Receiver<FileJob>>,
     out: SyncSender<Numbered>,
     fingerprints: bool,
+    limits: family::Limits,
 ) {
     let mut n = 0u64;
     let mut chunk = vec![0u8; copy::CHUNK];
@@ -271,11 +287,27 @@ fn worker(
             Err(_) => return,
         };
         n += 1;
-        let ready = match prepare(store, &job, w, n, &mut chunk, fingerprints, &mut extractor) {
-            Ok(p) => Ready::File(Box::new(p)),
-            Err(p) => Ready::Problem(p),
+        let mut part = 0u32;
+        let mut send = |ready: Ready| {
+            part += 1;
+            out.send(Numbered(job.seq, part - 1, ready)).is_ok()
         };
-        if out.send(Numbered(job.seq, ready)).is_err() {
+        let sent = match prepare(store, &job, w, n, &mut chunk, fingerprints, &mut extractor) {
+            Ok(p) => {
+                let mut family = family::Family {
+                    store,
+                    worker: w,
+                    fingerprints,
+                    extractor: &mut extractor,
+                    left: limits,
+                    limits,
+                    send: &mut send,
+                };
+                family.take(p, 0)
+            }
+            Err(p) => send(Ready::Problem(p)),
+        };
+        if !sent || !send(Ready::End) {
             return;
         }
     }
@@ -304,17 +336,53 @@ fn prepare(
         },
     })?;
     let name = crate::text::file_name(&path);
-    let detected = detect::detect(&copied.bytes);
+    Ok(describe_stored(
+        Arrived {
+            sha256: copied.sha256,
+            size: copied.size,
+            mtime: copied.mtime,
+            received_at: copied.received_at,
+            temp: copied.temp,
+            head: &copied.bytes,
+            complete: copied.complete,
+        },
+        name,
+        path,
+        fingerprints,
+        extractor,
+    ))
+}
+
+/// A file or member in the case's temporary area, hashed, waiting to be described.
+struct Arrived<'a> {
+    sha256: String,
+    size: u64,
+    mtime: Option<String>,
+    received_at: String,
+    temp: PathBuf,
+    /// Its first bytes (all of them when `complete`).
+    head: &'a [u8],
+    complete: bool,
+}
+
+fn describe_stored(
+    stored: Arrived,
+    name: String,
+    path: Vec<u8>,
+    fingerprints: bool,
+    extractor: &mut crate::worker::Extractor,
+) -> Prepared {
+    let detected = detect::detect(stored.head);
     // The original is stored (and its hash known) before any parser sees it: a parser that
     // dies costs only this file's metadata. Fingerprinting decodes every image: on a
     // photo-heavy intake it costs more than the rest of the ingest together, so
     // `--no-fingerprints` leaves it to `triage dups`.
     let job = crate::worker::protocol::Job::Describe {
-        path: copied.temp.as_os_str().as_bytes().to_vec(),
+        path: stored.temp.as_os_str().as_bytes().to_vec(),
         kind: detected.kind.as_str().into(),
         mime: detected.mime.clone(),
-        head: copied.bytes.len() as u64,
-        complete: copied.complete,
+        head: stored.head.len() as u64,
+        complete: stored.complete,
         fingerprint: fingerprints,
     };
     // No parser reads an unrecognised type: no round trip for it.
@@ -323,15 +391,19 @@ fn prepare(
     } else {
         described(extractor.run(&job))
     };
-    Ok(Prepared {
+    Prepared {
         metadata_json: serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".into()),
         captured_at: metadata.captured_at(),
         ext_mismatch: detect::extension_mismatch(&name, &detected.mime),
-        sha256: copied.sha256,
-        size: copied.size,
-        mtime: copied.mtime,
-        received_at: copied.received_at,
-        temp: copied.temp,
+        attached: metadata
+            .email
+            .as_ref()
+            .is_some_and(|e| !e.attachment_details.is_empty()),
+        sha256: stored.sha256,
+        size: stored.size,
+        mtime: stored.mtime,
+        received_at: stored.received_at,
+        temp: stored.temp,
         mime: detected.mime,
         kind: detected.kind,
         name,
@@ -339,7 +411,8 @@ fn prepare(
         fingerprint,
         kept,
         extract_problem,
-    })
+        family: None,
+    }
 }
 
 /// Metadata, fingerprint and grid, problem to record, kept preview.
@@ -401,18 +474,21 @@ impl Collector {
     ) {
         // Workers finish out of order; results are taken in walk order, so the same folder
         // always gives the same references.
-        let mut waiting: BTreeMap<u64, Ready> = BTreeMap::new();
-        let mut next = 0u64;
+        let mut waiting: BTreeMap<(u64, u32), Ready> = BTreeMap::new();
+        let mut next = (0u64, 0u32);
         loop {
             match rx.recv_timeout(Duration::from_millis(200)) {
-                Ok(Numbered(seq, ready)) => {
-                    waiting.insert(seq, ready);
+                Ok(Numbered(seq, part, ready)) => {
+                    waiting.insert((seq, part), ready);
                 }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
             while let Some(ready) = waiting.remove(&next) {
-                next += 1;
+                next = match ready {
+                    Ready::End => (next.0 + 1, 0),
+                    _ => (next.0, next.1 + 1),
+                };
                 self.take(ready, summary);
             }
             if (self.pending.len() >= BATCH_FILES
@@ -438,6 +514,11 @@ impl Collector {
 
     fn take(&mut self, ready: Ready, summary: &mut Summary) {
         match ready {
+            Ready::File(p) if p.family.is_some() => {
+                summary.members += 1;
+                self.pending_bytes += p.size;
+                self.pending.push(*p);
+            }
             Ready::File(p) => {
                 summary.files += 1;
                 summary.bytes += p.size;
@@ -445,6 +526,7 @@ impl Collector {
                 self.pending.push(*p);
             }
             Ready::Problem(p) => self.problems.push(p),
+            Ready::End => {}
         }
     }
 
@@ -498,8 +580,10 @@ fn store_objects(
                     Ok(_) => installed.push(f),
                     Err(e) => {
                         let _ = std::fs::remove_file(&f.temp);
-                        lost.0 += 1;
-                        lost.1 += f.size;
+                        if f.family.is_none() {
+                            lost.0 += 1;
+                            lost.1 += f.size;
+                        }
                         problems.push(Problem {
                             path: f.path.clone(),
                             outcome: Outcome::Failed,
@@ -584,6 +668,11 @@ impl Committer<'_> {
                         path: &f.path,
                         mtime: f.mtime.as_deref(),
                         received_at: &f.received_at,
+                        member: f.family.as_ref().map(|m| ingest_rows::MemberOf {
+                            parent_sha256: &m.parent_sha256,
+                            ordinal: m.ordinal,
+                            inner_path: &m.inner_path,
+                        }),
                     },
                 )?;
                 if let (Recorded::New(id), Some((print, thumb))) = (recorded, &f.fingerprint) {

@@ -26,6 +26,17 @@ pub struct ReceivedFile<'a> {
     pub path: &'a [u8],
     pub mtime: Option<&'a str>,
     pub received_at: &'a str,
+    /// A member of a container: recorded with its parent and its place in it.
+    pub member: Option<MemberOf<'a>>,
+}
+
+/// A member's link to its parent, as the ingest knows it (the parent by content: it is
+/// recorded before its members, in the same transaction or an earlier one).
+#[derive(Debug, Clone, Copy)]
+pub struct MemberOf<'a> {
+    pub parent_sha256: &'a str,
+    pub ordinal: u32,
+    pub inner_path: &'a [u8],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,11 +133,20 @@ pub fn record_file(
             created_at: f.received_at,
         },
     )?;
+    let parent = match f.member {
+        Some(m) => tx
+            .prepare_cached("SELECT id FROM items WHERE sha256 = ?1")?
+            .query_row([m.parent_sha256], |r| r.get::<_, i64>(0))
+            .optional()?
+            .map(|id| (id, m)),
+        None => None,
+    };
     let inserted = tx
         .prepare_cached(
             "INSERT OR IGNORE INTO provenance(item_id, source, path, size, mtime, received_at,
-                                              received_by, batch_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                                              received_by, batch_id, parent_id, ordinal,
+                                              inner_path)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?
         .execute(rusqlite::params![
             item_id,
@@ -136,12 +156,30 @@ pub fn record_file(
             f.mtime,
             f.received_at,
             actor,
-            batch_id
+            batch_id,
+            parent.map(|(id, _)| id),
+            parent.map(|(_, m)| m.ordinal),
+            parent.map(|(_, m)| m.inner_path),
         ])?;
     if inserted == 0 {
         return Ok(Recorded::Unchanged(item_id));
     }
     let path = crate::text::path_for_json(f.path);
+    let mut details = json!({
+        "batch": batch_id,
+        "source": f.source,
+        "path": path,
+        "sha256": f.item.sha256,
+        "size": f.item.size,
+    });
+    if let (Some((id, m)), Some(d)) = (parent, details.as_object_mut()) {
+        d.insert("parent".into(), json!(id));
+        d.insert("ordinal".into(), json!(m.ordinal));
+        d.insert(
+            "inner_path".into(),
+            json!(crate::text::path_for_json(m.inner_path)),
+        );
+    }
     chain.append(
         tx,
         &Event::item(
@@ -152,13 +190,7 @@ pub fn record_file(
             } else {
                 "ingest.duplicate"
             },
-            json!({
-                "batch": batch_id,
-                "source": f.source,
-                "path": path,
-                "sha256": f.item.sha256,
-                "size": f.item.size,
-            }),
+            details,
         ),
     )?;
     Ok(if is_new {

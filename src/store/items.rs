@@ -80,6 +80,8 @@ pub struct Provenance {
     pub received_at: String,
     pub received_by: String,
     pub batch: i64,
+    /// Received as a member of a container: its parent and place in it.
+    pub member: Option<super::families::MemberLink>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -142,6 +144,15 @@ pub struct Detail {
     pub notes: Vec<Note>,
     /// The use conditions of every provider that sent it (strictest first).
     pub conditions: Vec<String>,
+    /// Its members, when it is a container (each place counted once).
+    pub children: u64,
+}
+
+impl Detail {
+    /// The container it was first received in, if it is a member.
+    pub fn parent(&self) -> Option<&super::families::MemberLink> {
+        self.provenance.iter().find_map(|p| p.member.as_ref())
+    }
 }
 
 pub fn detail(db: &impl crate::store::Db, id: i64) -> rusqlite::Result<Option<Detail>> {
@@ -164,11 +175,21 @@ pub fn detail(db: &impl crate::store::Db, id: i64) -> rusqlite::Result<Option<De
     let metadata = serde_json::from_str(&meta).unwrap_or_default();
     let provenance = conn
         .prepare_cached(
-            "SELECT source, path, size, mtime, received_at, received_by, batch_id
+            "SELECT source, path, size, mtime, received_at, received_by, batch_id,
+                    parent_id, ordinal, inner_path
              FROM provenance WHERE item_id = ?1 ORDER BY id",
         )?
         .query_map([id], |r| {
+            let parent: Option<i64> = r.get(7)?;
             Ok(Provenance {
+                member: match parent {
+                    Some(parent) => Some(super::families::MemberLink {
+                        parent,
+                        ordinal: r.get(8)?,
+                        inner_path: r.get::<_, Option<Vec<u8>>>(9)?.unwrap_or_default(),
+                    }),
+                    None => None,
+                },
                 source: r.get(0)?,
                 path: r.get(1)?,
                 size: r.get::<_, i64>(2)? as u64,
@@ -259,12 +280,17 @@ pub fn detail(db: &impl crate::store::Db, id: i64) -> rusqlite::Result<Option<De
         bags,
         notes,
         conditions: super::sources::item_conditions(conn, id)?,
+        children: super::families::child_count(conn, id)?,
     }))
 }
 
-/// Find an item by reference (`T-000123`) or by a prefix of its SHA-256 (at least 6 hex digits).
+/// Find an item by reference (`T-000123`), by a prefix of its SHA-256 (at least 6 hex digits),
+/// or as a member (`T-000120/3`, `upload.zip!/DCIM/IMG_0001.jpg`).
 pub fn find(db: &impl crate::store::Db, key: &str) -> Result<i64, String> {
     let conn = crate::store::conn_of(db);
+    if let Some(found) = super::families::find(conn, key) {
+        return found;
+    }
     if let Some(id) = super::parse_reference(key) {
         let found: Option<i64> = conn
             .query_row("SELECT id FROM items WHERE id = ?1", [id], |r| r.get(0))

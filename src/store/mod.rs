@@ -6,6 +6,7 @@ pub mod changes;
 pub mod claims;
 pub mod dups;
 pub mod export_rows;
+pub mod families;
 pub mod import_rows;
 pub mod ingest_rows;
 pub mod items;

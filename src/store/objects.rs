@@ -13,6 +13,8 @@ use super::{io_err, Result};
 pub struct TempSession {
     dir: PathBuf,
     _lock: File,
+    /// Folders handed out for containers' members.
+    folders: std::sync::atomic::AtomicU64,
 }
 
 impl TempSession {
@@ -38,6 +40,17 @@ impl TempSession {
             other => other?,
         };
         Ok((path, f))
+    }
+
+    /// A new folder's path (not yet made) for one container's members, in the worker's own
+    /// folder: the parser worker writes them there, never outside the case.
+    pub fn member_dir(&self, worker: usize) -> PathBuf {
+        let n = self
+            .folders
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.dir
+            .join(format!("w{worker}"))
+            .join(format!("members-{n}"))
     }
 }
 
@@ -93,7 +106,11 @@ impl ObjectStore {
         if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             return Err(io_err(&dir, io::Error::last_os_error()));
         }
-        Ok(TempSession { dir, _lock: lock })
+        Ok(TempSession {
+            dir,
+            _lock: lock,
+            folders: Default::default(),
+        })
     }
 
     /// Remove what killed processes left under `tmp/`: sessions whose lock nobody holds.

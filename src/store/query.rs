@@ -23,6 +23,8 @@ pub enum View {
     Similar(i64),
     /// A saved view: everything, narrowed by its saved filter (which the console sets).
     Saved(String),
+    /// A container and its members, at any depth.
+    Family(i64),
 }
 
 impl View {
@@ -37,6 +39,7 @@ impl View {
             View::Source(s) => format!("source {s}"),
             View::Similar(id) => format!("similar to {}", crate::store::reference(*id)),
             View::Saved(name) => format!("view {name}"),
+            View::Family(id) => format!("family of {}", crate::store::reference(*id)),
         }
     }
 }
@@ -70,6 +73,10 @@ pub fn view_where(view: &View, me: &str) -> Where {
         super::claims::not_held_by_others_sql()
     );
     let review = super::review::queue_sql();
+    let family = format!(
+        "(items.id = ? OR items.id IN ({}))",
+        super::families::MEMBERS_SQL
+    );
     let (sql, params): (&str, Vec<Value>) = match view {
         View::All | View::Saved(_) => ("", vec![]),
         // Items others hold a claim on, or that are in someone else's batch, are skipped.
@@ -94,6 +101,7 @@ pub fn view_where(view: &View, me: &str) -> Where {
                  WHERE grp = (SELECT grp FROM similar WHERE item_id = ?)))",
             vec![Value::Integer(*id), Value::Integer(*id)],
         ),
+        View::Family(id) => (&family, vec![Value::Integer(*id), Value::Integer(*id)]),
     };
     Where {
         sql: sql.into(),
@@ -285,6 +293,20 @@ fn compile_field(
                     )))
                 }
             }
+        }
+        Field::Family | Field::In => {
+            let Some(id) = super::parse_reference(value) else {
+                return Err(err(format!(
+                    "`{value}` is not an item reference (T-000123)"
+                )));
+            };
+            params.push(Value::Integer(id));
+            let ids = if field == Field::Family {
+                super::families::FAMILY_SQL
+            } else {
+                super::families::MEMBERS_SQL
+            };
+            format!("items.id IN ({ids})")
         }
         Field::Captured | Field::Received => {
             let column = if field == Field::Captured {

@@ -85,11 +85,14 @@ struct SourceState {
     conditions: BTreeSet<String>,
 }
 
-/// The one field of an arrival's details the replay needs.
+/// The fields of an arrival's details the replay needs: the provider, and a member's parent
+/// and place in it.
 #[derive(serde::Deserialize)]
 struct Arrival<'a> {
     #[serde(borrow)]
     source: Option<std::borrow::Cow<'a, str>>,
+    parent: Option<i64>,
+    ordinal: Option<i64>,
 }
 
 type ClaimKey = (i64, String, String, String, String, String);
@@ -114,6 +117,9 @@ pub struct Replay {
     /// providers' conditions, so a provenance record added or removed unseen changes what
     /// may be disclosed.
     received: HashSet<(i64, u32)>,
+    /// Members' links (parent, ordinal, item): a member moved to another parent unseen
+    /// changes what a family holds.
+    members: HashSet<(i64, i64, i64)>,
     problems: Vec<Problem>,
     unlisted: u64,
 }
@@ -157,9 +163,14 @@ impl Replay {
                 match serde_json::from_str::<Arrival>(details) {
                     Ok(Arrival {
                         source: Some(source),
+                        parent,
+                        ordinal,
                     }) => {
                         let source = self.names.id(&source);
                         self.received.insert((id, source));
+                        if let (Some(parent), Some(ordinal)) = (parent, ordinal) {
+                            self.members.insert((parent, ordinal, id));
+                        }
                     }
                     _ => self.problem(
                         format!("audit #{seq}"),
@@ -358,6 +369,7 @@ impl Replay {
         self.compare_sample(conn)?;
         self.compare_imported_claims(conn)?;
         self.compare_provenance(conn)?;
+        self.compare_members(conn)?;
         if self.unlisted > 0 {
             self.problems.push(Problem {
                 what: "case".into(),
@@ -845,6 +857,38 @@ impl Replay {
             let problem = format!(
                 "the log has it received from {}, the case does not",
                 self.names.name(source)
+            );
+            self.problem(super::reference(id), problem);
+        }
+        Ok(())
+    }
+}
+
+impl Replay {
+    fn compare_members(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let mut st = conn.prepare(
+            "SELECT DISTINCT parent_id, ordinal, item_id FROM provenance
+             WHERE parent_id IS NOT NULL",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let (parent, ordinal, id): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            if !self.members.remove(&(parent, ordinal, id)) {
+                self.problem(
+                    super::reference(id),
+                    format!(
+                        "member {}/{ordinal} in the case, not in the log",
+                        super::reference(parent)
+                    ),
+                );
+            }
+        }
+        let mut missing: Vec<(i64, i64, i64)> = self.members.drain().collect();
+        missing.sort_unstable();
+        for (parent, ordinal, id) in missing {
+            let problem = format!(
+                "the log has it as member {}/{ordinal}, the case does not",
+                super::reference(parent)
             );
             self.problem(super::reference(id), problem);
         }

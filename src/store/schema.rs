@@ -18,6 +18,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::sql(V_BAG_INFO),
     Migration::sql(V_EXTRACT_FAILED),
     Migration::sql(V_KEPT_PREVIEWS),
+    Migration::sql(V_FAMILIES),
 ];
 
 /// One step: its SQL, then (in the same transaction) any work SQL alone cannot do.
@@ -303,6 +304,18 @@ CREATE TABLE kept_previews (
     height  INTEGER NOT NULL,
     jpeg    BLOB NOT NULL
 );
+"#;
+
+/// Families: a member of a container (an archive entry, an e-mail attachment) is received
+/// like a file, under the path `container!/inner/path`, and linked to its parent item with its
+/// place in it (from 1: `T-000120/3`) and its name inside it as stored (bytes). `parent_id`
+/// is an item id; no REFERENCES clause, so that the columns can be dropped again (tests
+/// rebuild older schemas that way).
+const V_FAMILIES: &str = r#"
+ALTER TABLE provenance ADD COLUMN parent_id INTEGER;
+ALTER TABLE provenance ADD COLUMN ordinal INTEGER;
+ALTER TABLE provenance ADD COLUMN inner_path BLOB;
+CREATE INDEX provenance_parent ON provenance(parent_id, ordinal) WHERE parent_id IS NOT NULL;
 "#;
 
 pub const CURRENT_VERSION: usize = MIGRATIONS.len();

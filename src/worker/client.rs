@@ -52,6 +52,11 @@ impl Extractor {
         }
     }
 
+    /// The wall-clock limit for the jobs that follow.
+    pub fn set_wall(&mut self, wall: Duration) {
+        self.wall = wall;
+    }
+
     /// Do one job in the worker. `Err` says why the worker gave no answer (it died, ran out
     /// of memory or time); the worker is then gone and the next job starts another.
     pub fn run(&mut self, job: &Job) -> Result<Reply, String> {

@@ -49,6 +49,13 @@ pub fn handle(job: &Job) -> Reply {
             kind,
             *duration_s,
         ),
+        Job::Expand {
+            path,
+            format,
+            name,
+            into,
+            budget,
+        } => super::expand::expand(as_path(path), name, format, as_path(into), *budget),
     }
 }
 

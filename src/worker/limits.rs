@@ -56,8 +56,8 @@ pub fn apply_in_child() -> std::io::Result<()> {
     Ok(())
 }
 
-/// In the worker, before each job: CPU_SECONDS more from now.
-pub fn allow_cpu_for_next_job() {
+/// In the worker, before each job: `seconds` more from now.
+pub fn allow_cpu_for_next_job(seconds: u64) {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage fills the struct it is given.
     let used = if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } == 0 {
@@ -67,7 +67,7 @@ pub fn allow_cpu_for_next_job() {
     } else {
         0
     };
-    let _ = set(libc::RLIMIT_CPU, used + CPU_SECONDS, libc::RLIM_INFINITY);
+    let _ = set(libc::RLIMIT_CPU, used + seconds, libc::RLIM_INFINITY);
 }
 
 /// Run in an outside tool's child between fork and exec (see `super::tool`): its own address

@@ -44,6 +44,55 @@ pub enum Job {
         kind: String,
         duration_s: Option<f64>,
     },
+    /// A container's members (archive entries, e-mail attachments), each streamed while
+    /// hashed into `into/<ordinal>` (a fresh folder in the case's temporary area) and listed
+    /// in `into/list` (see [`Member`]); members past the budget are not expanded.
+    Expand {
+        path: Vec<u8>,
+        /// `zip`, `tar`, `gzip`, `bzip2`, `xz`, `zstd` or `email`.
+        format: String,
+        /// The container's own name: a single compressed file's member is named after it.
+        name: Vec<u8>,
+        into: Vec<u8>,
+        budget: Budget,
+    },
+}
+
+impl Job {
+    /// CPU seconds this job may use: a container's expansion gets more the larger it is.
+    pub fn cpu_seconds(&self) -> u64 {
+        match self {
+            Job::Expand { budget, .. } => {
+                super::limits::CPU_SECONDS + budget.container_size / (8 << 20)
+            }
+            _ => super::limits::CPU_SECONDS,
+        }
+    }
+}
+
+/// What one container's expansion may still use: the family's remaining members and bytes,
+/// and this container's own ratio of expanded to stored bytes.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Budget {
+    pub members: u64,
+    pub bytes: u64,
+    /// Expanded bytes may reach `ratio` × `container_size` (at least `ratio_floor`).
+    pub ratio: u64,
+    pub ratio_floor: u64,
+    pub container_size: u64,
+}
+
+/// One member as listed by the worker (one JSON line of `into/list`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Member {
+    /// Its place in the container, from 1; its data is `into/<ordinal>`.
+    pub ordinal: u32,
+    /// The name inside the container, as stored (base64: names need not be UTF-8).
+    pub name_b64: String,
+    pub size: u64,
+    pub sha256: String,
+    /// The modification time the container gives, if any.
+    pub mtime: Option<String>,
 }
 
 /// A fingerprint and its thumbnail as kept in the case.
@@ -72,6 +121,12 @@ pub enum Reply {
         rgb: String,
         /// Decoded from the original (the parent may cache it as the thumbnail).
         fresh: bool,
+    },
+    /// A container expanded: how many members were listed, and what was refused or stopped
+    /// (each a problem recorded on the container).
+    Expanded {
+        members: u32,
+        problems: Vec<String>,
     },
     /// The parser said no (a damaged or unsupported file): an ordinary warning.
     Refused(String),

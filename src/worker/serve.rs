@@ -18,7 +18,7 @@ pub fn serve() -> u8 {
             Ok(None) => return 0,
             Err(_) => return 2,
         };
-        super::limits::allow_cpu_for_next_job();
+        super::limits::allow_cpu_for_next_job(job.cpu_seconds());
         let reply = run_caught(&job);
         if write_frame(&mut output, &reply).is_err() {
             return 0; // the parent is gone

@@ -75,12 +75,14 @@ fn state() -> State {
             received_at: "2026-11-27T10:00:00.000000Z".into(),
             received_by: "alice".into(),
             batch: 1,
+            member: None,
         }],
         tags: vec![],
         claims: vec![],
         bags: vec![],
         notes: vec![],
         conditions: vec!["share-with-courts".into()],
+        children: 0,
     });
     s
 }

@@ -77,6 +77,7 @@ fn busy_case(tmp: &Path) -> PathBuf {
                 actor: "ada".into(),
                 progress: false,
                 fingerprints: false,
+                limits: Default::default(),
             },
         )
         .expect("ingest");

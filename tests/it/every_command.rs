@@ -134,6 +134,7 @@ fn setup() -> Setup {
                 actor: "ada".into(),
                 progress: false,
                 fingerprints: false,
+                limits: Default::default(),
             },
         )
         .expect("ingest");

@@ -27,6 +27,7 @@ fn reviewer_case(tmp: &Path) -> PathBuf {
                 actor: "ada".into(),
                 progress: false,
                 fingerprints: false,
+                limits: Default::default(),
             },
         )
         .expect("ingest");

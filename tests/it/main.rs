@@ -17,6 +17,8 @@ mod custody_verify;
 mod demo_dir;
 mod dups;
 mod every_command;
+mod families;
+mod families_console;
 mod hardening;
 mod hostile;
 mod ingest;

@@ -9,7 +9,7 @@ use crate::common;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use triage::console::Console;
 
-fn press(c: &mut Console, code: KeyCode) {
+pub(crate) fn press(c: &mut Console, code: KeyCode) {
     c.key(KeyEvent::new(code, KeyModifiers::NONE));
     c.settle();
 }
@@ -21,7 +21,7 @@ fn typed(c: &mut Console, s: &str) {
 }
 
 /// The screen with what varies between runs replaced by stable placeholders.
-fn snap(name: &str, c: &mut Console, w: u16, h: u16) {
+pub(crate) fn snap(name: &str, c: &mut Console, w: u16, h: u16) {
     fix_run_dependent_fields(&mut c.state);
     let screen = redact_temp_dirs(&common::screen(c, w, h));
     let mut settings = insta::Settings::clone_current();

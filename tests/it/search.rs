@@ -59,6 +59,7 @@ impl Fixture {
                 actor: "tester".into(),
                 progress: false,
                 fingerprints: false,
+                limits: Default::default(),
             },
         )
         .expect("ingest");
@@ -336,6 +337,9 @@ fn an_existing_case_is_migrated_with_its_items_indexed() {
              DROP INDEX items_created; DROP TABLE users; DROP TABLE claims;
              DROP TABLE assignments; DROP TABLE reviews; DROP TABLE imported_claims;
              DROP TABLE bag_info; DROP TABLE kept_previews;
+             DROP INDEX provenance_parent; ALTER TABLE provenance DROP COLUMN parent_id;
+             ALTER TABLE provenance DROP COLUMN ordinal;
+             ALTER TABLE provenance DROP COLUMN inner_path;
              PRAGMA user_version = 5;",
         )
         .expect("downgrade");

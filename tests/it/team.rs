@@ -46,6 +46,7 @@ impl Team {
                     actor: "ada".into(),
                     progress: false,
                     fingerprints: false,
+                    limits: Default::default(),
                 },
             )
             .expect("ingest");
@@ -206,6 +207,7 @@ fn reviewers_tag_but_may_not_lead_or_administer_and_each_refusal_is_recorded() {
                 actor: "rae".into(),
                 progress: false,
                 fingerprints: false,
+                limits: Default::default(),
             },
         ))
     });
@@ -461,6 +463,9 @@ fn a_case_made_before_roles_makes_its_creator_admin_on_migration() {
         conn.execute_batch(
             "DROP TABLE users; DROP TABLE claims; DROP TABLE assignments; DROP TABLE reviews;
              DROP TABLE imported_claims; DROP TABLE bag_info; DROP TABLE kept_previews;
+             DROP INDEX provenance_parent; ALTER TABLE provenance DROP COLUMN parent_id;
+             ALTER TABLE provenance DROP COLUMN ordinal;
+             ALTER TABLE provenance DROP COLUMN inner_path;
              PRAGMA user_version = 6;",
         )
         .expect("downgrade");

@@ -178,6 +178,13 @@ fn lines(state: &State, d: &Detail, theme: &Theme, w: usize) -> Vec<Line<'static
     if !d.conditions.is_empty() {
         o.field("use", &d.conditions.join(", "), theme.warn());
     }
+    if let Some(m) = d.parent() {
+        o.plain("member", &format!("{} (P: its family)", m.reference()));
+        o.path("inside", &String::from_utf8_lossy(&m.inner_path));
+    }
+    if d.children > 0 {
+        o.plain("holds", &format!("{} members (F: list them)", d.children));
+    }
     o.heading(&format!("Received ({})", d.provenance.len()));
     for p in &d.provenance {
         o.plain(

@@ -176,6 +176,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::MarkAll => vec![Effect::MarkAll],
         Action::Similar => similar(state),
+        Action::Family => family(state),
+        Action::Parent => parent(state),
         Action::ClearMarks => {
             let mut effects = vec![];
             if !state.marks.is_empty() {

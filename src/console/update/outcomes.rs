@@ -263,6 +263,13 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             state.mode = Mode::Overview(Box::new(overview::build(*data, &state.taxonomy)));
             vec![]
         }
+        Outcome::Parent { of, parent } => {
+            // Only if the reviewer is still on that item.
+            if state.current_id() == Some(of) {
+                return super::views::parent_found(state, of, parent);
+            }
+            vec![]
+        }
         Outcome::History(entries) => {
             state.mode = Mode::History { entries, scroll: 0 };
             vec![]

@@ -1,4 +1,4 @@
-//! Views: the menu, choosing one, and the similar-images view.
+//! Views: the menu, choosing one, the similar-images view and a family's view.
 
 use super::*;
 
@@ -111,4 +111,71 @@ pub(super) fn similar(state: &mut State) -> Vec<Effect> {
         "similar images: V marks them all, s goes back".into(),
     ));
     set_view(state, View::Similar(id))
+}
+
+/// `F`: a container and its members; from a family's view, back.
+pub(super) fn family(state: &mut State) -> Vec<Effect> {
+    if let View::Family(_) = state.view {
+        let back = state.previous_view.take().unwrap_or(View::Untriaged);
+        return set_view(state, back);
+    }
+    let Some(id) = state.current_id() else {
+        return vec![];
+    };
+    // Before its details are read, the view opens all the same (it then holds the item alone).
+    let known = state.detail.as_ref().filter(|d| d.row.id == id);
+    if let Some(d) = known.filter(|d| d.children == 0) {
+        let hint = if d.parent().is_some() {
+            " (P: its container)"
+        } else {
+            ""
+        };
+        state.message = Some((
+            Level::Info,
+            format!("{} holds no members{hint}", crate::store::reference(id)),
+        ));
+        return vec![];
+    }
+    open_family(state, id)
+}
+
+/// `P`: the family of the container the current item came in.
+pub(super) fn parent(state: &mut State) -> Vec<Effect> {
+    let Some(id) = state.current_id() else {
+        return vec![];
+    };
+    match state.detail.as_ref().filter(|d| d.row.id == id) {
+        Some(d) => {
+            let parent = d.parent().map(|m| m.parent);
+            parent_found(state, id, parent)
+        }
+        None => vec![Effect::Parent(id)],
+    }
+}
+
+pub(super) fn parent_found(state: &mut State, id: i64, parent: Option<i64>) -> Vec<Effect> {
+    match parent {
+        Some(parent) => open_family(state, parent),
+        None => {
+            state.message = Some((
+                Level::Info,
+                format!("{} came in no container", crate::store::reference(id)),
+            ));
+            vec![]
+        }
+    }
+}
+
+fn open_family(state: &mut State, id: i64) -> Vec<Effect> {
+    if !matches!(state.view, View::Family(_)) {
+        state.previous_view = Some(state.view.clone());
+    }
+    state.message = Some((
+        Level::Info,
+        format!(
+            "family of {}: V marks them all, F goes back",
+            crate::store::reference(id)
+        ),
+    ));
+    set_view(state, View::Family(id))
 }
