@@ -63,7 +63,8 @@ pub fn run(
                 "  {}: {}: {}",
                 p.outcome.as_str(),
                 crate::text::sanitize(&p.path),
-                p.reason
+                // Reasons quote what parsers read (member names, decoder messages): evidence.
+                crate::text::sanitize(&p.reason)
             );
         }
     }
