@@ -253,51 +253,9 @@ pub fn email(
     .into_bytes()
 }
 
-/// A short MP4 (one AVC track) written with the mp4 crate, with its creation time set.
+/// A short MP4 (one AVC track of placeholder frames) with its creation time set.
 pub fn mp4(width: u16, height: u16, seconds: u32, created_unix: i64) -> Vec<u8> {
-    let build = || -> Result<Vec<u8>, mp4::Error> {
-        let config = mp4::Mp4Config {
-            major_brand: "isom".parse()?,
-            minor_version: 512,
-            compatible_brands: vec!["isom".parse()?, "avc1".parse()?, "mp41".parse()?],
-            timescale: 1000,
-        };
-        let mut w = mp4::Mp4Writer::write_start(Cursor::new(Vec::new()), &config)?;
-        w.add_track(&mp4::TrackConfig {
-            track_type: mp4::TrackType::Video,
-            timescale: 1000,
-            language: "und".into(),
-            media_conf: mp4::MediaConfig::AvcConfig(mp4::AvcConfig {
-                width,
-                height,
-                seq_param_set: vec![0x67, 0x42, 0xc0, 0x0a, 0xd9, 0x07, 0x3c, 0x04, 0x40],
-                pic_param_set: vec![0x68, 0xce, 0x3c, 0x80],
-            }),
-        })?;
-        for i in 0..seconds {
-            w.write_sample(
-                1,
-                &mp4::Mp4Sample {
-                    start_time: i as u64 * 1000,
-                    duration: 1000,
-                    rendering_offset: 0,
-                    is_sync: true,
-                    bytes: bytes::Bytes::from(vec![0u8, 0, 0, 2, 0x65, 0x88]),
-                },
-            )?;
-        }
-        w.write_end()?;
-        Ok(w.into_writer().into_inner())
-    };
-    let mut out = build().unwrap_or_default();
-    // The writer leaves creation_time at 0; set it in mvhd (version 0: u32 after flags).
-    if let Some(pos) = out.windows(4).position(|w| w == b"mvhd") {
-        let t = (created_unix + 2_082_844_800) as u32;
-        if out.len() > pos + 12 {
-            out[pos + 8..pos + 12].copy_from_slice(&t.to_be_bytes());
-        }
-    }
-    out
+    crate::ingest::meta::bmff::write::Clip::new(width, height, seconds, created_unix).bytes()
 }
 
 pub const STATEMENT_AR: &str = "شهادة الشاهد W-0417\nأفاد الشاهد بأن القصف بدأ في الساعة الثانية فجراً يوم ٢١ آب ٢٠١٣، وأن رائحة غريبة انتشرت في الحي.\nنُقل المصابون إلى المستشفى الميداني في دوما.\n";

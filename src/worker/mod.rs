@@ -9,6 +9,7 @@
 //! subcommand. Library callers that never call [`isolate_with`] run jobs in their own thread.
 
 pub mod client;
+pub mod digits;
 pub mod expand;
 mod jobs;
 pub mod limits;

@@ -23,6 +23,9 @@ pub enum Failure {
     Failed(String),
 }
 
+/// What is kept of a tool's log (standard error) when it is asked for.
+const LOG_CAP: u64 = 64 << 10;
+
 /// Run `program args`, give at most `cap` bytes of its standard output, wait at most `wall`.
 pub fn run(
     program: &str,
@@ -30,11 +33,23 @@ pub fn run(
     wall: Duration,
     cap: usize,
 ) -> Result<Vec<u8>, Failure> {
+    run_logged(program, args, wall, cap, false).map(|(out, _)| out)
+}
+
+/// `run`, also giving the first 64 KiB of its standard error when `log` (ffmpeg's `showinfo`
+/// tells there the time of the frame it gave).
+pub fn run_logged(
+    program: &str,
+    args: &[&std::ffi::OsStr],
+    wall: Duration,
+    cap: usize,
+    log: bool,
+) -> Result<(Vec<u8>, String), Failure> {
     let mut cmd = Command::new(program);
     cmd.args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(if log { Stdio::piped() } else { Stdio::null() })
         .env_remove(super::ENV);
     // SAFETY: only async-signal-safe calls (setrlimit, prctl) between fork and exec.
     unsafe {
@@ -53,7 +68,15 @@ pub fn run(
         let _ = child.wait();
         return Err(Failure::Failed(format!("{program}: no output pipe")));
     };
-    // Read on a thread so that a tool filling the pipe never blocks the deadline check.
+    // Read on threads so that a tool filling a pipe never blocks the deadline check.
+    let log_reader = child.stderr.take().map(|mut err| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = (&mut err).take(LOG_CAP).read_to_end(&mut buf);
+            let _ = std::io::copy(&mut err, &mut std::io::sink());
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    });
     let reader = std::thread::spawn(move || {
         let mut buf = Vec::new();
         let r = (&mut out).take(cap as u64 + 1).read_to_end(&mut buf);
@@ -83,6 +106,7 @@ pub fn run(
     let output = reader
         .join()
         .map_err(|_| Failure::Failed(format!("{program}: reader failed")))?;
+    let log = log_reader.and_then(|r| r.join().ok()).unwrap_or_default();
     let status = status.map_err(Failure::Failed)?;
     if !status.success() {
         use std::os::unix::process::ExitStatusExt;
@@ -95,7 +119,7 @@ pub fn run(
     }
     let mut output = output.map_err(|e| Failure::Failed(format!("{program}: {e}")))?;
     output.truncate(cap);
-    Ok(output)
+    Ok((output, log))
 }
 
 /// `run` with string arguments.

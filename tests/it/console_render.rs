@@ -380,3 +380,26 @@ fn bag_info_is_shown_in_the_details_neutralised() {
         "{screen}"
     );
 }
+
+#[test]
+fn details_scrolled_to_the_end_show_the_last_line_at_the_bottom() {
+    let mut s = state();
+    if let Some(d) = s.detail.as_mut() {
+        d.metadata = Metadata {
+            text: Some(TextInfo {
+                encoding: "UTF-8".into(),
+                bom: false,
+                lines: 100,
+                excerpt: (1..=100).map(|i| format!("line {i}\n")).collect(),
+            }),
+            ..Metadata::default()
+        };
+    }
+    // Scrolled far past the end (as a taller pane left it): drawn with the end at the bottom.
+    s.detail_scroll = u16::MAX;
+    let screen = draw(&mut s, 80, 24);
+    // The pane's last line (the tags, after the text) sits right above its bottom border.
+    let border = screen.iter().position(|l| l.contains('└')).expect("border");
+    assert!(screen[border - 1].contains("none yet"), "{screen:#?}");
+    assert!(screen.iter().any(|l| l.contains("line 100")), "{screen:#?}");
+}

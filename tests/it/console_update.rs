@@ -8,8 +8,9 @@ use triage::console::effect::{Anchor, Effect, Outcome, Select, Then};
 use triage::console::keymap::Keymap;
 use triage::console::state::{Mode, Pane, State};
 use triage::console::update::{apply, key};
+use triage::ingest::meta::{Metadata, TextInfo};
 use triage::store::changes::Edit;
-use triage::store::items::Row;
+use triage::store::items::{Detail, Row};
 use triage::taxonomy::Taxonomy;
 
 fn row(id: i64) -> Row {
@@ -257,15 +258,76 @@ fn escalate_needs_a_reason() {
     );
 }
 
+/// The first item's details, holding a text of `lines` lines, at 80×24.
+fn with_text(s: &mut State, lines: usize) {
+    let excerpt: String = (1..=lines).map(|i| format!("line {i}\n")).collect();
+    s.width = 80;
+    s.height = 24;
+    s.detail = Some(Detail {
+        row: row(1),
+        ext_mismatch: None,
+        metadata: Metadata {
+            text: Some(TextInfo {
+                encoding: "UTF-8".into(),
+                bom: false,
+                lines: lines as u64,
+                excerpt,
+            }),
+            ..Metadata::default()
+        },
+        status_by: None,
+        status_at: None,
+        provenance: vec![],
+        tags: vec![],
+        claims: vec![],
+        bags: vec![],
+        notes: vec![],
+        conditions: vec![],
+        children: 0,
+    });
+}
+
 #[test]
 fn tab_switches_pane_and_j_scrolls_details() {
     let mut s = state(3, 5);
+    with_text(&mut s, 100);
     let km = Keymap::defaults();
     key(&mut s, &km, KeyEvent::from(KeyCode::Tab));
     assert_eq!(s.focus, Pane::Details);
     assert!(press(&mut s, "jj").is_empty());
     assert_eq!(s.detail_scroll, 2);
     assert_eq!(s.selected, 0);
+}
+
+#[test]
+fn details_scroll_stops_at_the_last_line() {
+    let mut s = state(3, 5);
+    with_text(&mut s, 100);
+    let km = Keymap::defaults();
+    key(&mut s, &km, KeyEvent::from(KeyCode::Tab));
+    let last = triage::console::ui::details::last_scroll(&s);
+    assert!(last > 50, "{last}");
+    for _ in 0..300 {
+        key(&mut s, &km, KeyEvent::from(KeyCode::PageDown));
+    }
+    assert_eq!(s.detail_scroll, last);
+    press(&mut s, "jjj");
+    assert_eq!(s.detail_scroll, last, "j at the end stays there");
+    // k answers at once: one line up, not three presses back from past the end.
+    press(&mut s, "k");
+    assert_eq!(s.detail_scroll, last - 1);
+    // A pane that grew (a taller terminal) holds the scroll to its new end on the next key.
+    s.height = 40;
+    press(&mut s, "k");
+    assert_eq!(
+        s.detail_scroll,
+        triage::console::ui::details::last_scroll(&s) - 1
+    );
+    // A text that fits scrolls not at all.
+    with_text(&mut s, 3);
+    s.detail_scroll = 0;
+    press(&mut s, "jjj");
+    assert_eq!(s.detail_scroll, 0);
 }
 
 #[test]

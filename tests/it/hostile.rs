@@ -525,14 +525,31 @@ fn hostile_files_among_good_ones_cost_only_their_own_metadata() {
         .expect("count fingerprints");
     assert_eq!(printed, 7, "every good image has its fingerprint");
 
-    // Parsers that crash or exhaust their worker: a recorded problem and the same reason as
-    // a warning on the item.
+    // Boxes that crashed or exhausted the mp4 crate (a data box under its own header, a
+    // child under a box header, a 1 TB size): our reader holds every size to its parent and
+    // says what it did not find; nothing died.
     for name in [
         "short-data-box.mp4",
         "tiny-meta-child.mp4",
         "terabyte-box.mp4",
-        "nested-deeper.eml",
     ] {
+        assert!(
+            !problems.contains_key(name),
+            "{name}: {:?}",
+            problems.get(name)
+        );
+        assert!(
+            warnings(name)
+                .iter()
+                .any(|w| w.starts_with("video container: ")),
+            "{name}: {:?}",
+            warnings(name)
+        );
+    }
+    // A parser that crashes its worker: a recorded problem and the same reason as a warning
+    // on the item.
+    {
+        let name = "nested-deeper.eml";
         let (outcome, reason) = problems
             .get(name)
             .unwrap_or_else(|| panic!("{name}: no problem recorded; {:?}; {s}", warnings(name)));
@@ -547,11 +564,6 @@ fn hostile_files_among_good_ones_cost_only_their_own_metadata() {
             warnings(name)
         );
     }
-    assert!(
-        problems["terabyte-box.mp4"].1.contains("out of memory"),
-        "{:?}",
-        problems["terabyte-box.mp4"]
-    );
     assert!(
         problems["nested-deeper.eml"].1.contains("stack overflow"),
         "{:?}",

@@ -6,6 +6,7 @@ mod common;
 mod pty;
 
 mod bag_intake;
+mod bmff_vs_ffprobe;
 mod cli_edge;
 mod concurrency;
 mod console_e2e;

@@ -47,12 +47,28 @@ pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         Some(d) => lines(state, d, theme, inner.width as usize),
         None => vec![line(" no item selected", theme.dim())],
     };
-    f.render_widget(
-        paragraph(lines)
-            .block(block)
-            .scroll((state.detail_scroll, 0)),
-        area,
-    );
+    // Held here too: the pane may have grown (a resize, the preview closed) since the scroll.
+    let scroll = state.detail_scroll.min(past_fit(lines.len(), inner.height));
+    f.render_widget(paragraph(lines).block(block).scroll((scroll, 0)), area);
+}
+
+/// The furthest the details pane scrolls in this terminal: its last line at the bottom of
+/// the pane, never past it into blank space.
+pub fn last_scroll(state: &State) -> u16 {
+    let Some(d) = &state.detail else { return 0 };
+    let a = super::areas(Rect::new(0, 0, state.width, state.height));
+    let area = if state.preview.open {
+        super::split_preview(a.details).1
+    } else {
+        a.details
+    };
+    let inner = Block::bordered().inner(area);
+    let n = lines(state, d, &Theme::mono(), inner.width as usize).len();
+    past_fit(n, inner.height)
+}
+
+fn past_fit(lines: usize, height: u16) -> u16 {
+    u16::try_from(lines.saturating_sub(usize::from(height))).unwrap_or(u16::MAX)
 }
 
 struct Out<'t> {

@@ -1,6 +1,6 @@
 //! Rendering: a pure function of the state. Never touches the case or the disk.
 
-mod details;
+pub mod details;
 mod help;
 mod history;
 mod map;

@@ -47,25 +47,11 @@ pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
     }
 }
 
-/// The pane's title: for a contact sheet, the time of each frame (left to right, top to
-/// bottom), which half blocks are too coarse to print on the frames themselves.
+/// The pane's title: what the picture is (a contact sheet's frames carry their own times).
 fn title(state: &State) -> String {
     let shown = matches!(state.preview.shown, Shown::Picture(..));
     match state.detail.as_ref() {
-        Some(d) if shown && d.row.kind == "video" => {
-            let times = d
-                .metadata
-                .video
-                .as_ref()
-                .and_then(|v| v.duration_s)
-                .map(crate::worker::sheet::frame_times)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|t| format!("{}:{:02}", (t as u64) / 60, (t as u64) % 60))
-                .collect::<Vec<_>>()
-                .join(" ");
-            format!(" frames at {times} ")
-        }
+        Some(d) if shown && d.row.kind == "video" => " keyframes ".into(),
         Some(d) if shown && d.row.kind == "pdf" => " page 1 ".into(),
         _ => " preview ".into(),
     }

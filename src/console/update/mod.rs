@@ -73,24 +73,19 @@ pub fn key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
 
 pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
     if state.focus == Pane::Details {
-        match action {
-            Action::Down => {
-                state.detail_scroll = state.detail_scroll.saturating_add(1);
-                return vec![];
-            }
-            Action::Up => {
-                state.detail_scroll = state.detail_scroll.saturating_sub(1);
-                return vec![];
-            }
-            Action::PageDown => {
-                state.detail_scroll = state.detail_scroll.saturating_add(state.page as u16);
-                return vec![];
-            }
-            Action::PageUp => {
-                state.detail_scroll = state.detail_scroll.saturating_sub(state.page as u16);
-                return vec![];
-            }
-            _ => {}
+        let step = match action {
+            Action::Down => 1,
+            Action::Up => -1,
+            Action::PageDown => state.page as i32,
+            Action::PageUp => -(state.page as i32),
+            _ => 0,
+        };
+        if step != 0 {
+            // Within the text: never past its last line (from where `k` would seem dead).
+            let last = i32::from(crate::console::ui::details::last_scroll(state));
+            let now = i32::from(state.detail_scroll).min(last);
+            state.detail_scroll = (now + step).clamp(0, last) as u16;
+            return vec![];
         }
     }
     match action {

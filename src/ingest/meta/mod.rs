@@ -13,6 +13,8 @@ use std::path::Path;
 use super::detect::Kind;
 
 pub use pdf::TEXT_PAGES as PDF_TEXT_PAGES;
+pub use video::bmff;
+pub use video::ffprobe;
 pub use video::NO_FFMPEG;
 
 pub use crate::model::metadata::{

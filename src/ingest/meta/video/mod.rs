@@ -1,70 +1,65 @@
-//! Video: every container ffprobe reads (MP4, MOV, 3GP, MKV/WebM, AVI, …), run as an isolated
-//! child (see `crate::worker::tool`); without ffprobe, MP4 and QuickTime with the mp4 crate.
+//! Video. ISO base media files (MP4, MOV, 3GP: what phones write) are read by our own parser
+//! (`bmff`), in the worker, without starting a process; every other container (MKV/WebM,
+//! AVI, …), and a BMFF file our parser cannot answer for fully, by ffprobe run as an isolated
+//! child (see `crate::worker::tool`).
 
+pub mod bmff;
 mod probe;
 
-use std::io::{Cursor, Read, Seek};
+use std::io::Cursor;
 
-use super::{Content, Metadata, VideoInfo};
+use super::{Content, Metadata};
 use crate::worker::tool::Failure;
 
 /// What the pane and warnings say when ffmpeg is not installed.
 pub const NO_FFMPEG: &str =
-    "ffprobe not installed: only MP4/MOV read, no video previews (apt-get install ffmpeg)";
-
-/// Seconds between 1904-01-01 (the QuickTime epoch) and 1970-01-01.
-const QT_EPOCH_OFFSET: i64 = 2_082_844_800;
+    "ffprobe not installed: only MP4/MOV/3GP read, no video previews (apt-get install ffmpeg)";
 
 pub fn extract(content: &Content, m: &mut Metadata) {
-    match probe::probe(content.stored) {
-        Ok(v) => {
-            m.video = Some(v);
-            return;
+    // What our reader found, and why ffprobe is still asked.
+    let (found, why) = if bmff::looks_like(content.bytes) {
+        match builtin(content) {
+            Ok(bmff::Found {
+                info,
+                incomplete: None,
+            }) => {
+                m.video = Some(info);
+                return;
+            }
+            Ok(bmff::Found {
+                info,
+                incomplete: Some(why),
+            }) => (Some(info), Some(why)),
+            Err(e) => (None, Some(e)),
         }
-        Err(Failure::Missing) => m.warnings.push(NO_FFMPEG.into()),
-        Err(Failure::Failed(e)) => m.warnings.push(format!("ffprobe: {e}")),
-    }
-    builtin(content, m);
-}
-
-fn builtin(content: &Content, m: &mut Metadata) {
-    let result = if content.complete {
-        read(Cursor::new(content.bytes), content.bytes.len() as u64)
     } else {
-        std::fs::File::open(content.stored)
-            .map_err(|e| e.to_string())
-            .and_then(|f| {
-                let len = f.metadata().map_err(|e| e.to_string())?.len();
-                read(std::io::BufReader::new(f), len)
-            })
+        (None, None)
     };
-    match result {
+    match probe::probe(content.stored) {
         Ok(v) => m.video = Some(v),
-        Err(e) => m.warnings.push(format!("video container: {e}")),
+        Err(e) => {
+            if let Some(why) = why {
+                m.warnings.push(format!("video container: {why}"));
+            }
+            m.warnings.push(match e {
+                Failure::Missing => NO_FFMPEG.into(),
+                Failure::Failed(e) => format!("ffprobe: {e}"),
+            });
+            m.video = found;
+        }
     }
 }
 
-fn read<R: Read + Seek>(reader: R, size: u64) -> Result<VideoInfo, String> {
-    let mp4 = mp4::Mp4Reader::read_header(reader, size).map_err(|e| e.to_string())?;
-    let mvhd = &mp4.moov.mvhd;
-    let duration_s = (mvhd.timescale > 0)
-        .then(|| (mvhd.duration as f64 / mvhd.timescale as f64 * 1000.0).round() / 1000.0);
-    let created_at = (mvhd.creation_time > 0)
-        .then(|| {
-            chrono::DateTime::from_timestamp(mvhd.creation_time as i64 - QT_EPOCH_OFFSET, 0)
-                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        })
-        .flatten();
-    let video = mp4
-        .tracks()
-        .values()
-        .find(|t| matches!(t.track_type(), Ok(mp4::TrackType::Video)));
-    Ok(VideoInfo {
-        duration_s,
-        created_at,
-        width: video.map(|t| t.width() as u32).filter(|w| *w > 0),
-        height: video.map(|t| t.height() as u32).filter(|h| *h > 0),
-        read_by: Some("built-in".into()),
-        ..VideoInfo::default()
-    })
+/// What ffprobe says of a video file (the reference our own reader is checked against).
+pub fn ffprobe(path: &std::path::Path) -> Result<super::VideoInfo, Failure> {
+    probe::probe(path)
+}
+
+fn builtin(content: &Content) -> Result<bmff::Found, String> {
+    if content.complete {
+        return bmff::read(Cursor::new(content.bytes), content.bytes.len() as u64);
+    }
+    let f = std::fs::File::open(content.stored).map_err(|e| e.to_string())?;
+    let len = f.metadata().map_err(|e| e.to_string())?.len();
+    bmff::read(std::io::BufReader::new(f), len)
 }

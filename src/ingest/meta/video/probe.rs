@@ -128,7 +128,7 @@ pub fn parse(json: &Value) -> Option<VideoInfo> {
 }
 
 /// `2013-08-21T02:45:00.000000Z` → `2013-08-21T02:45:00Z`: the form the rest of the case uses.
-fn normalise_time(s: &str) -> String {
+pub(super) fn normalise_time(s: &str) -> String {
     match chrono::DateTime::parse_from_rfc3339(s) {
         Ok(t) => t
             .with_timezone(&chrono::Utc)
