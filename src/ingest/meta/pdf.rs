@@ -22,9 +22,11 @@ const TEXT_CHARS: usize = 64 * 1024;
 
 pub fn extract(content: &Content, m: &mut Metadata) {
     let doc = info(content, m);
-    let text = match doc.as_ref().and_then(own_text) {
-        Some(t) => Ok(t),
-        None => first_pages_text(content.stored),
+    let text = match doc.as_ref().map(own_text) {
+        Some(Own::Text(t)) => Ok(t),
+        // No page shows any text: a scan, certain without asking poppler.
+        Some(Own::NoTextLayer) => Ok(String::new()),
+        Some(Own::Unsure) | None => first_pages_text(content.stored),
     };
     match text {
         Ok(t) => {
@@ -40,19 +42,43 @@ pub fn extract(content: &Content, m: &mut Metadata) {
     }
 }
 
-/// The text of the first pages as lopdf reads it, page breaks as blank lines; `None` when it
-/// read nothing, failed on a page, or gave text that looks undecoded, so that pdftotext has
-/// its say.
-fn own_text(doc: &Document) -> Option<String> {
-    let pages: Vec<u32> = doc
+/// What lopdf made of the first pages' text.
+enum Own {
+    Text(String),
+    /// Their content streams hold no text-showing operator at all.
+    NoTextLayer,
+    /// It failed on a page, read nothing from text operators, or gave text that looks
+    /// undecoded: pdftotext has its say.
+    Unsure,
+}
+
+/// The text of the first pages as lopdf reads it, page breaks as blank lines.
+fn own_text(doc: &Document) -> Own {
+    let pages: Vec<(u32, lopdf::ObjectId)> = doc
         .get_pages()
-        .keys()
-        .copied()
+        .into_iter()
         .take(TEXT_PAGES as usize)
         .collect();
+    let mut shows_text = false;
     let mut text = String::new();
-    for page in pages {
-        let t = doc.extract_text_with_limit(&[page], PAGE_CONTENT).ok()?;
+    for (number, id) in pages {
+        let Ok(stream) = doc.get_page_content_with_limit(id, PAGE_CONTENT) else {
+            return Own::Unsure;
+        };
+        let Ok(ops) = lopdf::content::Content::decode(&stream) else {
+            return Own::Unsure;
+        };
+        if !ops
+            .operations
+            .iter()
+            .any(|o| matches!(o.operator.as_str(), "Tj" | "TJ" | "'" | "\""))
+        {
+            continue;
+        }
+        shows_text = true;
+        let Ok(t) = doc.extract_text_with_limit(&[number], PAGE_CONTENT) else {
+            return Own::Unsure;
+        };
         if !text.is_empty() {
             text.push_str("\n\n");
         }
@@ -61,8 +87,15 @@ fn own_text(doc: &Document) -> Option<String> {
             break;
         }
     }
+    if !shows_text {
+        return Own::NoTextLayer;
+    }
     let text: String = text.chars().take(TEXT_CHARS).collect();
-    looks_decoded(&text).then_some(text)
+    if looks_decoded(&text) {
+        Own::Text(text)
+    } else {
+        Own::Unsure
+    }
 }
 
 /// Decompressed content read from one page by lopdf.
