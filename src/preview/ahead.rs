@@ -9,10 +9,11 @@ use std::sync::mpsc::{Receiver, Sender, TryRecvError};
 
 use image::DynamicImage;
 
-use super::{answer_from, Answer, Request};
+use super::{answer_of, Answer, Request};
 use crate::store::Case;
 
-/// Decoded previews held (at most 320 × 320 RGB each: about 300 KB).
+/// Decoded pictures held: kept previews (at most 320 × 320 RGB, about 300 KB each) and
+/// pictures decoded from originals (contact sheets: about 1.5 MB).
 const HELD: usize = 8;
 
 /// Decoded kept previews, newest last.
@@ -68,13 +69,19 @@ pub fn spawn_worker<T: Send + 'static>(
                 while let Ok(newer) = requests.try_recv() {
                     req = newer;
                 }
-                let base = held
+                // Pictures decoded from originals (contact sheets, PDF pages, images the case
+                // keeps no preview of) are held too: coming back to them costs nothing.
+                let base = match held
                     .get(req.item_id)
-                    .or_else(|| kept(case.as_ref(), req.item_id));
-                if let Some(img) = &base {
+                    .or_else(|| kept(case.as_ref(), req.item_id))
+                {
+                    Some(img) => Ok(img),
+                    None => super::decode::load_base(&req),
+                };
+                if let Ok(img) = &base {
                     held.put(req.item_id, img.clone());
                 }
-                if reply.send(wrap(answer_from(&req, base))).is_err() {
+                if reply.send(wrap(answer_of(&req, base))).is_err() {
                     return;
                 }
                 // Prepare ahead, one item at a time, giving way to any new request.

@@ -18,6 +18,12 @@ const WORK_SIZE: u32 = 512;
 /// original (and the thumbnail written for next time; a cache, so failures are ignored). Both
 /// are read in a parser worker (see `crate::worker`): a decoder that crashes costs a message.
 pub fn load_cached(req: &super::Request) -> Result<DynamicImage, String> {
+    load_base(req).map(|base| variant(base, req))
+}
+
+/// `load_cached` before the request's variant (grayscale, blur) is applied: what is worth
+/// holding for the next time the reviewer comes back to the item.
+pub fn load_base(req: &super::Request) -> Result<DynamicImage, String> {
     use crate::worker::protocol::{Job, Reply};
     use base64::Engine;
     use std::os::unix::ffi::OsStrExt;
@@ -67,7 +73,7 @@ pub fn load_cached(req: &super::Request) -> Result<DynamicImage, String> {
         Ok(Reply::Panicked(e)) | Err(e) => return Err(format!("cannot decode the image: {e}")),
         Ok(_) => return Err("the image decoder gave an unexpected answer".into()),
     };
-    Ok(variant(base, req))
+    Ok(base)
 }
 
 /// The picture as the request wants it drawn (grayscale, blurred).

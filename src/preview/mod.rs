@@ -88,10 +88,12 @@ pub fn answer(req: &Request) -> Answer {
 
 /// Answer from `base` (the item's kept preview, decoded) when given, else from the original.
 pub fn answer_from(req: &Request, base: Option<image::DynamicImage>) -> Answer {
-    let img = match base {
-        Some(img) => Ok(decode::variant(img, req)),
-        None => decode::load_cached(req),
-    };
+    answer_of(req, base.map_or_else(|| decode::load_base(req), Ok))
+}
+
+/// The answer to `req` from its picture before the variant, or why there is none.
+pub fn answer_of(req: &Request, base: Result<image::DynamicImage, String>) -> Answer {
+    let img = base.map(|img| decode::variant(img, req));
     Answer {
         generation: req.generation,
         item_id: req.item_id,

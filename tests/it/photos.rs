@@ -394,5 +394,12 @@ fn the_next_previews_are_prepared_ahead() {
     common::sql(&store)
         .execute("DELETE FROM kept_previews WHERE item_id = 4", [])
         .expect("delete");
-    assert!(answer(&tx, request(4, gone)).result.is_err());
+    assert!(answer(&tx, request(4, gone.clone())).result.is_err());
+    // A picture decoded from the original is held as well: asked again once the original
+    // is out of reach, it is still answered.
+    let copy = tmp.path().join("IMG_4-copy.jpg");
+    std::fs::copy(intake.join("IMG_4.jpg"), &copy).expect("copy");
+    assert!(answer(&tx, request(4, copy.clone())).result.is_ok());
+    std::fs::remove_file(&copy).expect("remove");
+    assert!(answer(&tx, request(4, copy)).result.is_ok(), "held");
 }
