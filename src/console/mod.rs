@@ -441,26 +441,17 @@ impl Console {
     ) -> Option<crate::preview::Request> {
         let d = self.state.detail.as_ref().filter(|d| d.row.id == item_id)?;
         let (max_cols, max_rows) = ui::preview_cells(self.state.width, self.state.height);
-        let visual = match d.row.kind.as_str() {
-            "video" => crate::preview::Visual::Video {
-                duration_s: d.metadata.video.as_ref().and_then(|v| v.duration_s),
-            },
-            "pdf" => crate::preview::Visual::PdfPage,
-            _ => crate::preview::Visual::Image,
-        };
+        let visual =
+            crate::preview::visual_of(&d.row.kind, d.metadata.video.as_ref()).unwrap_or_default();
         Some(crate::preview::Request {
             visual,
             generation,
             item_id,
             path: self.runtime.case.objects.path_of(&d.row.sha256),
-            thumbnail: Some(
-                self.runtime
-                    .case
-                    .root
-                    .join("cache")
-                    .join("thumbs")
-                    .join(format!("{}.png", d.row.sha256)),
-            ),
+            thumbnail: Some(crate::preview::cached_picture(
+                &self.runtime.case.root,
+                &d.row.sha256,
+            )),
             orientation: d
                 .metadata
                 .exif
@@ -479,17 +470,16 @@ impl Console {
         })
     }
 
-    /// The image items after the selected one (then the one before): those a reviewer
-    /// pressing `j` (or `k`) sees next.
+    /// The items with a picture after the selected one (then the one before): those a
+    /// reviewer pressing `j` (or `k`) sees next.
     fn images_ahead(&self) -> Vec<i64> {
         const AHEAD: usize = 3;
         let rows = &self.state.rows;
         let at = self.state.selected;
-        let after = rows.iter().skip(at + 1).filter(|r| r.kind == "image");
-        let before = rows[..at.min(rows.len())]
-            .iter()
-            .rev()
-            .filter(|r| r.kind == "image");
+        let pictured =
+            |r: &&crate::store::items::Row| crate::preview::visual_of(&r.kind, None).is_some();
+        let after = rows.iter().skip(at + 1).filter(pictured);
+        let before = rows[..at.min(rows.len())].iter().rev().filter(pictured);
         after
             .take(AHEAD)
             .chain(before.take(1))

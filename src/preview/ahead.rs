@@ -44,6 +44,26 @@ fn kept(case: Option<&Case>, id: i64) -> Option<DynamicImage> {
     crate::ingest::kept_preview::open(&k.jpeg).ok()
 }
 
+/// The request for another item as the console makes it: that item's original, cached
+/// picture, kind and orientation, this request's terminal and budget.
+fn request_for(case: &Case, req: &Request, id: i64) -> Option<Request> {
+    let d = crate::store::items::detail(case, id).ok()??;
+    Some(Request {
+        visual: super::visual_of(&d.row.kind, d.metadata.video.as_ref())?,
+        item_id: id,
+        path: case.objects.path_of(&d.row.sha256),
+        thumbnail: Some(super::cached_picture(&case.root, &d.row.sha256)),
+        orientation: d
+            .metadata
+            .exif
+            .as_ref()
+            .and_then(|e| e.orientation)
+            .unwrap_or(1),
+        ahead: vec![],
+        ..req.clone()
+    })
+}
+
 /// Start the thread. `root` is the case whose kept previews are read (`None`: originals
 /// only). Older queued requests are dropped: the reviewer moved on.
 pub fn spawn_worker<T: Send + 'static>(
@@ -95,7 +115,11 @@ pub fn spawn_worker<T: Send + 'static>(
                         Err(TryRecvError::Empty) => {}
                     }
                     if held.get(id).is_none() {
-                        if let Some(img) = kept(case.as_ref(), id) {
+                        let img = kept(case.as_ref(), id).or_else(|| {
+                            let other = request_for(case.as_ref()?, &req, id)?;
+                            super::decode::load_base(&other).ok()
+                        });
+                        if let Some(img) = img {
                             held.put(id, img);
                         }
                     }

@@ -54,9 +54,29 @@ pub struct Request {
     pub protocol: Option<graphics::Protocol>,
     /// Pixels per cell, as the terminal reports them (for sixel and kitty).
     pub cell_px: (u16, u16),
-    /// The image items the reviewer is likely to look at next: their kept previews are read
-    /// and decoded while the reviewer looks at this one.
+    /// The items with a picture the reviewer is likely to look at next: their kept previews
+    /// (or contact sheets, PDF pages) are read and decoded while the reviewer looks at this one.
     pub ahead: Vec<i64>,
+}
+
+/// Where a case caches the picture decoded from an original (a contact sheet, a PDF page, an
+/// image it keeps no preview of): `cache/thumbs/<sha256>.png`.
+pub fn cached_picture(root: &std::path::Path, sha256: &str) -> PathBuf {
+    root.join("cache")
+        .join("thumbs")
+        .join(format!("{sha256}.png"))
+}
+
+/// What an item's picture is made from, by its kind; `None` for kinds without a picture.
+pub fn visual_of(kind: &str, video: Option<&crate::model::metadata::VideoInfo>) -> Option<Visual> {
+    match kind {
+        "video" => Some(Visual::Video {
+            duration_s: video.and_then(|v| v.duration_s),
+        }),
+        "pdf" => Some(Visual::PdfPage),
+        "image" => Some(Visual::Image),
+        _ => None,
+    }
 }
 
 /// A scaled image ready to draw: `height` is in pixels (two per cell row).

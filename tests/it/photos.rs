@@ -403,3 +403,58 @@ fn the_next_previews_are_prepared_ahead() {
     std::fs::remove_file(&copy).expect("remove");
     assert!(answer(&tx, request(4, copy)).result.is_ok(), "held");
 }
+
+/// Items the case keeps no preview of (videos, PDFs, images ingested without fingerprints)
+/// are prepared ahead too: their picture is decoded from the original, in a worker, and
+/// cached in the case before the reviewer reaches them.
+#[test]
+fn pictures_without_a_kept_preview_are_prepared_ahead_too() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let intake = tmp.path().join("intake");
+    std::fs::create_dir_all(&intake).expect("mkdir");
+    for i in 1..=2u8 {
+        let photo = demo::jpeg(&PhotoSpec {
+            width: 640,
+            height: 480,
+            seed: 60 + i,
+            make: "Apple",
+            model: "iPhone 13",
+            software: None,
+            taken: "2024-03-02T10:11:12",
+            gps: None,
+            orientation: 1,
+        });
+        std::fs::write(intake.join(format!("IMG_{i}.jpg")), &photo).expect("write");
+    }
+    let case = tmp.path().join("case");
+    triage(None, &["init".as_ref(), case.as_os_str()]);
+    let args = ["ingest", "--source", "field-office", "--no-fingerprints"];
+    let mut args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+    args.push(intake.as_os_str());
+    triage(Some(&case), &args);
+    let items = list(&case);
+    let sha = |name: &str| -> String {
+        let item = items.iter().find(|i| i["name"] == name).expect("item");
+        item["sha256"].as_str().expect("sha").to_string()
+    };
+    let second = triage::preview::cached_picture(&case, &sha("IMG_2.jpg"));
+    assert!(!second.exists());
+
+    let store = triage::store::Case::open(&case).expect("open");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (reply_tx, reply_rx) = std::sync::mpsc::channel();
+    triage::preview::ahead::spawn_worker(rx, reply_tx, |a| a, Some(&case));
+    let mut first = request(1, store.objects.path_of(&sha("IMG_1.jpg")));
+    first.thumbnail = Some(triage::preview::cached_picture(&case, &sha("IMG_1.jpg")));
+    first.ahead = vec![2];
+    tx.send(first).expect("send");
+    let a = reply_rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("an answer");
+    assert!(a.result.is_ok());
+    let started = std::time::Instant::now();
+    while !second.exists() && started.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(second.exists(), "item 2's picture was made ahead");
+}
