@@ -9,6 +9,7 @@ mod bag_intake;
 mod cli_edge;
 mod concurrency;
 mod console_e2e;
+mod console_lanes;
 mod console_render;
 mod console_update;
 mod custody_bag;
