@@ -179,7 +179,7 @@ pub enum Outcome {
     Marked(Vec<i64>),
     /// A change was saved: where the window goes next.
     Then(AfterChange),
-    /// The answer of the paging worker to the window load with this ticket.
+    /// The answer to the window load with this ticket (from the reader worker).
     Paged {
         ticket: u64,
         outcomes: Vec<Outcome>,

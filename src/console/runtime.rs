@@ -267,7 +267,7 @@ impl Runtime {
         } else {
             Outcome::NoChange(applied.summary)
         }];
-        // Where the window goes next is a query (on the paging worker): update asks for it.
+        // Where the window goes next is a query (on the reader): update asks for it.
         out.push(Outcome::Then(then));
         out.push(self.batch());
         if tags_changed {

@@ -209,7 +209,7 @@ pub struct State {
     /// `total` is the count of the current selection as it is now (no count outstanding).
     pub counted: bool,
     pub saved_views: Vec<crate::store::views::SavedView>,
-    /// The ticket of the window load on its way from the paging worker, if any: keys typed
+    /// The ticket of the window load on its way from the reader worker, if any: keys typed
     /// meanwhile are held in `held` and replayed when it arrives.
     pub loading: Option<u64>,
     pub held: Vec<ratatui::crossterm::event::KeyEvent>,

@@ -48,7 +48,10 @@ fn a_decision_is_saved_by_the_writer_and_only_our_neighbours_wake_the_console() 
     c.key(KeyEvent::new(KeyCode::Char('x'), KeyModifiers::NONE));
     assert_eq!(c.state.saving, 1, "sent to the writer, not saved yet");
     assert!(
-        c.state.message.as_ref().is_none_or(|(l, _)| *l != Level::Saved),
+        c.state
+            .message
+            .as_ref()
+            .is_none_or(|(l, _)| *l != Level::Saved),
         "nothing says saved before the writer does"
     );
     let seen = pump(&mut c, &rx, |c| {
@@ -67,7 +70,11 @@ fn a_decision_is_saved_by_the_writer_and_only_our_neighbours_wake_the_console() 
         (untriaged - 1, total - 1),
         "counts moved by the decision's effect"
     );
-    assert_ne!(c.state.current_id(), Some(first), "on to the next untriaged");
+    assert_ne!(
+        c.state.current_id(),
+        Some(first),
+        "on to the next untriaged"
+    );
 
     // Our own writes (the decision, claims) never look like someone else's: for two looks of
     // the watcher, nothing moves.

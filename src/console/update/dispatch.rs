@@ -67,7 +67,10 @@ pub fn settle(state: &mut State) -> Vec<Effect> {
 /// What the first frame shows: the first window, and the counts (from the search worker).
 pub fn start(state: &mut State) -> Vec<Effect> {
     state.searching = true;
-    vec![Effect::Load(Anchor::Start), Effect::Search { window: false }]
+    vec![
+        Effect::Load(Anchor::Start),
+        Effect::Search { window: false },
+    ]
 }
 
 /// Before the first frame: the detail of the first item, without claiming it yet (a write

@@ -321,6 +321,8 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             vec![]
         }
         Outcome::Error(e) => {
+            // A detail that could not be read is not waited for.
+            state.reading = None;
             state.message = Some((Level::Error, e));
             vec![]
         }
