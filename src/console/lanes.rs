@@ -110,13 +110,7 @@ impl Lanes {
             Lane::Writer => {
                 let _ = self.writer.send(task);
             }
-            Lane::Search => self.search.send(super::search::Request {
-                generation: task.generation,
-                selection: task.selection,
-                page: task.at.page,
-                window: matches!(task.effect, Effect::Search { window: true }),
-                settle: task.effect == Effect::RecountLater,
-            }),
+            Lane::Search => self.search.send(super::search::Request::for_task(task)),
             Lane::Counting => {
                 let _ = self.counting.send(());
             }

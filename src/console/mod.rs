@@ -197,13 +197,7 @@ impl Console {
                     None => continue,
                 },
                 (None, Some(search)) if lanes::lane(&task.effect) == lanes::Lane::Search => {
-                    search.send(search::Request {
-                        generation: task.generation,
-                        selection: task.selection,
-                        page: task.at.page,
-                        window: matches!(task.effect, Effect::Search { window: true }),
-                        settle: false,
-                    });
+                    search.send(search::Request::for_task(task));
                     continue;
                 }
                 _ => task,

@@ -78,14 +78,8 @@ impl Runtime {
             Effect::Load(anchor) => {
                 super::paging::load(&self.case, &task.selection, anchor, task.at).map_err(e)
             }
-            Effect::Search { window } => {
-                let req = super::search::Request {
-                    generation: task.generation,
-                    selection: task.selection.clone(),
-                    page: task.at.page,
-                    window: *window,
-                    settle: false,
-                };
+            Effect::Search { .. } => {
+                let req = super::search::Request::for_task(task.clone());
                 let mut out = Vec::new();
                 if let Err(err) = super::search::answer(&self.case, &req, &mut |o| out.push(o)) {
                     out.push(Outcome::SearchFailed {

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 
-use super::effect::Outcome;
+use super::effect::{Effect, Outcome, Task};
 use super::event::Event;
 use crate::store::query::{self, Selection};
 use crate::store::{is_interrupted, Case, Db, DbResult, Interrupt};
@@ -25,6 +25,19 @@ pub struct Request {
     /// whose effect on the counts is known already, a count of a million rows per key would
     /// only compete with the keys for the processor.
     pub settle: bool,
+}
+
+impl Request {
+    /// The request for a task of the search lane (`Search`, `Recount`, `RecountLater`).
+    pub fn for_task(task: Task) -> Request {
+        Request {
+            generation: task.generation,
+            page: task.at.page,
+            window: matches!(task.effect, Effect::Search { window: true }),
+            settle: task.effect == Effect::RecountLater,
+            selection: task.selection,
+        }
+    }
 }
 
 /// How long a settling count waits for the reviewer to pause.
