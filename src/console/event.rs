@@ -14,7 +14,7 @@ pub enum Event {
     InputClosed,
     /// A preview from the preview worker.
     Preview(crate::preview::Answer),
-    /// Rows or counts from the search worker.
+    /// An outcome from a worker: rows, counts, a window, a detail, a saved decision.
     Search(super::effect::Outcome),
     /// Something was committed to the case since the last look (the follow worker).
     CaseMoved,

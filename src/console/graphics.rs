@@ -10,11 +10,11 @@ use super::state::{Mode, State};
 use super::ui;
 use crate::preview::graphics::{kitty_delete, Protocol};
 
-/// What is on screen: whose picture, which variant, where.
+/// What is on screen: whose picture, how it looks, where.
 #[derive(Debug, Clone, PartialEq)]
 struct Placed {
     item_id: i64,
-    variant: (bool, bool),
+    look: crate::console::preview::Look,
     cost: usize,
     area: Rect,
 }
@@ -87,7 +87,12 @@ fn wanted(state: &State) -> Option<(Placed, &[u8])> {
     {
         return None;
     }
-    let Shown::Picture(item_id, pic, variant) = &state.preview.shown else {
+    let Shown::Picture {
+        item_id,
+        picture: pic,
+        look,
+    } = &state.preview.shown
+    else {
         return None;
     };
     let bytes = pic.graphic.as_deref()?;
@@ -95,7 +100,7 @@ fn wanted(state: &State) -> Option<(Placed, &[u8])> {
     Some((
         Placed {
             item_id: *item_id,
-            variant: *variant,
+            look: *look,
             cost: pic.cost,
             area: ui::preview::picture_area(pic, inner),
         },

@@ -1,77 +1,21 @@
 //! Window loads (page moves, `x` to the next untriaged item, `G`, a refresh after the case
-//! moved) on a worker with its own connection: on a million items some take tens to hundreds
+//! moved), run on the reader worker with its own connection: on a million items some take tens to hundreds
 //! of milliseconds, and the screen must not wait for them. Each load carries a ticket; the
 //! console holds the keys typed meanwhile and replays them when the answer arrives, so a key
 //! sequence means the same as if every load had been instant. A refresh (the case moved)
 //! holds no keys: its answer is used only if the cursor is still where it was. Without a
 //! worker (tests) the same `load` runs on the calling thread.
 
-use std::path::Path;
-use std::sync::mpsc::{Receiver, Sender};
-
-use super::effect::{Anchor, Here, Outcome, Select};
-use super::event::Event;
+use super::effect::{Anchor, Outcome, Select, Viewport};
 use crate::store::query::Selection;
-use crate::store::{Case, Db, DbResult};
-
-pub struct Request {
-    pub ticket: u64,
-    pub selection: Selection,
-    pub anchor: Anchor,
-    pub at: Here,
-}
-
-/// The UI thread's side of the worker.
-pub struct Worker {
-    tx: Sender<Request>,
-}
-
-impl Worker {
-    /// Open a connection of its own to the case and start the worker thread.
-    pub fn spawn(root: &Path, events: Sender<Event>) -> crate::store::Result<Worker> {
-        let case = Case::open(root)?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::Builder::new()
-            .name("paging".into())
-            .spawn(move || serve(&case, rx, events))
-            .map_err(|e| crate::store::CaseError::Internal(format!("paging thread: {e}")))?;
-        Ok(Worker { tx })
-    }
-
-    pub fn send(&self, req: Request) {
-        let _ = self.tx.send(req);
-    }
-}
-
-fn serve(db: &impl Db, rx: Receiver<Request>, events: Sender<Event>) {
-    // Every request is answered (the console waits for its ticket); stale answers are
-    // dropped there.
-    while let Ok(req) = rx.recv() {
-        // A panic answers the load with an error, so that the console never waits for it.
-        let outcomes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            load(db, &req.selection, &req.anchor, req.at)
-        }));
-        let outcomes = match outcomes {
-            Ok(Ok(o)) => o,
-            Ok(Err(e)) => vec![Outcome::Error(e.to_string())],
-            Err(_) => vec![Outcome::Error("the window could not be loaded".into())],
-        };
-        let answer = Outcome::Paged {
-            ticket: req.ticket,
-            outcomes,
-        };
-        if events.send(Event::Search(answer)).is_err() {
-            return;
-        }
-    }
-}
+use crate::store::{Db, DbResult};
 
 /// What an anchor asks for, in `selection`, from where the window is now (`at`).
 pub fn load(
     db: &impl Db,
     selection: &Selection,
     anchor: &Anchor,
-    at: Here,
+    at: Viewport,
 ) -> DbResult<Vec<Outcome>> {
     if *anchor != Anchor::NextUntriaged {
         return Ok(vec![window(db, selection, anchor, at)?]);
@@ -109,7 +53,7 @@ pub fn load(
     Ok(out)
 }
 
-fn window(db: &impl Db, selection: &Selection, anchor: &Anchor, at: Here) -> DbResult<Outcome> {
+fn window(db: &impl Db, selection: &Selection, anchor: &Anchor, at: Viewport) -> DbResult<Outcome> {
     let page = at.page.max(1);
     Ok(match anchor {
         Anchor::Start => Outcome::Window {

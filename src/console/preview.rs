@@ -14,11 +14,22 @@ pub const GATING_FLAGS: &[&str] = &["graphic", "remains", "children", "sgbv", "d
 pub enum Shown {
     Nothing,
     Loading(i64),
-    /// An item's picture, drawn (grayscale, blurred) as given.
-    Picture(i64, Picture, (bool, bool)),
+    /// An item's picture, drawn as `look` says.
+    Picture {
+        item_id: i64,
+        picture: Picture,
+        look: Look,
+    },
     /// Withheld: the reasons (flag labels, or the reviewer's gate-all setting).
     Gated(i64, Vec<String>),
     Message(i64, String),
+}
+
+/// How a picture is drawn: in grey, blurred (a first reveal under the gate-all setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Look {
+    pub grayscale: bool,
+    pub blurred: bool,
 }
 
 /// How far an item has been revealed in this session.

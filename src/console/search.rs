@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 
-use super::effect::Outcome;
+use super::effect::{Effect, Outcome, Task};
 use super::event::Event;
 use crate::store::query::{self, Selection};
 use crate::store::{is_interrupted, Case, Db, DbResult, Interrupt};
@@ -21,7 +21,27 @@ pub struct Request {
     pub page: usize,
     /// Also load the first window (a new filter or view); otherwise only the counts.
     pub window: bool,
+    /// Only the counts, once no other request came for `SETTLE`: after our own changes,
+    /// whose effect on the counts is known already, a count of a million rows per key would
+    /// only compete with the keys for the processor.
+    pub settle: bool,
 }
+
+impl Request {
+    /// The request for a task of the search lane (`Search`, `Recount`, `RecountLater`).
+    pub fn for_task(task: Task) -> Request {
+        Request {
+            generation: task.generation,
+            page: task.at.page,
+            window: matches!(task.effect, Effect::Search { window: true }),
+            settle: task.effect == Effect::RecountLater,
+            selection: task.selection,
+        }
+    }
+}
+
+/// How long a settling count waits for the reviewer to pause.
+pub const SETTLE: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// Answer a request: the first window (if asked) as soon as it is known, then the counts.
 pub fn answer(db: &impl Db, req: &Request, send: &mut dyn FnMut(Outcome)) -> DbResult<()> {
@@ -90,7 +110,14 @@ fn serve(
     running: Arc<AtomicU64>,
 ) {
     while let Ok(first) = rx.recv() {
-        let req = newest(first, rx.try_iter());
+        let mut req = newest(first, rx.try_iter());
+        while req.settle {
+            match rx.recv_timeout(SETTLE) {
+                Ok(next) => req = newest(req, std::iter::once(next).chain(rx.try_iter())),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+        }
         running.store(req.generation, Ordering::SeqCst);
         let mut send = |o: Outcome| {
             let _ = events.send(Event::Search(o));
@@ -133,8 +160,15 @@ fn serve(
 pub fn newest(first: Request, rest: impl Iterator<Item = Request>) -> Request {
     let mut req = first;
     for r in rest {
-        let window = r.window || (r.generation == req.generation && req.window);
-        req = Request { window, ..r };
+        let same = r.generation == req.generation;
+        let window = r.window || (same && req.window);
+        // A count asked for at once is not put off by a settling one behind it.
+        let settle = r.settle && (!same || req.settle);
+        req = Request {
+            window,
+            settle,
+            ..r
+        };
     }
     req
 }
@@ -149,6 +183,7 @@ mod tests {
             selection: Selection::default(),
             page: 10,
             window,
+            settle: false,
         }
     }
 

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::store::items::{Detail, Row};
-use crate::store::query::View;
+use crate::store::query::{Selection, View, Where};
 use crate::taxonomy::{Taxonomy, TermKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,6 +177,9 @@ pub struct State {
     /// The view to go back to from a "similar to" view.
     pub previous_view: Option<View>,
     pub filter: Option<String>,
+    /// The filter compiled, and the view narrowed by it: the set the queue pages over.
+    pub filter_where: Option<Where>,
+    pub selection: Selection,
     /// The visible window of the current view.
     pub rows: Vec<Row>,
     /// Position in the view of `rows[0]`.
@@ -206,7 +209,7 @@ pub struct State {
     /// `total` is the count of the current selection as it is now (no count outstanding).
     pub counted: bool,
     pub saved_views: Vec<crate::store::views::SavedView>,
-    /// The ticket of the window load on its way from the paging worker, if any: keys typed
+    /// The ticket of the window load on its way from the reader worker, if any: keys typed
     /// meanwhile are held in `held` and replayed when it arrives.
     pub loading: Option<u64>,
     pub held: Vec<ratatui::crossterm::event::KeyEvent>,
@@ -217,10 +220,20 @@ pub struct State {
     pub tickets: u64,
     /// The filter as it was when live filtering began in the `/` prompt (Esc restores it).
     pub filter_before: Option<Option<String>>,
+    /// Decisions sent to the writer and not yet answered: shown as "saving…", and keys wait
+    /// for them as they wait for a window.
+    pub saving: u32,
+    /// The item whose detail is wanted once the current burst of keys is over.
+    pub detail_wanted: Option<i64>,
+    /// The item whose detail is being read: the frame waits for it briefly.
+    pub reading: Option<i64>,
+    /// The whole screen is to be drawn again (Ctrl-L, a resize).
+    pub redraw_all: bool,
 }
 
 impl State {
     pub fn new(case_name: String, reviewer: String, taxonomy: Arc<Taxonomy>) -> State {
+        let selection = Selection::new(&View::Untriaged, &reviewer, None);
         State {
             case_name,
             reviewer,
@@ -230,6 +243,8 @@ impl State {
             view: View::Untriaged,
             previous_view: None,
             filter: None,
+            filter_where: None,
+            selection,
             rows: Vec::new(),
             offset: 0,
             selected: 0,
@@ -264,6 +279,10 @@ impl State {
             held: Vec::new(),
             refreshing: None,
             tickets: 0,
+            saving: 0,
+            detail_wanted: None,
+            reading: None,
+            redraw_all: false,
         }
     }
 

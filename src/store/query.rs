@@ -45,7 +45,7 @@ impl View {
 }
 
 /// A WHERE clause with its parameters.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Where {
     pub sql: String,
     pub params: Vec<Value>,
@@ -536,6 +536,17 @@ impl Selection {
             .map(|n| n as u64)
     }
 
+    /// How many of these items are in the selection: before and after a change to them,
+    /// the change's effect on the selection's count, without counting all of it again.
+    pub fn count_among(&self, db: &impl crate::store::Db, ids: &[i64]) -> rusqlite::Result<u64> {
+        let conn = crate::store::conn_of(db);
+        self.count_where(
+            conn,
+            "items.id IN (SELECT value FROM json_each(?))",
+            &[Value::Text(ids_json(ids))],
+        )
+    }
+
     /// The first untriaged item after `id` in this selection.
     pub fn next_untriaged(
         &self,
@@ -593,6 +604,21 @@ pub fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
             ))
         },
     )
+}
+
+/// How many of these items are untriaged (see `Selection::count_among`).
+pub fn untriaged_among(db: &impl crate::store::Db, ids: &[i64]) -> rusqlite::Result<u64> {
+    let conn = crate::store::conn_of(db);
+    conn.prepare_cached(
+        "SELECT count(*) FROM items WHERE status = 'untriaged'
+         AND id IN (SELECT value FROM json_each(?))",
+    )?
+    .query_row([ids_json(ids)], |r| r.get::<_, i64>(0))
+    .map(|n| n as u64)
+}
+
+fn ids_json(ids: &[i64]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
 }
 
 pub fn untriaged_count(db: &impl crate::store::Db) -> rusqlite::Result<u64> {

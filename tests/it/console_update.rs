@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use triage::console::effect::{Anchor, Effect, Outcome, Select, Then};
+use triage::console::effect::{AfterChange, Anchor, Effect, Outcome, Select};
 use triage::console::keymap::Keymap;
 use triage::console::state::{Mode, Pane, State};
-use triage::console::update::{apply, key};
+use triage::console::update::{apply, awaiting, key, next_held, tasks};
 use triage::ingest::meta::{Metadata, TextInfo};
 use triage::store::changes::Edit;
 use triage::store::items::{Detail, Row};
@@ -134,7 +134,7 @@ fn x_marks_triaged_and_moves_on() {
                 to: "triaged".into(),
                 reason: None
             },
-            then: Then::NextUntriaged
+            then: AfterChange::NextUntriaged
         }]
     );
 }
@@ -151,7 +151,7 @@ fn digit_toggles_the_flag_in_taxonomy_order() {
                 add: vec!["children".into()],
                 remove: vec![]
             },
-            then: Then::Stay
+            then: AfterChange::Stay
         }]
     );
     s.rows[0].tags.push(("flag".into(), "children".into()));
@@ -176,7 +176,7 @@ fn marks_make_tagging_apply_to_all() {
                 add: vec!["graphic".into()],
                 remove: vec![]
             },
-            then: Then::Stay
+            then: AfterChange::Stay
         }]
     );
 }
@@ -254,7 +254,7 @@ fn escalate_needs_a_reason() {
     press(&mut s, "faces visible");
     let fx = key(&mut s, &Keymap::defaults(), KeyEvent::from(KeyCode::Enter));
     assert!(
-        matches!(&fx[0], Effect::Apply { edit: Edit::Status { to, reason: Some(r), .. }, then: Then::NextUntriaged } if to == "escalated" && r == "faces visible")
+        matches!(&fx[0], Effect::Apply { edit: Edit::Status { to, reason: Some(r), .. }, then: AfterChange::NextUntriaged } if to == "escalated" && r == "faces visible")
     );
 }
 
@@ -420,11 +420,11 @@ fn after_a_change_update_asks_for_the_window() {
     let mut s = state(10, 5);
     press(&mut s, "j");
     assert_eq!(
-        apply(&mut s, Outcome::Then(Then::NextUntriaged)),
+        apply(&mut s, Outcome::Then(AfterChange::NextUntriaged)),
         vec![Effect::Load(Anchor::NextUntriaged)]
     );
     assert_eq!(
-        apply(&mut s, Outcome::Then(Then::Stay)),
+        apply(&mut s, Outcome::Then(AfterChange::Stay)),
         vec![Effect::Load(Anchor::Reload {
             first: 1,
             offset: 0,
@@ -465,14 +465,66 @@ fn a_refresh_holds_no_keys_and_is_asked_again_if_the_cursor_moved() {
 }
 
 #[test]
-fn a_decision_shows_the_counts_it_will_have_without_waiting_for_them() {
+fn a_decision_is_saving_until_the_writer_answers_and_moves_the_counts_by_its_effect() {
     let mut s = state(10, 5);
     s.untriaged = 10;
-    s.rows[1].status = "triaged".into();
-    apply(&mut s, Outcome::Then(Then::NextUntriaged));
-    assert_eq!((s.untriaged, s.total), (9, 9));
-    // An item already decided changes no count.
-    s.selected = 1;
-    apply(&mut s, Outcome::Then(Then::NextUntriaged));
-    assert_eq!((s.untriaged, s.total), (9, 9));
+    s.counted = true;
+    let fx = press(&mut s, "x");
+    assert!(matches!(&fx[..], [Effect::Apply { .. }]), "{fx:?}");
+    let tasks = tasks(&mut s, fx);
+    assert_eq!(s.saving, 1, "shown as being saved");
+    assert!(awaiting(&s), "the frame waits for it briefly");
+    assert!(render(&s).contains("saving…"), "{}", render(&s));
+    // Keys typed meanwhile act on the window the decision leads to.
+    assert!(press(&mut s, "j").is_empty());
+    assert_eq!(next_held(&mut s), None);
+    // The writer committed: the counts move by what the change did, no count of everything;
+    // a count once the reviewer pauses catches what the change could not know.
+    let fx = apply(
+        &mut s,
+        Outcome::Written(vec![
+            Outcome::Saved {
+                summary: "T-000001 triaged".into(),
+                at: "12:00:00".into(),
+            },
+            Outcome::CountsMoved {
+                generation: tasks[0].generation,
+                total: -1,
+                untriaged: -1,
+            },
+        ]),
+    );
+    assert_eq!(fx, vec![Effect::RecountLater]);
+    assert_eq!((s.saving, s.untriaged, s.total), (0, 9, 9));
+    assert!(!render(&s).contains("saving…"));
+    assert!(next_held(&mut s).is_some(), "the held key is replayed now");
+    // A refusal ends the saving too, and says why.
+    tasks_of(&mut s, "x");
+    apply(
+        &mut s,
+        Outcome::Written(vec![Outcome::Error("not saved: claimed".into())]),
+    );
+    assert_eq!(s.saving, 0);
+    assert!(render(&s).contains("not saved: claimed"), "{}", render(&s));
+    // Counts of an older query are not moved.
+    let before = (s.untriaged, s.total);
+    let newer = s.search_generation + 1;
+    apply(
+        &mut s,
+        Outcome::CountsMoved {
+            generation: newer,
+            total: -1,
+            untriaged: -1,
+        },
+    );
+    assert_eq!((s.untriaged, s.total), before);
+}
+
+fn tasks_of(s: &mut State, keys: &str) {
+    let fx = press(s, keys);
+    tasks(s, fx);
+}
+
+fn render(s: &State) -> String {
+    crate::common::state_screen(s, &Keymap::defaults(), 100, 24)
 }

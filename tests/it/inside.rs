@@ -405,7 +405,7 @@ fn a_contact_sheet_within_the_budget_behind_the_gate() {
     assert!(clip_row, "{s}");
     assert!(s.contains('▀'), "a contact sheet is drawn: {s}");
     assert!(s.contains(" keyframes "), "{s}");
-    if let triage::console::preview::Shown::Picture(_, pic, _) = &c.state.preview.shown {
+    if let triage::console::preview::Shown::Picture { picture: pic, .. } = &c.state.preview.shown {
         assert!(pic.cost <= c.state.preview.budget, "{} > budget", pic.cost);
     } else {
         panic!("no picture: {:?}", c.state.preview.shown);

@@ -10,6 +10,7 @@ mod bmff_vs_ffprobe;
 mod cli_edge;
 mod concurrency;
 mod console_e2e;
+mod console_lanes;
 mod console_render;
 mod console_update;
 mod custody_bag;

@@ -98,7 +98,11 @@ fn state_with(pic: triage::preview::Picture) -> Held {
         std::sync::Arc::new(Taxonomy::default_set()),
     );
     state.preview.open = true;
-    state.preview.shown = triage::console::preview::Shown::Picture(1, pic, (false, false));
+    state.preview.shown = triage::console::preview::Shown::Picture {
+        item_id: 1,
+        picture: pic,
+        look: Default::default(),
+    };
     Held {
         state,
         keymap: Keymap::defaults(),
@@ -178,13 +182,25 @@ fn gate_all_reveals_blurred_first_then_in_full() {
     key(&mut c, KeyCode::Char('y'));
     assert!(matches!(
         &c.state.preview.shown,
-        triage::console::preview::Shown::Picture(_, _, (true, true))
+        triage::console::preview::Shown::Picture {
+            look: triage::console::preview::Look {
+                grayscale: true,
+                blurred: true
+            },
+            ..
+        }
     ));
     key(&mut c, KeyCode::Char('R'));
     key(&mut c, KeyCode::Char('y'));
     assert!(matches!(
         &c.state.preview.shown,
-        triage::console::preview::Shown::Picture(_, _, (false, false))
+        triage::console::preview::Shown::Picture {
+            look: triage::console::preview::Look {
+                grayscale: false,
+                blurred: false
+            },
+            ..
+        }
     ));
     let levels: Vec<String> = common::sql(&c
         .runtime

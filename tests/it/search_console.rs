@@ -11,18 +11,15 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::Terminal;
 
 use triage::console::effect::{Effect, Outcome};
 use triage::console::event::Event;
 use triage::console::keymap::Keymap;
 use triage::console::search::{Request, Worker};
 use triage::console::state::{Mode, State};
-use triage::console::theme::Theme;
 use triage::console::update::{apply, key};
-use triage::console::{ui, Console};
+use triage::console::Console;
 use triage::store::items::Row;
 use triage::store::query::{compile_filter, Selection, View};
 use triage::store::Case;
@@ -68,14 +65,7 @@ fn type_keys(s: &mut State, text: &str) -> Vec<Effect> {
 }
 
 fn render(state: &State) -> String {
-    let mut term = Terminal::new(TestBackend::new(100, 24)).expect("term");
-    term.draw(|f| ui::render(state, &Keymap::defaults(), &Theme::mono(), f))
-        .expect("draw");
-    let buf = term.backend().buffer().clone();
-    (0..24)
-        .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>())
-        .collect::<Vec<_>>()
-        .join("\n")
+    crate::common::state_screen(state, &Keymap::defaults(), 100, 24)
 }
 
 #[test]
@@ -331,6 +321,7 @@ fn the_worker_answers_only_the_newest_query() {
             selection: sel(expr),
             page: 50,
             window: true,
+            settle: false,
         });
     }
     let mut last_found = None;

@@ -20,10 +20,10 @@ pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     f.render_widget(block, area);
     match &state.preview.shown {
-        Shown::Picture(_, pic, _) if pic.graphic.is_some() => {
-            f.render_widget(Covered(picture_area(pic, inner)), inner)
+        Shown::Picture { picture, .. } if picture.graphic.is_some() => {
+            f.render_widget(Covered(picture_area(picture, inner)), inner)
         }
-        Shown::Picture(_, pic, _) => f.render_widget(Halfblocks(pic), inner),
+        Shown::Picture { picture, .. } => f.render_widget(Halfblocks(picture), inner),
         Shown::Gated(_, reasons) => {
             let lines = vec![
                 Line::default(),
@@ -49,7 +49,7 @@ pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
 
 /// The pane's title: what the picture is (a contact sheet's frames carry their own times).
 fn title(state: &State) -> String {
-    let shown = matches!(state.preview.shown, Shown::Picture(..));
+    let shown = matches!(state.preview.shown, Shown::Picture { .. });
     match state.detail.as_ref() {
         Some(d) if shown && d.row.kind == "video" => " keyframes ".into(),
         Some(d) if shown && d.row.kind == "pdf" => " page 1 ".into(),

@@ -46,7 +46,10 @@ pub fn render_status(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
     if let Some(cost) = state.preview.last_cost.filter(|_| state.preview.open) {
         parts.push(format!("preview {:.1} kB", cost as f64 / 1000.0));
     }
-    if let Some(s) = &state.last_saved {
+    // "saved" only once the writer has said so: until then the decision is being saved.
+    if state.saving > 0 {
+        parts.push("saving…".to_string());
+    } else if let Some(s) = &state.last_saved {
         parts.push(format!("saved {s}"));
     }
     let text = format!(" {}", parts.join(" │ "));

@@ -2,6 +2,7 @@
 //! and their outcomes come in through `apply`. One file per mode: navigate, tagging (the
 //! pickers), prompt, views, overview_keys, popups, preview_gate, outcomes.
 
+mod dispatch;
 mod navigate;
 mod outcomes;
 mod overview_keys;
@@ -13,18 +14,22 @@ mod views;
 
 use std::collections::BTreeSet;
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::action::{Action, Context};
-use super::effect::{Anchor, Effect, Outcome, Select, Then};
+use super::effect::{AfterChange, Anchor, Effect, Outcome, Select};
 use super::keymap::Keymap;
 use super::overview;
 use super::picker;
-use super::preview::{Reveal, Shown};
+use super::preview::{Look, Reveal, Shown};
 use super::state::{Level, Mode, Pane, Picker, Prompt, PromptKind, State, ViewMenu};
 use crate::store::changes::Edit;
-use crate::store::query::View;
+use crate::store::items::Detail;
+use crate::store::query::{Selection, View};
 use crate::taxonomy::TermKind;
+pub use dispatch::{
+    awaiting, first_detail, next_held, renew, resize, rest_of_start, settle, start, tasks,
+};
 use navigate::*;
 pub use outcomes::{apply, case_moved};
 use overview_keys::*;
@@ -36,14 +41,22 @@ use views::*;
 
 /// A key press in whatever mode the console is in.
 pub fn key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
+    if ev.kind == KeyEventKind::Release {
+        return vec![];
+    }
     if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
         state.quit = true;
         return vec![];
     }
-    // A key typed while the window is loading acts on the window it will show.
-    if state.loading.is_some() {
+    // A key typed while the window is loading, or a decision is being saved, acts on the
+    // window it will show.
+    if state.loading.is_some() || state.saving > 0 {
         state.held.push(ev);
         return vec![];
+    }
+    // A new key replaces the last message (it has been seen).
+    if matches!(state.mode, Mode::Normal) {
+        state.message = None;
     }
     match &state.mode {
         Mode::Normal => match keymap.action(&ev) {
@@ -136,7 +149,7 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                     to: "triaged".into(),
                     reason: None,
                 },
-                then: Then::NextUntriaged,
+                then: AfterChange::NextUntriaged,
             }]
         }
         Action::Escalate => open_prompt(state, PromptKind::Escalate),
@@ -235,7 +248,10 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
                 vec![]
             }
         },
-        Action::Redraw => vec![],
+        Action::Redraw => {
+            state.redraw_all = true;
+            vec![]
+        }
         // The popups' actions: their keys are read only in their own contexts.
         _ => vec![],
     }

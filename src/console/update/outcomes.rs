@@ -126,13 +126,10 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             vec![]
         }
         Outcome::Then(then) => {
-            if then == Then::NextUntriaged {
-                expect_counts_after_decision(state);
-            }
             let current = state.current_id().unwrap_or(0);
             let anchor = match then {
-                Then::NextUntriaged => Anchor::NextUntriaged,
-                Then::Stay => Anchor::Reload {
+                AfterChange::NextUntriaged => Anchor::NextUntriaged,
+                AfterChange::Stay => Anchor::Reload {
                     first: state.rows.first().map(|r| r.id).unwrap_or(current),
                     offset: state.offset,
                     select: current,
@@ -175,11 +172,42 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             state.marks = ids.into_iter().collect();
             vec![]
         }
+        Outcome::Compiled(filter) => {
+            state.filter_where = filter;
+            state.selection =
+                Selection::new(&state.view, &state.reviewer, state.filter_where.clone());
+            begin_query(state);
+            vec![Effect::Search { window: true }]
+        }
+        Outcome::Written(outcomes) => {
+            state.saving = state.saving.saturating_sub(1);
+            let mut effects = vec![];
+            for o in outcomes {
+                effects.extend(apply(state, o));
+            }
+            effects
+        }
+        Outcome::CountsMoved {
+            generation,
+            total,
+            untriaged,
+        } => {
+            if generation != state.search_generation {
+                return vec![]; // another query is shown now: it is counted anew anyway
+            }
+            state.total = state.total.saturating_add_signed(total);
+            state.untriaged = state.untriaged.saturating_add_signed(untriaged);
+            // What the change could not know (someone else's write meanwhile) is caught by a
+            // count once the reviewer pauses.
+            vec![Effect::RecountLater]
+        }
+        Outcome::CountAgain => vec![Effect::Recount],
         Outcome::SavedViews(v) => {
             state.saved_views = v;
             vec![]
         }
         Outcome::Detail(d) => {
+            state.reading = None;
             state.detail = d.map(|b| *b);
             refresh_preview(state)
         }
@@ -187,11 +215,15 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             if answer.generation != state.preview.generation {
                 return vec![]; // the reviewer moved on: a stale answer
             }
-            let variant = preview_variant(state, answer.item_id);
+            let look = preview_look(state, answer.item_id);
             state.preview.shown = match answer.result {
-                Ok(pic) => {
-                    state.preview.last_cost = Some(pic.cost);
-                    Shown::Picture(answer.item_id, pic, variant)
+                Ok(picture) => {
+                    state.preview.last_cost = Some(picture.cost);
+                    Shown::Picture {
+                        item_id: answer.item_id,
+                        picture,
+                        look,
+                    }
                 }
                 Err(e) => Shown::Message(answer.item_id, e),
             };
@@ -296,6 +328,8 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             vec![]
         }
         Outcome::Error(e) => {
+            // A detail that could not be read is not waited for.
+            state.reading = None;
             state.message = Some((Level::Error, e));
             vec![]
         }

@@ -12,12 +12,18 @@ pub(super) fn has_gating_flag(state: &State) -> bool {
 
 /// How the item's picture is to be drawn: grayscale and blurred after a first reveal under
 /// the gate-all setting, otherwise as the reviewer's grayscale setting says.
-pub(super) fn preview_variant(state: &State, id: i64) -> (bool, bool) {
+pub(super) fn preview_look(state: &State, id: i64) -> Look {
     let p = &state.preview;
     if p.gate_all && p.revealed.get(&id) == Some(&Reveal::Blurred) {
-        (true, true)
+        Look {
+            grayscale: true,
+            blurred: true,
+        }
     } else {
-        (p.grayscale, false)
+        Look {
+            grayscale: p.grayscale,
+            blurred: false,
+        }
     }
 }
 
@@ -45,8 +51,8 @@ pub(super) fn refresh_preview(state: &mut State) -> Vec<Effect> {
         state.preview.shown = Shown::Gated(id, reasons);
         return vec![];
     }
-    let (grayscale, blur) = preview_variant(state, id);
-    if matches!(&state.preview.shown, Shown::Picture(pid, _, v) if *pid == id && *v == (grayscale, blur))
+    let look = preview_look(state, id);
+    if matches!(&state.preview.shown, Shown::Picture { item_id, look: l, .. } if *item_id == id && *l == look)
         || matches!(&state.preview.shown, Shown::Loading(pid) if *pid == id)
     {
         return vec![];
@@ -54,9 +60,54 @@ pub(super) fn refresh_preview(state: &mut State) -> Vec<Effect> {
     state.preview.generation += 1;
     state.preview.shown = Shown::Loading(id);
     vec![Effect::Preview {
-        generation: state.preview.generation,
-        item_id: id,
-        grayscale,
-        blur,
+        sha256: d.row.sha256.clone(),
+        request: Box::new(preview_request(state, d, look)),
     }]
+}
+
+/// What the preview worker is asked to draw (the runtime adds where the original is).
+fn preview_request(state: &State, d: &Detail, look: Look) -> crate::preview::Request {
+    let (max_cols, max_rows) = crate::console::ui::preview_cells(state.width, state.height);
+    let visual =
+        crate::preview::visual_of(&d.row.kind, d.metadata.video.as_ref()).unwrap_or_default();
+    let p = &state.preview;
+    crate::preview::Request {
+        visual,
+        generation: p.generation,
+        item_id: d.row.id,
+        path: Default::default(),
+        thumbnail: None,
+        orientation: d
+            .metadata
+            .exif
+            .as_ref()
+            .and_then(|e| e.orientation)
+            .unwrap_or(1),
+        max_cols,
+        max_rows,
+        budget: p.budget,
+        depth: p.depth,
+        grayscale: look.grayscale,
+        blur: look.blurred,
+        protocol: p.protocol,
+        cell_px: p.cell_px,
+        ahead: images_ahead(state),
+    }
+}
+
+/// The items with a picture (images, videos, PDFs) after the selected one (then the one
+/// before): those a reviewer pressing `j` (or `k`) sees next.
+fn images_ahead(state: &State) -> Vec<i64> {
+    const AHEAD: usize = 3;
+    let rows = &state.rows;
+    let at = state.selected;
+    let pictured =
+        |r: &&crate::store::items::Row| crate::preview::visual_of(&r.kind, None).is_some();
+    let after = rows.iter().skip(at + 1).filter(pictured);
+    let before = rows[..at.min(rows.len())].iter().rev().filter(pictured);
+    after
+        .take(AHEAD)
+        .chain(before.take(1))
+        .map(|r| r.id)
+        .collect()
 }

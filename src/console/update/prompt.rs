@@ -57,7 +57,7 @@ pub(super) fn prompt_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Ve
                     };
                     vec![Effect::Apply {
                         edit: Edit::Note { item, body: input },
-                        then: Then::Stay,
+                        then: AfterChange::Stay,
                     }]
                 }
                 PromptKind::Escalate => {
@@ -70,7 +70,7 @@ pub(super) fn prompt_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Ve
                             to: "escalated".into(),
                             reason: Some(input),
                         },
-                        then: Then::NextUntriaged,
+                        then: AfterChange::NextUntriaged,
                     }]
                 }
             }

@@ -1,4 +1,4 @@
-//! Tagging: the pickers (crimes, parties, flags), flag keys, and the counts a decision implies.
+//! Tagging: the pickers (crimes, parties, flags) and flag keys.
 
 use super::*;
 
@@ -35,7 +35,7 @@ pub(super) fn toggle(state: &mut State, term: String) -> Vec<Effect> {
     };
     vec![Effect::Apply {
         edit,
-        then: Then::Stay,
+        then: AfterChange::Stay,
     }]
 }
 
@@ -127,7 +127,7 @@ pub(super) fn picker_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Ve
             }
             vec![Effect::Apply {
                 edit: Edit::Tags { items, add, remove },
-                then: Then::Stay,
+                then: AfterChange::Stay,
             }]
         }
         Some(Action::PickerClear) => {
@@ -157,22 +157,5 @@ pub(super) fn picker_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Ve
             }
             _ => vec![],
         },
-    }
-}
-
-/// A decision (triaged, escalated) was saved on the targets: the counts the search worker
-/// will bring back, shown at once, so that the decision's frame is its only one (on a
-/// million items the recount takes longer than the key). Items not in the window are left
-/// to the recount, which has the last word.
-pub(super) fn expect_counts_after_decision(state: &mut State) {
-    let targets = state.targets();
-    let left = state
-        .rows
-        .iter()
-        .filter(|r| r.status == "untriaged" && targets.contains(&r.id))
-        .count() as u64;
-    state.untriaged = state.untriaged.saturating_sub(left);
-    if state.view == View::Untriaged && state.filter.is_none() {
-        state.total = state.total.saturating_sub(left);
     }
 }

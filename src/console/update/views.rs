@@ -60,7 +60,8 @@ pub(super) fn set_view(state: &mut State, view: View) -> Vec<Effect> {
         _ => None,
     };
     let leaving_saved = saved_filter.is_none() && state.filter.is_some() && was_saved;
-    let mut effects = vec![Effect::SetView(view)];
+    state.selection = Selection::new(&view, &state.reviewer, state.filter_where.clone());
+    let mut effects = vec![Effect::Search { window: true }];
     if saved_filter.is_some() || leaving_saved {
         effects.push(Effect::SetFilter(saved_filter));
     }

@@ -45,8 +45,18 @@ pub fn demo_case(dir: &Path) -> PathBuf {
 
 /// The console drawn without colour into a `w`×`h` test terminal, row by row.
 pub fn screen(c: &Console, w: u16, h: u16) -> String {
+    state_screen(&c.state, &c.keymap, w, h)
+}
+
+/// A console state drawn as `screen` draws it.
+pub fn state_screen(
+    state: &triage::console::state::State,
+    keymap: &triage::console::keymap::Keymap,
+    w: u16,
+    h: u16,
+) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).expect("term");
-    term.draw(|f| ui::render(&c.state, &c.keymap, &Theme::mono(), f))
+    term.draw(|f| ui::render(state, keymap, &Theme::mono(), f))
         .expect("draw");
     let buf = term.backend().buffer().clone();
     (0..h)
