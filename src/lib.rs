@@ -7,6 +7,7 @@ pub mod config;
 pub mod console;
 pub mod demo;
 pub mod filter;
+pub mod hashing;
 pub mod identity;
 pub mod ingest;
 pub mod model;

@@ -89,18 +89,7 @@ fn copy_digesting(
 ) -> io::Result<(BTreeMap<Alg, String>, u64)> {
     let mut h = Hashers::new(algs);
     let mut buf = vec![0u8; BUF];
-    let mut n = 0u64;
-    loop {
-        let got = match from.read(&mut buf) {
-            Ok(0) => break,
-            Ok(k) => k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        h.update(&buf[..got]);
-        to.write_all(&buf[..got])?;
-        n += got as u64;
-    }
+    let n = crate::hashing::read_through(from, &mut buf, &mut h, |data| to.write_all(data))?;
     to.sync_all()?;
     Ok((h.finish(), n))
 }
