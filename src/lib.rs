@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod console;
 pub mod demo;
+pub mod disclosure;
 pub mod filter;
 pub mod hashing;
 pub mod identity;
