@@ -72,7 +72,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
     }
     let override_reason = override_reason.map(str::trim);
     let purpose = purpose.map(str::trim).filter(|p| !p.is_empty());
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     let me = crate::identity::login_name()?;
     export_rows::authorize(&mut case, &me, filter, override_reason.is_some())?;
     let tax = super::taxonomy(&case)?;

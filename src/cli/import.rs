@@ -84,7 +84,7 @@ pub fn run(
         super::tell!("triage: --source must name the provider the bag comes from");
         return Ok(ExitCode::from(2));
     }
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     let actor = crate::identity::login_name()?;
     crate::store::users::authorize(
         &case,

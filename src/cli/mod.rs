@@ -51,7 +51,7 @@ use crate::store::Case;
 /// The case named by `--case` or `TRIAGE_CASE`, opened; a clear one-line error otherwise.
 /// The invoking login must be an active member of the case: anyone else is refused here, and
 /// the refusal is recorded.
-pub fn open_case(case: Option<PathBuf>) -> Result<Case> {
+pub fn open_as_member(case: Option<PathBuf>) -> Result<Case> {
     let dir = case.context(
         "no case given: pass --case DIR or set TRIAGE_CASE (create one with `triage init DIR`)",
     )?;
