@@ -95,14 +95,8 @@ fn copy_digesting(
 }
 
 impl Writer {
-    /// Start a bag in `root`, which must not exist or be an empty folder, with SHA-256
-    /// manifests only.
-    pub fn create(root: &Path) -> Result<Writer> {
-        Writer::with_algorithms(root, &[Alg::Sha256])
-    }
-
-    /// Start a bag with a manifest and a tag manifest for each algorithm (SHA-256 always
-    /// among them: it is what the case names its originals by).
+    /// Start a bag in `root` (new, or an empty folder) with a manifest and a tag manifest for
+    /// each algorithm (SHA-256 always among them: it is what the case names its originals by).
     pub fn with_algorithms(root: &Path, algs: &[Alg]) -> Result<Writer> {
         let mut algs: BTreeSet<Alg> = algs.iter().copied().collect();
         algs.insert(Alg::Sha256);
@@ -202,10 +196,6 @@ impl Writer {
             .with_context(|| format!("{}: cannot write", path.display()))?;
         let digests = digest_bytes(&self.algs, bytes);
         Ok(self.added(rel, digests, bytes.len() as u64))
-    }
-
-    pub fn payload(&self) -> &[Entry] {
-        &self.payload
     }
 
     /// Write the manifests, `bag-info.txt` (the given fields after `Bagging-Date` and
@@ -337,7 +327,7 @@ mod tests {
         assert!(!root.exists());
         fs::write(dir.path().join("x"), b"x").expect("write");
         assert!(
-            Writer::create(dir.path()).is_err(),
+            Writer::with_algorithms(dir.path(), &[]).is_err(),
             "non-empty folder taken"
         );
     }
