@@ -8,9 +8,6 @@ use std::path::Path;
 
 use crate::ingest::{detect, fingerprint, meta};
 
-/// The read size of a copy (as ingest's).
-pub const CHUNK: usize = crate::ingest::copy::CHUNK;
-
 /// What the content says a file is.
 pub struct Description {
     pub mime: String,

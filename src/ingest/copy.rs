@@ -68,7 +68,7 @@ pub fn copy_in(
         let _ = std::fs::remove_file(&temp);
         CopyError::Fail(msg)
     };
-    let Kept {
+    let HashedCopy {
         sha256,
         size: total,
         bytes,
@@ -105,7 +105,7 @@ pub fn copy_in(
 }
 
 /// A file as copied: its SHA-256 and size, and what was kept of it for the extractors.
-pub struct Kept {
+pub struct HashedCopy {
     pub sha256: String,
     pub size: u64,
     /// The whole file when `complete`, otherwise its first bytes.
@@ -120,7 +120,7 @@ pub fn copy_keeping(
     dst: &mut File,
     expected: u64,
     chunk: &mut [u8],
-) -> Result<Kept, Stop> {
+) -> Result<HashedCopy, Stop> {
     let limit = if expected <= WHOLE_LIMIT as u64 {
         WHOLE_LIMIT
     } else {
@@ -138,7 +138,7 @@ pub fn copy_keeping(
         }
         Ok(())
     })?;
-    Ok(Kept {
+    Ok(HashedCopy {
         sha256: hex::encode(hasher.finalize()),
         size,
         bytes,
