@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::bag;
 use crate::disclosure::{self, Condition, Recipient};
@@ -182,7 +182,6 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
                 );
             }
             let mut v = super::json::item(d, &tax, true);
-            v["sources"] = Value::Array(d.provenance.iter().map(super::json::provenance).collect());
             v["file"] = json!(rel);
             v["conditions"] = json!(disclosure::names(&c.conditions));
             if !c.blocking.is_empty() {
