@@ -81,7 +81,7 @@ fn main() -> ExitCode {
 }
 
 pub fn grow(case: Option<PathBuf>, to: u64) -> Result<ExitCode> {
-    let mut case = triage::cli::open_case(case)?;
+    let mut case = triage::cli::open_as_member(case)?;
     let tax = triage::cli::taxonomy(&case)?;
     let base: i64 =
         sql(&case).query_row("SELECT coalesce(max(id), 0) FROM items", [], |r| r.get(0))?;
@@ -163,7 +163,7 @@ pub fn run(
     repeat: usize,
     page: usize,
 ) -> Result<ExitCode> {
-    let case = triage::cli::open_case(case)?;
+    let case = triage::cli::open_as_member(case)?;
     let tax = triage::cli::taxonomy(&case)?;
     let me = triage::identity::login_name()?;
     let items: i64 = sql(&case).query_row("SELECT count(*) FROM items", [], |r| r.get(0))?;

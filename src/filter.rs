@@ -44,14 +44,6 @@ impl Field {
         let lower = name.to_ascii_lowercase();
         Self::ALL.iter().find(|(n, _)| *n == lower).map(|(_, f)| *f)
     }
-
-    pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, f)| *f == self)
-            .map(|(n, _)| *n)
-            .unwrap_or("?")
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,17 +1,19 @@
 //! triage: a keyboard-driven console for triaging evidence intake.
 
-pub mod bag;
+mod bag;
 pub mod cli;
 pub mod clock;
-pub mod config;
+mod config;
 pub mod console;
 pub mod demo;
+mod disclosure;
 pub mod filter;
+mod hashing;
 pub mod identity;
 pub mod ingest;
-pub mod model;
+mod model;
 pub mod preview;
-pub mod similar;
+mod similar;
 // The one module that speaks SQL (clippy.toml keeps rusqlite out of the others).
 #[allow(clippy::disallowed_types, clippy::disallowed_methods)]
 pub mod store;

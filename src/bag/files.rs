@@ -114,17 +114,7 @@ pub(super) fn digest_file(
     let mut h = Hashers::new(algs);
     // Sized to the file: a bag of many small files would otherwise zero a megabyte for each.
     let mut buf = vec![0u8; (m.len() as usize).saturating_add(1).clamp(8 << 10, BUF)];
-    let mut n = 0u64;
-    loop {
-        let got = match f.read(&mut buf) {
-            Ok(0) => break,
-            Ok(k) => k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        h.update(&buf[..got]);
-        n += got as u64;
-    }
+    let n = crate::hashing::read_through(&mut f, &mut buf, &mut h, |_| Ok(()))?;
     let id = FileId::of(&m);
     if n != id.size {
         return Err(io::Error::other("changed while being read"));

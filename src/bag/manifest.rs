@@ -87,21 +87,6 @@ impl Hashers {
         h
     }
 
-    pub fn update(&mut self, b: &[u8]) {
-        if let Some(h) = &mut self.md5 {
-            h.update(b);
-        }
-        if let Some(h) = &mut self.sha1 {
-            h.update(b);
-        }
-        if let Some(h) = &mut self.sha256 {
-            h.update(b);
-        }
-        if let Some(h) = &mut self.sha512 {
-            h.update(b);
-        }
-    }
-
     pub fn finish(self) -> BTreeMap<Alg, String> {
         let mut out = BTreeMap::new();
         if let Some(h) = self.md5 {
@@ -120,10 +105,27 @@ impl Hashers {
     }
 }
 
+impl crate::hashing::Digester for Hashers {
+    fn update(&mut self, b: &[u8]) {
+        if let Some(h) = &mut self.md5 {
+            Digest::update(h, b);
+        }
+        if let Some(h) = &mut self.sha1 {
+            Digest::update(h, b);
+        }
+        if let Some(h) = &mut self.sha256 {
+            Digest::update(h, b);
+        }
+        if let Some(h) = &mut self.sha512 {
+            Digest::update(h, b);
+        }
+    }
+}
+
 /// Digests of bytes in memory.
 pub fn digest_bytes(algs: &BTreeSet<Alg>, bytes: &[u8]) -> BTreeMap<Alg, String> {
     let mut h = Hashers::new(algs);
-    h.update(bytes);
+    crate::hashing::Digester::update(&mut h, bytes);
     h.finish()
 }
 

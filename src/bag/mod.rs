@@ -7,8 +7,8 @@
 //! bag-relative path it concerns.
 
 mod files;
-pub mod manifest;
-pub mod tagfiles;
+pub(crate) mod manifest;
+pub(crate) mod tagfiles;
 mod validator;
 mod writer;
 

@@ -427,7 +427,7 @@ mod tests {
     fn written_bag_validates_and_a_flipped_byte_does_not() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("bag");
-        let mut w = Writer::create(&root).expect("create");
+        let mut w = Writer::with_algorithms(&root, &[]).expect("create");
         w.write_payload("data/originals/T-000001.txt", b"hello\n")
             .expect("payload");
         w.write_payload("data/metadata.jsonl", b"{}\n")
@@ -474,7 +474,7 @@ mod tests {
     fn a_file_swapped_for_a_fifo_after_validation_is_refused_at_once() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("bag");
-        let mut w = Writer::create(&root).expect("create");
+        let mut w = Writer::with_algorithms(&root, &[]).expect("create");
         w.write_payload("data/originals/T-000001.txt", b"hello\n")
             .expect("payload");
         w.finish(&[]).expect("finish");

@@ -89,31 +89,14 @@ fn copy_digesting(
 ) -> io::Result<(BTreeMap<Alg, String>, u64)> {
     let mut h = Hashers::new(algs);
     let mut buf = vec![0u8; BUF];
-    let mut n = 0u64;
-    loop {
-        let got = match from.read(&mut buf) {
-            Ok(0) => break,
-            Ok(k) => k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        h.update(&buf[..got]);
-        to.write_all(&buf[..got])?;
-        n += got as u64;
-    }
+    let n = crate::hashing::read_through(from, &mut buf, &mut h, |data| to.write_all(data))?;
     to.sync_all()?;
     Ok((h.finish(), n))
 }
 
 impl Writer {
-    /// Start a bag in `root`, which must not exist or be an empty folder, with SHA-256
-    /// manifests only.
-    pub fn create(root: &Path) -> Result<Writer> {
-        Writer::with_algorithms(root, &[Alg::Sha256])
-    }
-
-    /// Start a bag with a manifest and a tag manifest for each algorithm (SHA-256 always
-    /// among them: it is what the case names its originals by).
+    /// Start a bag in `root` (new, or an empty folder) with a manifest and a tag manifest for
+    /// each algorithm (SHA-256 always among them: it is what the case names its originals by).
     pub fn with_algorithms(root: &Path, algs: &[Alg]) -> Result<Writer> {
         let mut algs: BTreeSet<Alg> = algs.iter().copied().collect();
         algs.insert(Alg::Sha256);
@@ -213,10 +196,6 @@ impl Writer {
             .with_context(|| format!("{}: cannot write", path.display()))?;
         let digests = digest_bytes(&self.algs, bytes);
         Ok(self.added(rel, digests, bytes.len() as u64))
-    }
-
-    pub fn payload(&self) -> &[Entry] {
-        &self.payload
     }
 
     /// Write the manifests, `bag-info.txt` (the given fields after `Bagging-Date` and
@@ -348,7 +327,7 @@ mod tests {
         assert!(!root.exists());
         fs::write(dir.path().join("x"), b"x").expect("write");
         assert!(
-            Writer::create(dir.path()).is_err(),
+            Writer::with_algorithms(dir.path(), &[]).is_err(),
             "non-empty folder taken"
         );
     }

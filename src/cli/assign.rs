@@ -9,7 +9,7 @@ use crate::store::assignments;
 use crate::store::query::{self, Selection, View};
 
 pub fn run(case: Option<PathBuf>, filter: &str, to: &str, batch: Option<&str>) -> Result<ExitCode> {
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     let tax = super::taxonomy(&case)?;
     let me = crate::identity::login_name()?;
     let compiled =

@@ -30,7 +30,7 @@ pub fn run(dir: Option<PathBuf>, material_only: bool, no_open: bool) -> Result<E
     let case_dir = base.join("case");
     let case = if case_dir.join(crate::store::DB_FILE).is_file() {
         // An existing demo case is opened like any case: members only.
-        super::open_case(Some(case_dir.clone()))?
+        super::open_as_member(Some(case_dir.clone()))?
     } else {
         // The default folder is triage's own; a given one may hold someone's files.
         if given {
@@ -43,7 +43,7 @@ pub fn run(dir: Option<PathBuf>, material_only: bool, no_open: bool) -> Result<E
         drop(case);
         return super::list::run(Some(case_dir), false, None);
     }
-    super::open::open_case(case, None, Default::default())
+    super::open::console_on(case, None, Default::default())
 }
 
 fn build(base: &std::path::Path, case_dir: &std::path::Path) -> Result<Case> {

@@ -12,7 +12,7 @@ use crate::similar::{backfill, regroup, similar_groups, Tuning, DEFAULT};
 use crate::store::{dups, reference};
 
 pub fn run(case: Option<PathBuf>, json: bool, threshold: Option<u32>) -> Result<ExitCode> {
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     // Fingerprinting and regrouping write to the whole case: a lead's task.
     let me = crate::identity::login_name()?;
     crate::store::users::authorize(&case, &me, crate::store::users::Right::Maintain, "dups")?;

@@ -1,12 +1,8 @@
 //! `triage export`: the items a filter selects, as a BagIt bag (RFC 8493) for disclosure.
 //!
-//! Providers' use conditions are enforced here: an item carrying `no-onward-sharing` or
-//! `consent-required`, or `share-with-courts` without `--court`, is refused (named on stderr)
-//! unless `--override-reason` is given, which is then recorded in the export's audit event.
-//! Conditions fail closed: one this build does not know, or a provider's record that cannot be
-//! read, refuses the item like `no-onward-sharing` and withholds the provider's identity.
-//! Providers marked `identity-confidential` are withheld from everything in the bag: their
-//! provenance records keep only when and by whom the file was received.
+//! Providers' use conditions are enforced here by the rule in `crate::disclosure`: refused
+//! items are named on stderr unless `--override-reason` is given, which is then recorded in the
+//! export's audit event; identity-confidential providers are withheld from the bag.
 //!
 //! The bag is written and made durable first; the one `export` audit event follows. If that
 //! event cannot be written, the bag is removed: no disclosure without its record.
@@ -16,21 +12,19 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context, Result};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::bag;
+use crate::disclosure::{self, Condition, Recipient};
 use crate::store::items::{self, Detail};
 use crate::store::query::{self, Selection, View};
 use crate::store::{export_rows, sources};
 
-/// What an identity-confidential provider's name becomes in a bag.
-pub const WITHHELD: &str = "withheld (identity-confidential)";
-
 struct Chosen {
     detail: Detail,
-    conditions: Vec<String>,
+    conditions: Vec<Condition>,
     /// The conditions that forbid this export (empty: allowed).
-    blocking: Vec<String>,
+    blocking: Vec<Condition>,
 }
 
 /// What `triage export` was asked for.
@@ -80,7 +74,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
     }
     let override_reason = override_reason.map(str::trim);
     let purpose = purpose.map(str::trim).filter(|p| !p.is_empty());
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     let me = crate::identity::login_name()?;
     export_rows::authorize(&mut case, &me, filter, override_reason.is_some())?;
     let tax = super::taxonomy(&case)?;
@@ -97,21 +91,17 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
 
+    let recipient = if court {
+        Recipient::Court
+    } else {
+        Recipient::Other
+    };
     let mut chosen = Vec::with_capacity(ids.len());
     for id in ids {
         let detail = items::detail(&case, id)?
             .ok_or_else(|| anyhow!("{}: vanished while exporting", crate::store::reference(id)))?;
-        let conditions = sources::item_conditions(&case, id)?;
-        let blocking = conditions
-            .iter()
-            .filter(|c| match c.as_str() {
-                "share-with-courts" => !court,
-                "identity-confidential" => false,
-                // no-onward-sharing, consent-required, and anything not understood.
-                _ => true,
-            })
-            .cloned()
-            .collect();
+        let conditions = disclosure::parse_all(&sources::item_conditions(&case, id)?);
+        let blocking = disclosure::refusing(&conditions, recipient);
         chosen.push(Chosen {
             detail,
             conditions,
@@ -129,7 +119,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
         super::tell!(
             "triage: refused {}: {}",
             crate::store::reference(c.detail.row.id),
-            reasons(&c.blocking)
+            disclosure::reasons(&c.blocking)
         );
     }
     let exported: Vec<&Chosen> = match override_reason {
@@ -148,20 +138,17 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
             super::tell!(
                 "triage: override: {} exported despite {} (reason: {reason})",
                 crate::store::reference(c.detail.row.id),
-                c.blocking.join(", ")
+                disclosure::names(&c.blocking).join(", ")
             );
         }
     }
 
-    let confidential: BTreeSet<String> = sources::list(&case)?
-        .into_iter()
-        .filter(|s| {
-            s.conditions
-                .iter()
-                .any(|c| c == "identity-confidential" || !sources::known(c))
-        })
-        .map(|s| s.name)
-        .collect();
+    let providers = sources::list(&case)?;
+    let confidential: BTreeSet<String> = disclosure::confidential(
+        providers
+            .iter()
+            .map(|s| (s.name.clone(), s.conditions.as_slice())),
+    );
     let case_id = case
         .info("case_id")?
         .unwrap_or_else(|| "(unknown)".to_string());
@@ -200,35 +187,12 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
                 );
             }
             let mut v = super::json::item(d, &tax, true);
-            v["sources"] = Value::Array(
-                d.provenance
-                    .iter()
-                    .map(|p| {
-                        if confidential.contains(&p.source) {
-                            json!({
-                                "source": WITHHELD,
-                                "received_at": p.received_at,
-                                "received_by": p.received_by,
-                                "size": p.size,
-                                "mtime": p.mtime,
-                                "batch": p.batch,
-                            })
-                        } else {
-                            super::json::provenance(p)
-                        }
-                    })
-                    .collect(),
-            );
-            if confidential.contains(&r.first_source) {
-                // The first received file's name is part of that provider's path.
-                v["name"] = Value::Null;
-            }
             v["file"] = json!(rel);
-            v["conditions"] = json!(c.conditions);
+            v["conditions"] = json!(disclosure::names(&c.conditions));
             if !c.blocking.is_empty() {
                 v["override_reason"] = json!(override_reason);
             }
-            withhold(&mut v, &confidential);
+            disclosure::withhold_item(&mut v, &r.first_source, &confidential);
             metadata.push_str(&serde_json::to_string(&v)?);
             metadata.push('\n');
             for entry in crate::store::audit::for_item(&case, r.id)? {
@@ -236,7 +200,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
                 a["ref"] = json!(reference);
                 a["prev_hash"] = json!(entry.prev_hash);
                 let before = a.clone();
-                withhold(&mut a, &confidential);
+                disclosure::withhold(&mut a, &confidential);
                 if a != before {
                     // Its hash no longer recomputes; the receiving case is told why.
                     a["withheld"] = json!(true);
@@ -308,14 +272,14 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
         "exported": refs(&exported),
         "refused": refused.iter().map(|c| json!({
             "ref": crate::store::reference(c.detail.row.id),
-            "conditions": c.blocking,
-            "reason": reasons(&c.blocking),
+            "conditions": disclosure::names(&c.blocking),
+            "reason": disclosure::reasons(&c.blocking),
         })).collect::<Vec<_>>(),
         "override": override_reason.map(|reason| json!({
             "reason": reason,
             "items": blocked.iter().map(|c| json!({
                 "ref": crate::store::reference(c.detail.row.id),
-                "conditions": c.blocking,
+                "conditions": disclosure::names(&c.blocking),
             })).collect::<Vec<_>>(),
         })),
         "identity_withheld": confidential,
@@ -355,80 +319,4 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
-}
-
-fn reasons(blocking: &[String]) -> String {
-    blocking
-        .iter()
-        .map(|c| match c.as_str() {
-            "no-onward-sharing" => {
-                "no-onward-sharing (the provider forbids sharing outside the mechanism)".to_string()
-            }
-            "consent-required" => "consent-required (record the provider's consent with \
-                                   --override-reason)"
-                .to_string(),
-            "share-with-courts" => {
-                "share-with-courts (only for courts and prosecutors: add --court)".to_string()
-            }
-            other => format!(
-                "{} (not a condition this triage knows, or the provider's record cannot be read: \
-                 refused until `triage source set` corrects it, or --override-reason)",
-                crate::text::sanitize(other)
-            ),
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// Remove identity-confidential providers from a JSON value: an object whose `source` names one
-/// gets the stand-in and loses its `path`/`path_b64`; any other string that is exactly such a
-/// name becomes the stand-in too.
-fn withhold(v: &mut Value, confidential: &BTreeSet<String>) {
-    if confidential.is_empty() {
-        return;
-    }
-    match v {
-        Value::Object(map) => {
-            let named = map
-                .get("source")
-                .and_then(Value::as_str)
-                .is_some_and(|s| confidential.contains(s));
-            if named {
-                map.remove("path");
-                map.remove("path_b64");
-            }
-            for (_, child) in map.iter_mut() {
-                withhold(child, confidential);
-            }
-        }
-        Value::Array(items) => {
-            for child in items {
-                withhold(child, confidential);
-            }
-        }
-        Value::String(s) if confidential.contains(s.as_str()) => {
-            *s = WITHHELD.to_string();
-        }
-        _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn withhold_removes_names_and_paths() {
-        let set: BTreeSet<String> = ["medical-network".to_string()].into();
-        let mut v = json!({
-            "event": "ingest.new",
-            "details": { "source": "medical-network", "path": "/x/y.jpg", "batch": 2 },
-            "entry": { "details": { "source": "other", "path": "/keep" } },
-            "list": ["medical-network", "medical-network-2"],
-        });
-        withhold(&mut v, &set);
-        assert_eq!(v["details"], json!({ "source": WITHHELD, "batch": 2 }));
-        assert_eq!(v["entry"]["details"]["path"], "/keep");
-        assert_eq!(v["list"], json!([WITHHELD, "medical-network-2"]));
-    }
 }

@@ -34,7 +34,8 @@ use crate::store::Case;
 use crate::taxonomy::Taxonomy;
 use crate::text::sanitize;
 
-const CHUNK: usize = 500;
+/// Items recorded per transaction: short ones, so a reviewer beside the import is not held up.
+const ITEMS_PER_TRANSACTION: usize = 500;
 const KINDS: &[&str] = &["image", "video", "pdf", "email", "text", "other"];
 
 /// One item of the bag, checked and reduced to what is recorded.
@@ -84,7 +85,7 @@ pub fn run(
         super::tell!("triage: --source must name the provider the bag comes from");
         return Ok(ExitCode::from(2));
     }
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     let actor = crate::identity::login_name()?;
     crate::store::users::authorize(
         &case,
@@ -175,7 +176,7 @@ pub fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Record the items in transactions of at most `CHUNK`, the batch (with the bag's
+/// Record the items in transactions of at most `ITEMS_PER_TRANSACTION`, the batch (with the bag's
 /// `bag-info.txt`) begun in the first. Returns the counts, the batch and the first new item.
 fn record(
     case: &mut Case,
@@ -188,7 +189,7 @@ fn record(
     let mut summary = Summary::default();
     let mut batch: Option<i64> = None;
     let mut first_new: Option<i64> = None;
-    for chunk in incoming.chunks(CHUNK) {
+    for chunk in incoming.chunks(ITEMS_PER_TRANSACTION) {
         let (b, results) = case.write(|tx| {
             let mut chain = Chain::load(tx)?;
             let b = match batch {
@@ -305,7 +306,7 @@ fn copy_originals(
     incoming: &mut [Incoming],
     temps: &mut Vec<(PathBuf, String)>,
 ) -> Result<Option<Problem>> {
-    let mut buf = vec![0u8; import_describe::CHUNK];
+    let mut buf = vec![0u8; crate::ingest::copy::CHUNK];
     for (n, it) in incoming.iter_mut().enumerate() {
         if !it.describe && case.objects.contains(&it.sha256) {
             continue;

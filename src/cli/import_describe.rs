@@ -3,20 +3,10 @@
 //! copied into the case, with its path relative to `data/` as its provenance path.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use crate::ingest::{detect, fingerprint, meta};
-
-/// The read size of a copy (as ingest's).
-pub const CHUNK: usize = crate::ingest::copy::CHUNK;
-
-/// Files up to this size are kept whole in memory for the extractors (as ingest does); of
-/// larger ones the head is kept and the extractors read the stored copy.
-const WHOLE_LIMIT: usize = crate::ingest::copy::WHOLE_LIMIT;
-const HEAD_LIMIT: usize = 1 << 20;
 
 /// What the content says a file is.
 pub struct Description {
@@ -40,39 +30,17 @@ pub fn names(bag_file: &str) -> (String, Vec<u8>) {
 }
 
 /// Copy `input` into `out` (a temporary object) through `buf` (reused from file to file),
-/// hashing it and keeping what the extractors need. Not synced: the caller makes all copies
-/// durable at once. Returns the SHA-256, the size and the kept bytes with
+/// hashing it and keeping what the extractors need, as ingest does. Not synced: the caller
+/// makes all copies durable at once. Returns the SHA-256, the size and the kept bytes with
 /// whether they are the whole file.
 pub fn copy(
     input: &mut File,
     out: &mut File,
     buf: &mut [u8],
 ) -> io::Result<(String, u64, Vec<u8>, bool)> {
-    let mut h = Sha256::new();
-    let mut total = 0u64;
     let expected = input.metadata().map(|m| m.len()).unwrap_or(0);
-    let keep_whole = expected <= WHOLE_LIMIT as u64;
-    let limit = if keep_whole { WHOLE_LIMIT } else { HEAD_LIMIT };
-    let mut kept = Vec::with_capacity((expected as usize).min(limit));
-    let mut complete = true;
-    loop {
-        let n = match input.read(buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        let data = &buf[..n];
-        h.update(data);
-        out.write_all(data)?;
-        total += n as u64;
-        let take = limit.saturating_sub(kept.len()).min(n);
-        kept.extend_from_slice(&data[..take]);
-        if take < n {
-            complete = false;
-        }
-    }
-    Ok((hex::encode(h.finalize()), total, kept, complete))
+    let k = crate::ingest::copy::copy_keeping(input, out, expected, buf)?;
+    Ok((k.sha256, k.size, k.bytes, k.complete))
 }
 
 /// Describe a copied file with ingest's own extractors, in this thread's parser worker (a

@@ -17,7 +17,7 @@ pub fn run(
         super::tell!("triage: --source must name the provider");
         return Ok(ExitCode::from(2));
     }
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     let opts = Options {
         source: source.to_string(),
         roots: paths,

@@ -6,7 +6,7 @@ use anyhow::{anyhow, Result};
 use crate::store::query::{self, Selection, View};
 
 pub fn run(case: Option<PathBuf>, json: bool, filter: Option<&str>) -> Result<ExitCode> {
-    let case = super::open_case(case)?;
+    let case = super::open_as_member(case)?;
     let tax = super::taxonomy(&case)?;
     let me = crate::identity::login_name()?;
     let compiled = match filter {

@@ -7,7 +7,7 @@ use crate::store::{audit, items};
 use crate::text::sanitize;
 
 pub fn run(case: Option<PathBuf>, item: Option<&str>, json: bool) -> Result<ExitCode> {
-    let case = super::open_case(case)?;
+    let case = super::open_as_member(case)?;
     let entries = match item {
         Some(key) => {
             let id = items::find(&case, key).map_err(|e| anyhow!(e))?;

@@ -19,11 +19,11 @@ pub mod doctor;
 pub mod dups;
 pub mod export;
 pub mod import;
-pub mod import_describe;
-pub mod import_history;
+pub(crate) mod import_describe;
+pub(crate) mod import_history;
 pub mod ingest;
 pub mod init;
-pub mod json;
+pub(crate) mod json;
 pub mod list;
 pub mod log;
 pub mod manual;
@@ -32,7 +32,7 @@ pub mod out;
 pub mod reindex;
 pub mod review;
 pub mod seal;
-pub mod seal_sign;
+pub(crate) mod seal_sign;
 pub mod show;
 pub mod source;
 pub mod stats;
@@ -51,7 +51,7 @@ use crate::store::Case;
 /// The case named by `--case` or `TRIAGE_CASE`, opened; a clear one-line error otherwise.
 /// The invoking login must be an active member of the case: anyone else is refused here, and
 /// the refusal is recorded.
-pub fn open_case(case: Option<PathBuf>) -> Result<Case> {
+pub fn open_as_member(case: Option<PathBuf>) -> Result<Case> {
     let dir = case.context(
         "no case given: pass --case DIR or set TRIAGE_CASE (create one with `triage init DIR`)",
     )?;

@@ -18,11 +18,12 @@ pub struct ImageOptions {
 }
 
 pub fn run(case: Option<PathBuf>, colors: Option<&str>, images: ImageOptions) -> Result<ExitCode> {
-    let case = super::open_case(case)?;
-    open_case(case, colors, images)
+    let case = super::open_as_member(case)?;
+    console_on(case, colors, images)
 }
 
-pub fn open_case(
+/// Run the console on a case already opened (by `run`, or by `triage demo` on the case it made).
+pub fn console_on(
     case: crate::store::Case,
     colors: Option<&str>,
     images: ImageOptions,

@@ -10,7 +10,7 @@ use anyhow::Result;
 use crate::store::search_index;
 
 pub fn run(case: Option<PathBuf>) -> Result<ExitCode> {
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     let me = crate::identity::login_name()?;
     crate::store::users::authorize(&case, &me, crate::store::users::Right::Maintain, "reindex")?;
     let started = Instant::now();

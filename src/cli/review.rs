@@ -9,7 +9,7 @@ use anyhow::{anyhow, Result};
 use crate::store::{items, review};
 
 pub fn sample(case: Option<PathBuf>, percent: u8) -> Result<ExitCode> {
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     let me = crate::identity::login_name()?;
     review::set_sample(&mut case, &me, percent)?;
     super::say!(
@@ -19,7 +19,7 @@ pub fn sample(case: Option<PathBuf>, percent: u8) -> Result<ExitCode> {
 }
 
 pub fn confirm(case: Option<PathBuf>, key: &str) -> Result<ExitCode> {
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     let me = crate::identity::login_name()?;
     let id = items::find(&case, key).map_err(|e| anyhow!(e))?;
     review::confirm(&mut case, &me, id)?;

@@ -49,7 +49,7 @@ pub fn run(case: Option<PathBuf>, out: Option<PathBuf>, sign: Option<PathBuf>) -
         Some(k) => Some(super::seal_sign::load_key(k)?),
         None => None,
     };
-    let case = super::open_case(case)?;
+    let case = super::open_as_member(case)?;
     let (seq, hash) =
         crate::store::audit::last(&case)?.ok_or_else(|| anyhow!("the audit log is empty"))?;
     let seal = Seal {

@@ -7,7 +7,7 @@ use crate::store::items;
 use crate::text::sanitize;
 
 pub fn run(case: Option<PathBuf>, key: &str, json: bool) -> Result<ExitCode> {
-    let case = super::open_case(case)?;
+    let case = super::open_as_member(case)?;
     let tax = super::taxonomy(&case)?;
     let id = items::find(&case, key).map_err(|e| anyhow!(e))?;
     let d = items::detail(&case, id)?.ok_or_else(|| anyhow!("{key}: no such item"))?;

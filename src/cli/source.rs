@@ -13,7 +13,7 @@ pub fn add(
     contact: Option<&str>,
     conditions: Vec<String>,
 ) -> Result<ExitCode> {
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     sources::validate(Some(kind), &conditions).map_err(|e| anyhow!(e))?;
     if sources::get(&case, name)?.is_some() {
         return Err(anyhow!(
@@ -39,7 +39,7 @@ pub fn set(
     contact: Option<&str>,
     conditions: Option<Vec<String>>,
 ) -> Result<ExitCode> {
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     sources::validate(kind, conditions.as_deref().unwrap_or(&[])).map_err(|e| anyhow!(e))?;
     if sources::get(&case, name)?.is_none() {
         return Err(anyhow!(
@@ -59,7 +59,7 @@ pub fn set(
 }
 
 pub fn list(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
-    let case = super::open_case(case)?;
+    let case = super::open_as_member(case)?;
     for s in sources::list(&case)? {
         if json {
             super::out::json(&s)?;

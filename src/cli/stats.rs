@@ -9,7 +9,7 @@ use crate::store::review;
 use crate::store::users::{self, Right};
 
 pub fn run(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
-    let case = super::open_case(case)?;
+    let case = super::open_as_member(case)?;
     let me = crate::identity::login_name()?;
     users::authorize(&case, &me, Right::Review, "stats")?;
     let stats = review::stats(&case)?;

@@ -14,7 +14,7 @@ pub fn run(
     status: Option<String>,
     reason: Option<String>,
 ) -> Result<ExitCode> {
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     let tax = super::taxonomy(&case)?;
     let actor = crate::identity::login_name()?;
     let id = items::find(&case, key).map_err(|e| anyhow!(e))?;

@@ -7,7 +7,7 @@ use crate::taxonomy::Taxonomy;
 
 pub fn run(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
     let tax = match case {
-        Some(_) => super::taxonomy(&super::open_case(case)?)?,
+        Some(_) => super::taxonomy(&super::open_as_member(case)?)?,
         None => Taxonomy::default_set(),
     };
     let mut out = super::out::Lines::new();

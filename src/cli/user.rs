@@ -24,7 +24,7 @@ pub fn enable(case: Option<PathBuf>, login: &str) -> Result<ExitCode> {
 }
 
 fn change(case: Option<PathBuf>, login: &str, what: PeopleChange) -> Result<ExitCode> {
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     let me = crate::identity::login_name()?;
     let done = users::change(&mut case, &me, login, what)?;
     super::say!("{done}");
@@ -36,7 +36,7 @@ fn parse_role(s: &str) -> Result<Role> {
 }
 
 pub fn list(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
-    let case = super::open_case(case)?;
+    let case = super::open_as_member(case)?;
     for u in users::list(&case)? {
         if json {
             super::out::json(&u)?;

@@ -14,7 +14,7 @@ pub fn run(
     against: Option<PathBuf>,
     allowed_signers: Option<PathBuf>,
 ) -> Result<ExitCode> {
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     let started = std::time::Instant::now();
     let seal = match &against {
         Some(path) => Some(super::seal::Seal::read(path)?),

@@ -8,7 +8,7 @@ use anyhow::{anyhow, Result};
 use crate::store::{query, views};
 
 pub fn save(case: Option<PathBuf>, name: &str, expr: &str) -> Result<ExitCode> {
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     let tax = super::taxonomy(&case)?;
     views::check_name(name).map_err(|e| anyhow!(e))?;
     // A view that cannot run is refused when saved, not when opened.
@@ -33,7 +33,7 @@ pub fn save(case: Option<PathBuf>, name: &str, expr: &str) -> Result<ExitCode> {
 }
 
 pub fn list(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
-    let case = super::open_case(case)?;
+    let case = super::open_as_member(case)?;
     for v in views::list(&case)? {
         if json {
             super::out::json(&v)?;
@@ -51,7 +51,7 @@ pub fn list(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
 }
 
 pub fn delete(case: Option<PathBuf>, name: &str) -> Result<ExitCode> {
-    let mut case = super::open_case(case)?;
+    let mut case = super::open_as_member(case)?;
     let actor = crate::identity::login_name()?;
     if views::delete(&mut case, &actor, name)? {
         super::say!("deleted view {}", crate::text::sanitize(name));

@@ -2,13 +2,14 @@
 //! keep its head (or all of it, when small) in memory for the metadata extractors.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 
 use super::walk::FileJob;
+use crate::hashing::{self, Stop};
 use crate::store::objects::TempSession;
 
 /// Files up to this size are kept whole in memory for metadata; larger ones keep their head
@@ -62,15 +63,20 @@ pub fn copy_in(
     let (temp, mut out) = store
         .temp_file(worker, n)
         .map_err(|e| CopyError::Fail(format!("cannot create a temporary file in the case: {e}")))?;
-    let result = copy_and_hash(&mut file, &mut out, before.len(), chunk);
+    let result = copy_keeping(&mut file, &mut out, before.len(), chunk);
     let fail = |msg: String| {
         let _ = std::fs::remove_file(&temp);
         CopyError::Fail(msg)
     };
-    let (sha256, total, bytes, complete) = match result {
+    let HashedCopy {
+        sha256,
+        size: total,
+        bytes,
+        complete,
+    } = match result {
         Ok(v) => v,
-        Err(Step::Read(e)) => return Err(fail(format!("read error: {e}"))),
-        Err(Step::Write(e)) => return Err(fail(format!("cannot write into the case: {e}"))),
+        Err(Stop::Read(e)) => return Err(fail(format!("read error: {e}"))),
+        Err(Stop::Use(e)) => return Err(fail(format!("cannot write into the case: {e}"))),
     };
     let after = match file.metadata() {
         Ok(m) => m,
@@ -98,76 +104,61 @@ pub fn copy_in(
     })
 }
 
-enum Step {
-    Read(io::Error),
-    Write(io::Error),
+/// A file as copied: its SHA-256 and size, and what was kept of it for the extractors.
+pub struct HashedCopy {
+    pub sha256: String,
+    pub size: u64,
+    /// The whole file when `complete`, otherwise its first bytes.
+    pub bytes: Vec<u8>,
+    pub complete: bool,
 }
 
-fn copy_and_hash(
+/// Copy `src` into `dst` through `chunk` in one read, hashing it and keeping the whole file
+/// when `expected` (its size) is at most `WHOLE_LIMIT`, else its head. Not synced.
+pub fn copy_keeping(
     src: &mut File,
     dst: &mut File,
     expected: u64,
     chunk: &mut [u8],
-) -> Result<(String, u64, Vec<u8>, bool), Step> {
-    let keep_whole = expected as usize <= WHOLE_LIMIT;
-    let mut kept: Vec<u8> = Vec::with_capacity(if keep_whole {
-        expected as usize
+) -> Result<HashedCopy, Stop> {
+    let limit = if expected <= WHOLE_LIMIT as u64 {
+        WHOLE_LIMIT
     } else {
         HEAD_LIMIT
-    });
-    let mut hasher = Sha256::new();
-    let mut total: u64 = 0;
+    };
+    let mut bytes: Vec<u8> = Vec::with_capacity((expected as usize).min(limit));
     let mut complete = true;
-    loop {
-        let n = match src.read(chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                return Err(Step::Read(io::Error::other("file would block")))
-            }
-            Err(e) => return Err(Step::Read(e)),
-        };
-        let data = &chunk[..n];
-        hasher.update(data);
-        dst.write_all(data).map_err(Step::Write)?;
-        total += n as u64;
-        let limit = if keep_whole { WHOLE_LIMIT } else { HEAD_LIMIT };
-        if kept.len() < limit {
-            let take = (limit - kept.len()).min(n);
-            kept.extend_from_slice(&data[..take]);
-            if take < n {
-                complete = false;
-            }
-        } else {
+    let mut hasher = Sha256::new();
+    let size = hashing::read_through(src, chunk, &mut hasher, |data| {
+        dst.write_all(data)?;
+        let take = limit.saturating_sub(bytes.len()).min(data.len());
+        bytes.extend_from_slice(&data[..take]);
+        if take < data.len() {
             complete = false;
         }
-    }
-    Ok((hex::encode(hasher.finalize()), total, kept, complete))
+        Ok(())
+    })?;
+    Ok(HashedCopy {
+        sha256: hex::encode(hasher.finalize()),
+        size,
+        bytes,
+        complete,
+    })
 }
 
 /// Copy at most `max + 1` bytes from `src` to `dst`, hashing them: (sha256, bytes copied).
 /// More than `max` copied means `src` was longer than allowed (a caller's limit); the hash
 /// then covers only what was copied. Used for archive members, which have no stat to check.
 pub fn copy_hashed(
-    src: &mut dyn Read,
+    src: &mut dyn std::io::Read,
     dst: &mut dyn Write,
     max: u64,
     chunk: &mut [u8],
-) -> io::Result<(String, u64)> {
+) -> std::io::Result<(String, u64)> {
+    use std::io::Read;
     let mut hasher = Sha256::new();
-    let mut total: u64 = 0;
-    while total <= max {
-        let want = (chunk.len() as u64).min(max + 1 - total) as usize;
-        let n = match src.read(&mut chunk[..want]) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&chunk[..n]);
-        dst.write_all(&chunk[..n])?;
-        total += n as u64;
-    }
+    let mut limited = src.take(max.saturating_add(1));
+    let total =
+        hashing::read_through(&mut limited, chunk, &mut hasher, |data| dst.write_all(data))?;
     Ok((hex::encode(hasher.finalize()), total))
 }

@@ -164,12 +164,4 @@ impl Metadata {
             .or_else(|| self.email.as_ref().and_then(|m| m.date.clone()))
             .or_else(|| self.pdf.as_ref().and_then(|p| p.created.clone()))
     }
-
-    /// A GPS position from a photo's EXIF or a video's container.
-    pub fn gps(&self) -> Option<&Gps> {
-        self.exif
-            .as_ref()
-            .and_then(|e| e.gps.as_ref())
-            .or_else(|| self.video.as_ref().and_then(|v| v.gps.as_ref()))
-    }
 }

@@ -2,6 +2,6 @@
 //! console), kept here so that the store depends on none of them. A leaf: it uses nothing of
 //! ours.
 
-pub mod fingerprint;
-pub mod metadata;
-pub mod preview;
+pub(crate) mod fingerprint;
+pub(crate) mod metadata;
+pub(crate) mod preview;

@@ -17,12 +17,8 @@ const WORK_SIZE: u32 = 512;
 /// were kept, or with `--no-fingerprints`): from the case's thumbnail cache when there, else decoded from the
 /// original (and the thumbnail written for next time; a cache, so failures are ignored). Both
 /// are read in a parser worker (see `crate::worker`): a decoder that crashes costs a message.
-pub fn load_cached(req: &super::Request) -> Result<DynamicImage, String> {
-    load_base(req).map(|base| variant(base, req))
-}
-
-/// `load_cached` before the request's variant (grayscale, blur) is applied: what is worth
-/// holding for the next time the reviewer comes back to the item.
+/// The request's variant (grayscale, blur) is applied by the caller: the picture before it is
+/// what is worth holding for the next time the reviewer comes back to the item.
 pub fn load_base(req: &super::Request) -> Result<DynamicImage, String> {
     use crate::worker::protocol::{Job, Reply};
     use base64::Engine;

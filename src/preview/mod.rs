@@ -2,9 +2,9 @@
 //! image too large to decode safely. The console asks; a worker answers on the event channel.
 
 pub mod ahead;
-pub mod budget;
-pub mod decode;
-pub mod graphics;
+pub(crate) mod budget;
+pub(crate) mod decode;
+pub(crate) mod graphics;
 
 use std::path::PathBuf;
 

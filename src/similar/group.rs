@@ -36,6 +36,7 @@ pub struct Near {
     pub dhash: u8,
 }
 
+#[cfg(test)]
 /// Every pair within `phash` and `dhash` distance: all pairs compared, on every core (50,000
 /// images are 1.25e9 comparisons, about a second).
 pub fn near_pairs(prints: &[Fingerprint], phash: u32, dhash: u32) -> Vec<Near> {

@@ -12,10 +12,10 @@ mod crop;
 mod group;
 
 pub use crop::{crop_match, direct_match};
-pub use group::{near_pairs, near_pairs_of, union_find, Near};
+pub use group::{near_pairs_of, union_find};
 
 use crate::ingest::fingerprint::{Fingerprint, Made, Thumb};
-use crate::store::dups::{self, Missing, Printed};
+use crate::store::dups::{self, Fingerprinted, Unfingerprinted};
 use crate::store::{reference, Case};
 
 /// When two images are taken for the same picture. Measured on the benchmark corpora
@@ -72,13 +72,13 @@ impl Tuning {
 }
 
 /// Groups of item ids showing the same picture, joined transitively.
-pub fn similar_groups(case: &Case, prints: &[Printed], t: Tuning) -> Result<Vec<Vec<i64>>> {
+pub fn similar_groups(case: &Case, prints: &[Fingerprinted], t: Tuning) -> Result<Vec<Vec<i64>>> {
     let edges = same_picture_pairs(case, prints, None, t)?;
     Ok(groups_of(prints, edges))
 }
 
 /// Pairs (indexes into `prints`) joined transitively, as groups of item ids.
-fn groups_of(prints: &[Printed], edges: Vec<(usize, usize)>) -> Vec<Vec<i64>> {
+fn groups_of(prints: &[Fingerprinted], edges: Vec<(usize, usize)>) -> Vec<Vec<i64>> {
     union_find(prints.len(), edges)
         .into_iter()
         .map(|g| g.into_iter().map(|i| prints[i].id).collect())
@@ -89,7 +89,7 @@ fn groups_of(prints: &[Printed], edges: Vec<(usize, usize)>) -> Vec<Vec<i64>> {
 /// of `only` (every pair when `None`).
 fn same_picture_pairs(
     case: &Case,
-    prints: &[Printed],
+    prints: &[Fingerprinted],
     only: Option<&[usize]>,
     t: Tuning,
 ) -> Result<Vec<(usize, usize)>> {
@@ -103,7 +103,7 @@ fn same_picture_pairs(
         t.tight_dhash.max(t.same_dhash).max(t.crop_dhash),
     );
     let compared = started.elapsed();
-    let crop_shaped = |a: &Printed, b: &Printed| match (a.size, b.size) {
+    let crop_shaped = |a: &Fingerprinted, b: &Fingerprinted| match (a.size, b.size) {
         (Some(sa), Some(sb)) if sa != sb => {
             let ar = |s: (u32, u32)| (s.0 as f32 / s.1 as f32).ln();
             (ar(sa) - ar(sb)).abs() <= t.crop_aspect
@@ -261,7 +261,7 @@ pub fn backfill(case: &mut Case, progress: bool) -> Result<Backfilled> {
             let (next, missing, objects) = (&next, &missing, &objects);
             s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(Missing {
+                let Some(Unfingerprinted {
                     id,
                     sha256,
                     orientation,

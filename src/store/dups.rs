@@ -81,7 +81,7 @@ pub fn similar_to(db: &impl crate::store::Db, item_id: i64) -> rusqlite::Result<
 
 /// An image item without a fingerprint.
 #[derive(Debug, Clone)]
-pub struct Missing {
+pub struct Unfingerprinted {
     pub id: i64,
     pub sha256: String,
     pub orientation: Option<u16>,
@@ -90,7 +90,7 @@ pub struct Missing {
 /// Image items without a fingerprint that were never tried (ingested before fingerprints
 /// existed, or imported), or without a kept thumbnail. Items whose fingerprint failed at ingest (a `fingerprint:` warning in
 /// their metadata) are left out: the same bytes would fail again.
-pub fn missing_fingerprints(db: &impl crate::store::Db) -> rusqlite::Result<Vec<Missing>> {
+pub fn missing_fingerprints(db: &impl crate::store::Db) -> rusqlite::Result<Vec<Unfingerprinted>> {
     let conn = crate::store::conn_of(db);
     let mut stmt = conn.prepare(
         "SELECT i.id, i.sha256, json_extract(i.metadata, '$.exif.orientation')
@@ -103,7 +103,7 @@ pub fn missing_fingerprints(db: &impl crate::store::Db) -> rusqlite::Result<Vec<
           ORDER BY i.id",
     )?;
     let rows = stmt.query_map([], |r| {
-        Ok(Missing {
+        Ok(Unfingerprinted {
             id: r.get(0)?,
             sha256: r.get(1)?,
             orientation: r
@@ -118,7 +118,7 @@ pub fn missing_fingerprints(db: &impl crate::store::Db) -> rusqlite::Result<Vec<
 
 /// A fingerprinted image: what `triage dups` compares.
 #[derive(Debug, Clone)]
-pub struct Printed {
+pub struct Fingerprinted {
     pub id: i64,
     pub sha256: String,
     pub fingerprint: Fingerprint,
@@ -128,7 +128,7 @@ pub struct Printed {
 }
 
 /// Every fingerprint, by item id, with the image's size and orientation.
-pub fn fingerprints(db: &impl crate::store::Db) -> rusqlite::Result<Vec<Printed>> {
+pub fn fingerprints(db: &impl crate::store::Db) -> rusqlite::Result<Vec<Fingerprinted>> {
     let conn = crate::store::conn_of(db);
     let mut stmt = conn.prepare(
         "SELECT f.item_id, i.sha256, f.dhash, f.phash,
@@ -153,7 +153,7 @@ pub fn fingerprints(db: &impl crate::store::Db) -> rusqlite::Result<Vec<Printed>
             }),
             _ => None,
         };
-        Ok(Printed {
+        Ok(Fingerprinted {
             id: r.get(0)?,
             sha256: r.get(1)?,
             fingerprint: Fingerprint::from_sql(r.get(2)?, r.get(3)?),

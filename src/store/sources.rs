@@ -30,11 +30,6 @@ pub const CONDITIONS: &[(&str, &str)] = &[
 /// unreadable or unknown condition refuses export and withholds the provider's identity.
 pub const UNREADABLE: &str = "unreadable-conditions";
 
-/// Is `c` a condition this build knows?
-pub fn known(c: &str) -> bool {
-    CONDITIONS.iter().any(|(n, _)| *n == c)
-}
-
 /// A provider's stored conditions (a JSON array of names); `[UNREADABLE]` when it is not one.
 pub fn parse_conditions(stored: &str) -> Vec<String> {
     serde_json::from_str::<Vec<String>>(stored).unwrap_or_else(|_| vec![UNREADABLE.to_string()])

@@ -2,13 +2,11 @@
 //! and the case's decisions against the state the log implies (`replay`).
 
 use std::collections::HashSet;
-use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use rusqlite::Connection;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::audit::{entry_hash, GENESIS};
 use super::objects::ObjectStore;
@@ -220,15 +218,10 @@ fn check_object(
         Ok(f) => f,
         Err(e) => return Some(format!("object {sha} cannot be read ({e})")),
     };
-    let mut h = Sha256::new();
-    loop {
-        match f.read(buf) {
-            Ok(0) => break,
-            Ok(n) => h.update(&buf[..n]),
-            Err(e) => return Some(format!("object {sha} cannot be read ({e})")),
-        }
-    }
-    let actual = hex::encode(h.finalize());
+    let actual = match crate::hashing::sha256(&mut f, buf) {
+        Ok((actual, _)) => actual,
+        Err(e) => return Some(format!("object {sha} cannot be read ({e})")),
+    };
     (actual != sha).then(|| format!("object content has SHA-256 {actual}, not {sha} (altered)"))
 }
 

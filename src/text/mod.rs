@@ -1,9 +1,9 @@
 //! Untrusted text from evidence: the only road from it to the screen, and lossless paths.
 
-pub mod bidi;
-pub mod fold;
-pub mod sanitize;
-pub mod width;
+pub(crate) mod bidi;
+pub(crate) mod fold;
+pub(crate) mod sanitize;
+pub(crate) mod width;
 
 pub use sanitize::{sanitize, sanitize_multiline, Safe};
 

@@ -43,7 +43,8 @@ impl Extractor {
         }
     }
 
-    /// The same, with another wall-clock limit per job.
+    /// The same, with another wall-clock limit per job (tests: a short one).
+    #[cfg(test)]
     pub fn with_wall(wall: Duration) -> Extractor {
         Extractor {
             running: None,

@@ -8,15 +8,15 @@
 //! `main`, before the command line is read), so there is no extra executable and no hidden
 //! subcommand. Library callers that never call [`isolate_with`] run jobs in their own thread.
 
-pub mod client;
+pub(crate) mod client;
 pub mod digits;
-pub mod expand;
+pub(crate) mod expand;
 mod jobs;
-pub mod limits;
-pub mod protocol;
+pub(crate) mod limits;
+pub(crate) mod protocol;
 mod serve;
 pub mod sheet;
-pub mod tool;
+pub(crate) mod tool;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -122,20 +122,20 @@ pub fn run_logged(
     Ok((output, log))
 }
 
-/// `run` with string arguments.
-pub fn run_str(
-    program: &str,
-    args: &[&str],
-    wall: Duration,
-    cap: usize,
-) -> Result<Vec<u8>, Failure> {
-    let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
-    run(program, &args, wall, cap)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `run` with string arguments.
+    pub fn run_str(
+        program: &str,
+        args: &[&str],
+        wall: Duration,
+        cap: usize,
+    ) -> Result<Vec<u8>, Failure> {
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(std::ffi::OsStr::new).collect();
+        run(program, &args, wall, cap)
+    }
 
     #[test]
     fn a_hanging_tool_is_killed_at_its_deadline() {
