@@ -153,8 +153,9 @@ impl Axis {
 }
 
 /// An image reduced to `ow`×`oh` RGB pixels with the same box filter, colour kept: the preview
-/// kept in the case. Alpha is dropped (previews are drawn opaque). One pass over the rows,
-/// integer sums within a row, so a 1,600-pixel photo costs a few milliseconds.
+/// kept in the case. Alpha is dropped (previews are drawn opaque). Each output column's source
+/// pixels and weights are worked out once; a row is then a few multiply-adds a pixel, read
+/// straight from the interleaved samples.
 pub fn area_resize_rgb(
     px: &[u8],
     channels: usize,
@@ -162,27 +163,38 @@ pub fn area_resize_rgb(
     h: usize,
     (ow, oh): (usize, usize),
 ) -> Vec<u8> {
-    let cols = Axis::new(w, ow).spans(ow);
+    // (first source pixel, weights of it and the ones after it) for each output column.
+    let taps: Vec<(usize, Vec<f32>)> = Axis::new(w, ow)
+        .spans(ow)
+        .iter()
+        .map(|sp| {
+            let len = (sp.end - sp.first) as usize;
+            let mut weights = vec![sp.w_mid; len];
+            if let Some(first) = weights.first_mut() {
+                *first = sp.w_first;
+            }
+            if len > 1 {
+                weights[len - 1] = sp.w_last;
+            }
+            (sp.first as usize, weights)
+        })
+        .collect();
     let rows = Axis::new(h, oh);
     let mut out = vec![0f32; ow * oh * 3];
-    let mut planes = [vec![0u32; w], vec![0u32; w], vec![0u32; w]];
     let mut across = vec![0f32; ow * 3];
+    // Gray sources give the same sample to all three channels.
+    let (g, b) = if channels >= 3 { (1, 2) } else { (0, 0) };
     for y in 0..h {
         let row = &px[y * w * channels..(y + 1) * w * channels];
-        for (x, p) in row.chunks_exact(channels).enumerate() {
-            let (r, g, b) = if channels >= 3 {
-                (p[0], p[1], p[2])
-            } else {
-                (p[0], p[0], p[0])
-            };
-            planes[0][x] = u32::from(r);
-            planes[1][x] = u32::from(g);
-            planes[2][x] = u32::from(b);
-        }
-        for (c, plane) in planes.iter().enumerate() {
-            for (x, sp) in cols.iter().enumerate() {
-                across[x * 3 + c] = sp.apply(plane);
+        for (acc, (first, weights)) in across.chunks_exact_mut(3).zip(&taps) {
+            let (mut sr, mut sg, mut sb) = (0f32, 0f32, 0f32);
+            let from = &row[first * channels..];
+            for (p, wt) in from.chunks_exact(channels).zip(weights) {
+                sr += f32::from(p[0]) * wt;
+                sg += f32::from(p[g]) * wt;
+                sb += f32::from(p[b]) * wt;
             }
+            acc.copy_from_slice(&[sr, sg, sb]);
         }
         for &(cell, wt) in rows.of(y) {
             let dst = &mut out[cell as usize * ow * 3..(cell as usize + 1) * ow * 3];
@@ -193,4 +205,31 @@ pub fn area_resize_rgb(
     }
     // `+ 0.5` and a saturating cast: `round` is a libm call per sample without SSE4.1.
     out.iter().map(|v| (v + 0.5) as u8).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_reduction_averages_what_each_pixel_covers() {
+        // 4 × 2: a red half and a blue half.
+        let px: Vec<u8> = (0..8)
+            .flat_map(|i| if i % 4 < 2 { [255, 0, 0] } else { [0, 0, 255] })
+            .collect();
+        assert_eq!(
+            area_resize_rgb(&px, 3, 4, 2, (2, 1)),
+            [255, 0, 0, 0, 0, 255]
+        );
+        assert_eq!(area_resize_rgb(&px, 3, 4, 2, (1, 1)), [128, 0, 128]);
+        // 3 → 2 columns: the middle pixel is shared half and half.
+        let gray = [0u8, 90, 180];
+        assert_eq!(
+            area_resize_rgb(&gray, 1, 3, 1, (2, 1)),
+            [30, 30, 30, 150, 150, 150]
+        );
+        // Same size: unchanged, alpha dropped.
+        let rgba = [1u8, 2, 3, 255, 4, 5, 6, 0];
+        assert_eq!(area_resize_rgb(&rgba, 4, 2, 1, (2, 1)), [1, 2, 3, 4, 5, 6]);
+    }
 }
