@@ -5,7 +5,8 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::mpsc::{Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex};
 
 use image::DynamicImage;
 
@@ -65,66 +66,84 @@ fn request_for(case: &Case, req: &Request, id: i64) -> Option<Request> {
 }
 
 /// Start the thread. `root` is the case whose kept previews are read (`None`: originals
-/// only). Older queued requests are dropped: the reviewer moved on.
+/// only). Older queued requests are dropped: the reviewer moved on. The next items are
+/// prepared on a second thread (with its own connection and parser worker), so that making
+/// a contact sheet ahead (ffmpeg, up to a second) never delays the answer to the reviewer.
 pub fn spawn_worker<T: Send + 'static>(
     requests: Receiver<Request>,
     reply: Sender<T>,
     wrap: fn(Answer) -> T,
     root: Option<&Path>,
 ) {
+    let held = Arc::new(Mutex::new(Held::default()));
+    let (ahead_tx, ahead_rx) = std::sync::mpsc::channel::<Request>();
+    spawn_ahead(ahead_rx, Arc::clone(&held), root);
     let case = root.and_then(|r| Case::open(r).ok());
     std::thread::Builder::new()
         .name("preview".into())
+        .spawn(move || loop {
+            let Ok(mut req) = requests.recv() else {
+                return;
+            };
+            while let Ok(newer) = requests.try_recv() {
+                req = newer;
+            }
+            // Pictures decoded from originals (contact sheets, PDF pages, images the case
+            // keeps no preview of) are held too: coming back to them costs nothing.
+            let holding = lock(&held).get(req.item_id);
+            let base = match holding.or_else(|| kept(case.as_ref(), req.item_id)) {
+                Some(img) => Ok(img),
+                None => super::decode::load_base(&req),
+            };
+            if let Ok(img) = &base {
+                lock(&held).put(req.item_id, img.clone());
+            }
+            if reply.send(wrap(answer_of(&req, base))).is_err() {
+                return;
+            }
+            if !req.ahead.is_empty() {
+                let _ = ahead_tx.send(req);
+            }
+        })
+        .ok();
+}
+
+/// The thread that prepares the items of the newest request's `ahead`, one at a time,
+/// starting over when a newer request comes.
+fn spawn_ahead(requests: Receiver<Request>, held: Arc<Mutex<Held>>, root: Option<&Path>) {
+    let case = root.and_then(|r| Case::open(r).ok());
+    std::thread::Builder::new()
+        .name("preview-ahead".into())
         .spawn(move || {
-            let mut held = Held::default();
-            let mut next: Option<Request> = None;
-            loop {
-                let mut req = match next.take() {
-                    Some(r) => r,
-                    None => match requests.recv() {
-                        Ok(r) => r,
-                        Err(_) => return,
-                    },
-                };
-                while let Ok(newer) = requests.try_recv() {
-                    req = newer;
-                }
-                // Pictures decoded from originals (contact sheets, PDF pages, images the case
-                // keeps no preview of) are held too: coming back to them costs nothing.
-                let base = match held
-                    .get(req.item_id)
-                    .or_else(|| kept(case.as_ref(), req.item_id))
-                {
-                    Some(img) => Ok(img),
-                    None => super::decode::load_base(&req),
-                };
-                if let Ok(img) = &base {
-                    held.put(req.item_id, img.clone());
-                }
-                if reply.send(wrap(answer_of(&req, base))).is_err() {
-                    return;
-                }
-                // Prepare ahead, one item at a time, giving way to any new request.
-                for &id in &req.ahead {
-                    match requests.try_recv() {
-                        Ok(r) => {
-                            next = Some(r);
-                            break;
-                        }
-                        Err(TryRecvError::Disconnected) => return,
-                        Err(TryRecvError::Empty) => {}
+            while let Ok(mut req) = requests.recv() {
+                'newest: loop {
+                    while let Ok(newer) = requests.try_recv() {
+                        req = newer;
                     }
-                    if held.get(id).is_none() {
+                    for &id in &req.ahead {
+                        if let Ok(newer) = requests.try_recv() {
+                            req = newer;
+                            continue 'newest;
+                        }
+                        if lock(&held).get(id).is_some() {
+                            continue;
+                        }
                         let img = kept(case.as_ref(), id).or_else(|| {
                             let other = request_for(case.as_ref()?, &req, id)?;
                             super::decode::load_base(&other).ok()
                         });
                         if let Some(img) = img {
-                            held.put(id, img);
+                            lock(&held).put(id, img);
                         }
                     }
+                    break;
                 }
             }
         })
         .ok();
+}
+
+/// The held pictures, even if a thread panicked while holding them (they are only a cache).
+fn lock(held: &Mutex<Held>) -> std::sync::MutexGuard<'_, Held> {
+    held.lock().unwrap_or_else(|e| e.into_inner())
 }
