@@ -730,29 +730,11 @@ fn a_worker_killed_mid_job_is_replaced_and_that_file_gets_a_problem() {
     }
 }
 
-/// True when `tool` runs; false (skipped, said aloud) outside CI, a failure under CI=true.
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{tool} is not installed: .ci/run installs ffmpeg and poppler-utils"
-        );
-        eprintln!("SKIPPED: {tool} is not installed");
-    }
-    ok
-}
-
 /// Damaged and hostile files given to ffprobe, ffmpeg, pdftotext and pdftoppm: each costs at
 /// most its own metadata or preview (a warning or a message), never the ingest or the console.
 #[test]
 fn hostile_media_given_to_ffmpeg_and_poppler() {
-    if !have("ffmpeg") || !have("pdftotext") {
+    if !crate::common::have("ffmpeg") || !crate::common::have("pdftotext") {
         return;
     }
     let tmp = tempfile::tempdir().expect("tmp");

@@ -15,24 +15,6 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_triage");
 
-/// True when `tool` runs; false (test skipped, said aloud) when not installed outside CI.
-fn have(tool: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("-h")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{tool} is not installed: .ci/run installs ffmpeg and poppler-utils"
-        );
-        eprintln!("SKIPPED: {tool} is not installed (apt-get install ffmpeg poppler-utils)");
-    }
-    ok
-}
-
 fn triage(case: Option<&Path>) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_remove("TRIAGE_CASE").stdin(Stdio::null());
@@ -190,7 +172,7 @@ JVBERi0xLjQK\r
 
 #[test]
 fn video_metadata_in_every_container() {
-    if !have("ffmpeg") || !have("ffprobe") {
+    if !common::have("ffmpeg") || !common::have("ffprobe") {
         return;
     }
     let tmp = tempfile::tempdir().expect("tmp");
@@ -246,7 +228,7 @@ fn video_metadata_in_every_container() {
 
 #[test]
 fn pdf_text_and_email_bodies_are_read_and_searchable() {
-    if !have("pdftotext") {
+    if !common::have("pdftotext") {
         return;
     }
     let tmp = tempfile::tempdir().expect("tmp");
@@ -350,7 +332,7 @@ fn pdf_text_and_scans_are_read_without_poppler() {
 /// asked for): a clip with a keyframe each second, asked at the middle of each sixth.
 #[test]
 fn sheet_frames_carry_their_keyframe_times() {
-    if !have("ffmpeg") {
+    if !common::have("ffmpeg") {
         return;
     }
     let tmp = tempfile::tempdir().expect("tmp");
@@ -383,7 +365,7 @@ fn key(c: &mut triage::console::Console, code: KeyCode) {
 
 #[test]
 fn a_contact_sheet_within_the_budget_behind_the_gate() {
-    if !have("ffmpeg") || !have("pdftoppm") {
+    if !common::have("ffmpeg") || !common::have("pdftoppm") {
         return;
     }
     let tmp = tempfile::tempdir().expect("tmp");
@@ -438,7 +420,7 @@ fn a_contact_sheet_within_the_budget_behind_the_gate() {
 
 #[test]
 fn bodies_and_pdf_text_are_read_in_the_details_pane() {
-    if !have("pdftotext") {
+    if !common::have("pdftotext") {
         return;
     }
     let tmp = tempfile::tempdir().expect("tmp");

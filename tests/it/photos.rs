@@ -28,6 +28,26 @@ fn triage(case: Option<&Path>, args: &[&std::ffi::OsStr]) -> std::process::Outpu
     out
 }
 
+/// `IMG_<i>.jpg` in `intake` for each `(i, orientation)`: phone photos of `width`×`height`,
+/// each its own scene (`seed + i`).
+fn write_photos(intake: &Path, (width, height): (u32, u32), seed: u8, photos: &[(u8, u16)]) {
+    std::fs::create_dir_all(intake).expect("mkdir");
+    for &(i, orientation) in photos {
+        let photo = demo::jpeg(&PhotoSpec {
+            width,
+            height,
+            seed: seed + i,
+            make: "Apple",
+            model: "iPhone 13",
+            software: None,
+            taken: "2024-03-02T10:11:12",
+            gps: None,
+            orientation,
+        });
+        std::fs::write(intake.join(format!("IMG_{i}.jpg")), &photo).expect("write");
+    }
+}
+
 /// A case holding the files of `intake`, ingested (fingerprints at ingest, the default).
 fn ingested(dir: &Path, intake: &Path) -> PathBuf {
     let case = dir.join("case");
@@ -279,21 +299,7 @@ fn without_libheif_a_heic_item_says_what_to_install() {
 fn dups_and_imports_keep_a_preview_too() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let intake = tmp.path().join("intake");
-    std::fs::create_dir_all(&intake).expect("mkdir");
-    for (i, orientation) in [(1, 1), (2, 6)] {
-        let photo = demo::jpeg(&PhotoSpec {
-            width: 1200,
-            height: 900,
-            seed: 20 + i,
-            make: "Samsung",
-            model: "SM-A515F",
-            software: None,
-            taken: "2024-03-02T10:11:12",
-            gps: None,
-            orientation,
-        });
-        std::fs::write(intake.join(format!("IMG_{i}.jpg")), &photo).expect("write");
-    }
+    write_photos(&intake, (1200, 900), 20, &[(1, 1), (2, 6)]);
     let case = tmp.path().join("case");
     triage(None, &["init".as_ref(), case.as_os_str()]);
     let args = ["ingest", "--source", "field-office", "--no-fingerprints"];
@@ -349,21 +355,7 @@ fn dups_and_imports_keep_a_preview_too() {
 fn the_next_previews_are_prepared_ahead() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let intake = tmp.path().join("intake");
-    std::fs::create_dir_all(&intake).expect("mkdir");
-    for i in 1..=4u8 {
-        let photo = demo::jpeg(&PhotoSpec {
-            width: 800,
-            height: 600,
-            seed: 40 + i,
-            make: "Apple",
-            model: "iPhone 13",
-            software: None,
-            taken: "2024-03-02T10:11:12",
-            gps: None,
-            orientation: 1,
-        });
-        std::fs::write(intake.join(format!("IMG_{i}.jpg")), &photo).expect("write");
-    }
+    write_photos(&intake, (800, 600), 40, &[(1, 1), (2, 1), (3, 1), (4, 1)]);
     let case = ingested(tmp.path(), &intake);
     let store = triage::store::Case::open(&case).expect("open");
     let gone = tmp.path().join("no-such-original");
@@ -411,21 +403,7 @@ fn the_next_previews_are_prepared_ahead() {
 fn pictures_without_a_kept_preview_are_prepared_ahead_too() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let intake = tmp.path().join("intake");
-    std::fs::create_dir_all(&intake).expect("mkdir");
-    for i in 1..=2u8 {
-        let photo = demo::jpeg(&PhotoSpec {
-            width: 640,
-            height: 480,
-            seed: 60 + i,
-            make: "Apple",
-            model: "iPhone 13",
-            software: None,
-            taken: "2024-03-02T10:11:12",
-            gps: None,
-            orientation: 1,
-        });
-        std::fs::write(intake.join(format!("IMG_{i}.jpg")), &photo).expect("write");
-    }
+    write_photos(&intake, (640, 480), 60, &[(1, 1), (2, 1)]);
     let case = tmp.path().join("case");
     triage(None, &["init".as_ref(), case.as_os_str()]);
     let args = ["ingest", "--source", "field-office", "--no-fingerprints"];

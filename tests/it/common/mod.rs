@@ -120,3 +120,22 @@ pub fn output_text(o: &std::process::Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// True when the outside tool `tool` runs; false (the test skipped, said aloud) when it is not
+/// installed outside CI; a failure under `CI=true`, where `.ci/run` installs it.
+pub fn have(tool: &str) -> bool {
+    let ok = Command::new(tool)
+        .arg("-h")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok();
+    if !ok {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{tool} is not installed: .ci/run installs ffmpeg and poppler-utils"
+        );
+        eprintln!("SKIPPED: {tool} is not installed (apt-get install ffmpeg poppler-utils)");
+    }
+    ok
+}
