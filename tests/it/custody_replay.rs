@@ -67,21 +67,7 @@ fn status(items: &[i64], to: &str) -> Edit {
 /// material; the login running the tests is a member (reviewer) so that it may verify.
 fn busy_case(tmp: &Path) -> PathBuf {
     let dir = tmp.join("case");
-    let mut case = Case::init(&dir, "ada").expect("init");
-    for (source, path) in triage::demo::write_material(&tmp.join("material")).expect("material") {
-        triage::ingest::run(
-            &mut case,
-            &triage::ingest::Options {
-                source,
-                roots: vec![path],
-                actor: "ada".into(),
-                progress: false,
-                fingerprints: false,
-                limits: Default::default(),
-            },
-        )
-        .expect("ingest");
-    }
+    let mut case = crate::common::ada_case_with_demo_material(&dir, &tmp.join("material"));
     let (_, text, origin) = Taxonomy::for_case_with_text(&dir).expect("taxonomy");
     triage::store::record_taxonomy(&case, "ada", &text, &origin).expect("taxonomy in use");
     let tax = Taxonomy::default_set();

@@ -13,7 +13,6 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use triage::store::users::{self, PeopleChange, Role};
-use triage::store::Case;
 
 const BIN: &str = env!("CARGO_BIN_EXE_triage");
 
@@ -124,21 +123,7 @@ fn setup() -> Setup {
     let tmp = tempfile::tempdir().expect("tmp");
     let root = tmp.path().to_path_buf();
     let case = root.join("case");
-    let mut c = Case::init(&case, "ada").expect("init");
-    for (source, path) in triage::demo::write_material(&root.join("material")).expect("material") {
-        triage::ingest::run(
-            &mut c,
-            &triage::ingest::Options {
-                source,
-                roots: vec![path],
-                actor: "ada".into(),
-                progress: false,
-                fingerprints: false,
-                limits: Default::default(),
-            },
-        )
-        .expect("ingest");
-    }
+    let mut c = crate::common::ada_case_with_demo_material(&case, &root.join("material"));
     let (_, tax_text, origin) =
         triage::taxonomy::Taxonomy::for_case_with_text(&case).expect("taxonomy");
     triage::store::record_taxonomy(&c, "ada", &tax_text, &origin).expect("taxonomy in use");

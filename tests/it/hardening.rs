@@ -17,21 +17,7 @@ use triage::store::{views, Case, CaseError};
 /// the tests a reviewer: the binary, run as ourselves, acts as a reviewer.
 fn reviewer_case(tmp: &Path) -> PathBuf {
     let dir = tmp.join("case");
-    let mut case = Case::init(&dir, "ada").expect("init");
-    for (source, path) in triage::demo::write_material(&tmp.join("material")).expect("material") {
-        triage::ingest::run(
-            &mut case,
-            &triage::ingest::Options {
-                source,
-                roots: vec![path],
-                actor: "ada".into(),
-                progress: false,
-                fingerprints: false,
-                limits: Default::default(),
-            },
-        )
-        .expect("ingest");
-    }
+    let mut case = crate::common::ada_case_with_demo_material(&dir, &tmp.join("material"));
     let me = triage::identity::login_name().expect("login");
     users::change(&mut case, "ada", "lee", PeopleChange::Add(Role::Lead)).expect("lee");
     users::change(&mut case, "ada", &me, PeopleChange::Add(Role::Reviewer)).expect("me");

@@ -35,22 +35,8 @@ impl Team {
     fn new() -> Team {
         let tmp = tempfile::tempdir().expect("tmp");
         let dir = tmp.path().join("case");
-        let mut case = Case::init(&dir, "ada").expect("init");
-        let material = tmp.path().join("material");
-        for (source, path) in triage::demo::write_material(&material).expect("material") {
-            triage::ingest::run(
-                &mut case,
-                &triage::ingest::Options {
-                    source,
-                    roots: vec![path],
-                    actor: "ada".into(),
-                    progress: false,
-                    fingerprints: false,
-                    limits: Default::default(),
-                },
-            )
-            .expect("ingest");
-        }
+        let mut case =
+            crate::common::ada_case_with_demo_material(&dir, &tmp.path().join("material"));
         for (login, role) in [
             ("lee", Role::Lead),
             ("rae", Role::Reviewer),

@@ -139,3 +139,24 @@ pub fn have(tool: &str) -> bool {
     }
     ok
 }
+
+/// A case made by "ada" at `dir`, holding the demo material (written under `material`),
+/// ingested by ada without fingerprints: the start of the team and custody tests.
+pub fn ada_case_with_demo_material(dir: &Path, material: &Path) -> triage::store::Case {
+    let mut case = triage::store::Case::init(dir, "ada").expect("init");
+    for (source, path) in triage::demo::write_material(material).expect("material") {
+        triage::ingest::run(
+            &mut case,
+            &triage::ingest::Options {
+                source,
+                roots: vec![path],
+                actor: "ada".into(),
+                progress: false,
+                fingerprints: false,
+                limits: Default::default(),
+            },
+        )
+        .expect("ingest");
+    }
+    case
+}
