@@ -7,6 +7,7 @@ pub mod detect;
 pub mod family;
 pub mod fingerprint;
 pub mod heif;
+pub mod jpeg_dc;
 pub mod jpeg_scaled;
 pub mod kept_preview;
 pub mod meta;

@@ -1,16 +1,46 @@
 //! Decoding under limits, at reduced scale where the format allows it.
 
-use std::io::{BufRead, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Cursor, Read, Seek, SeekFrom};
 
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, Limits};
 
 use super::grids::{grids, grids_of, Grids};
 use super::{MAX_ALLOC, MAX_PIXELS, MAX_SIDE, SCALED_SIDE};
 
+/// What is decoded: bytes already in memory, or a stored file.
+pub(super) enum Input<'a> {
+    Bytes(&'a [u8]),
+    File(std::fs::File),
+}
+
 /// Decode under limits: the size is read from the header and checked before any pixel is.
 /// With `keep`, the decoded (possibly reduced) picture is returned too, for the preview.
-pub(super) fn decode<R: BufRead + Seek>(
+pub(super) fn decode(
+    input: Input<'_>,
+    orientation: Option<u16>,
+    keep: bool,
+) -> Result<(Grids, Option<DynamicImage>), String> {
+    let cannot = |e: std::io::Error| format!("fingerprint: cannot read: {e}");
+    match input {
+        Input::Bytes(b) => decode_from(Cursor::new(b), Some(b), orientation, keep),
+        Input::File(f) => {
+            let mut r = BufReader::new(f);
+            if is_jpeg(&mut r).map_err(cannot)? {
+                // A JPEG is read whole (the file is bounded by the caller): the DC reader
+                // works on a slice, and the JPEG decoder reads it all anyway.
+                let mut whole = Vec::new();
+                r.read_to_end(&mut whole).map_err(cannot)?;
+                return decode_from(Cursor::new(&whole), Some(&whole), orientation, keep);
+            }
+            decode_from(r, None, orientation, keep)
+        }
+    }
+}
+
+/// `decode` of a reader; `whole` is the same input as one slice when the caller holds it so.
+fn decode_from<R: BufRead + Seek>(
     mut input: R,
+    whole: Option<&[u8]>,
     orientation: Option<u16>,
     keep: bool,
 ) -> Result<(Grids, Option<DynamicImage>), String> {
@@ -22,6 +52,18 @@ pub(super) fn decode<R: BufRead + Seek>(
         );
     }
     if is_jpeg(&mut input).map_err(|e| format!("fingerprint: cannot read: {e}"))? {
+        // Large photos at 1/8 from their DC terms alone, when that is still large enough.
+        if let Some(bytes) = whole {
+            match crate::ingest::jpeg_dc::decode(bytes, SCALED_SIDE, MAX_PIXELS) {
+                Ok(Some(dc)) => {
+                    let full = (dc.full.0 as usize, dc.full.1 as usize);
+                    let g = grids_of(&dc.image, orientation, full);
+                    return Ok((g, keep.then_some(dc.image)));
+                }
+                Ok(None) => {}
+                Err(e) => return Err(format!("fingerprint: {e}")),
+            }
+        }
         match crate::ingest::jpeg_scaled::decode(&mut input, SCALED_SIDE, MAX_ALLOC, MAX_PIXELS) {
             Ok(Some(scaled)) => {
                 let full = (scaled.full.0 as usize, scaled.full.1 as usize);

@@ -7,7 +7,6 @@
 //! original carries an Orientation tag). Hostile files are refused before anything large is
 //! allocated: the size is read from the header first, and the decoder runs under limits.
 
-use std::io::{BufReader, Cursor};
 use std::path::Path;
 
 use image::DynamicImage;
@@ -33,7 +32,7 @@ pub use crate::model::fingerprint::{Fingerprint, Thumb, THUMB};
 /// Orientation value (1–8), applied before hashing. An error is a warning for the item,
 /// starting with `fingerprint: `.
 pub fn of_bytes(bytes: &[u8], orientation: Option<u16>) -> Result<(Fingerprint, Thumb), String> {
-    guarded(|| decode(Cursor::new(bytes), orientation, false).map(|(g, _)| g.both()))
+    guarded(|| decode(Input::Bytes(bytes), orientation, false).map(|(g, _)| g.both()))
 }
 
 /// The fingerprint and the thumbnail of an image stored on disk, from one decoding.
@@ -42,7 +41,7 @@ pub fn of_file(path: &Path, orientation: Option<u16>) -> Result<(Fingerprint, Th
         return guarded(|| heif_made(path, &Metadata::default())).map(|m| (m.print, m.thumb));
     }
     let file = open_bounded(path)?;
-    guarded(|| decode(BufReader::new(file), orientation, false).map(|(g, _)| g.both()))
+    guarded(|| decode(Input::File(file), orientation, false).map(|(g, _)| g.both()))
 }
 
 /// `of_file`, and the preview kept in the case, from the same (reduced) decoding: for images
@@ -52,7 +51,7 @@ pub fn made_of_file(path: &Path, orientation: Option<u16>) -> Result<Made, Strin
         return guarded(|| heif_made(path, &Metadata::default()));
     }
     let file = open_bounded(path)?;
-    guarded(|| decode(BufReader::new(file), orientation, true).map(|m| made(m, orientation)))
+    guarded(|| decode(Input::File(file), orientation, true).map(|m| made(m, orientation)))
 }
 
 /// The prints and the kept preview of one decoding.
@@ -82,10 +81,10 @@ pub fn made_of_content(content: &Content, metadata: &Metadata) -> Result<Made, S
     let orientation = metadata.exif.as_ref().and_then(|e| e.orientation);
     let made = |m| made(m, orientation);
     if content.complete {
-        guarded(|| decode(Cursor::new(content.bytes), orientation, true).map(made))
+        guarded(|| decode(Input::Bytes(content.bytes), orientation, true).map(made))
     } else {
         let file = open_bounded(content.stored)?;
-        guarded(|| decode(BufReader::new(file), orientation, true).map(made))
+        guarded(|| decode(Input::File(file), orientation, true).map(made))
     }
 }
 
@@ -146,7 +145,7 @@ mod grids;
 mod hash;
 mod resample;
 
-use decode::decode;
+use decode::{decode, Input};
 use grids::{grids_of, Grids};
 pub use hash::{distance, hash_gray};
 pub use resample::area_resize_rgb;
