@@ -12,6 +12,8 @@ pub struct Wellbeing {
     pub in_a_row: u64,
     /// The last graphic item counted in the row (seeing it again is not another).
     pub last: Option<i64>,
+    /// The graphic item last arrived at while the daily limit stood (asked about once).
+    pub asked_for: Option<i64>,
 }
 
 impl Wellbeing {

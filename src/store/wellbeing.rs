@@ -62,13 +62,6 @@ impl Rule {
             Rule::InARow => "pause-after",
         }
     }
-    fn parse(s: &str) -> Option<Rule> {
-        match s {
-            "graphic-per-day" => Some(Rule::PerDay),
-            "pause-after" => Some(Rule::InARow),
-            _ => None,
-        }
-    }
 }
 
 /// The settings a case has, with what each accepts.
@@ -427,7 +420,8 @@ pub struct Team {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct LimitsReached {
     pub login: String,
-    /// This ISO week: the daily limit reached, a pause offered, and how often they went on.
+    /// This ISO week: days the daily limit was reached, pauses offered, and how often they
+    /// chose to go on.
     pub per_day_reached: u64,
     pub pause_reached: u64,
     pub went_on: u64,
@@ -442,30 +436,20 @@ pub fn team(db: &impl super::Db) -> rusqlite::Result<Team> {
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     for login in logins {
-        let mut st = conn.prepare_cached(
-            "SELECT rule, answer, count(*) FROM limit_answers WHERE login = ?1 AND week = ?2
-             GROUP BY rule, answer",
-        )?;
-        let mut row = LimitsReached {
-            login: login.clone(),
-            per_day_reached: 0,
-            pause_reached: 0,
-            went_on: 0,
-        };
-        let counts: Vec<(String, String, i64)> = st
-            .query_map((&login, &week), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        for (rule, answer, n) in counts {
-            match Rule::parse(&rule) {
-                Some(Rule::PerDay) => row.per_day_reached += n as u64,
-                Some(Rule::InARow) => row.pause_reached += n as u64,
-                None => {}
-            }
-            if answer == "go-on" {
-                row.went_on += n as u64;
-            }
-        }
-        people.push(row);
+        let (per_day, pause, went_on): (i64, i64, i64) = conn
+            .prepare_cached(
+                "SELECT count(DISTINCT day) FILTER (WHERE rule = 'graphic-per-day'),
+                        count(*) FILTER (WHERE rule = 'pause-after'),
+                        count(*) FILTER (WHERE answer = 'go-on')
+                 FROM limit_answers WHERE login = ?1 AND week = ?2",
+            )?
+            .query_row((&login, &week), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        people.push(LimitsReached {
+            login,
+            per_day_reached: per_day as u64,
+            pause_reached: pause as u64,
+            went_on: went_on as u64,
+        });
     }
     Ok(Team {
         today: period(conn, None, "day", &day)?,

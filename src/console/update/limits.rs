@@ -58,9 +58,29 @@ pub(super) fn ask(state: &mut State, rule: Rule) {
     }
 }
 
-/// The picture of a graphic item while the daily limit stands: withheld, and the question
-/// asked. None when the picture may be drawn.
-pub(super) fn withheld(state: &mut State) -> Option<Shown> {
+/// A graphic item's detail arrived while the daily limit stands: its picture is withheld, and
+/// the question asked (once for each item arrived at, not again when the same one is re-read).
+pub(super) fn arrived(state: &mut State) {
+    let Some(id) = state
+        .detail
+        .as_ref()
+        .filter(|d| is_graphic(d))
+        .map(|d| d.row.id)
+    else {
+        return;
+    };
+    if state.preview.open
+        && state.wellbeing.daily_reached()
+        && state.wellbeing.asked_for != Some(id)
+    {
+        state.wellbeing.asked_for = Some(id);
+        ask(state, Rule::PerDay);
+    }
+}
+
+/// The picture of a graphic item while the daily limit stands: withheld. None when the
+/// picture may be drawn.
+pub(super) fn withheld(state: &State) -> Option<Shown> {
     let id = state.detail.as_ref().filter(|d| is_graphic(d))?.row.id;
     if !state.wellbeing.daily_reached() {
         return None;
@@ -71,7 +91,6 @@ pub(super) fn withheld(state: &mut State) -> Option<Shown> {
         .as_ref()
         .and_then(|t| t.per_day)
         .unwrap_or(0);
-    ask(state, Rule::PerDay);
     Some(Shown::Gated(
         id,
         vec![format!("your limit of {n} graphic items a day is reached")],

@@ -210,7 +210,9 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             state.reading = None;
             state.detail = d.map(|b| *b);
             looked_at(state);
-            refresh_preview(state)
+            let effects = refresh_preview(state);
+            arrived(state);
+            effects
         }
         Outcome::Preview(answer) => {
             if answer.generation != state.preview.generation {
