@@ -551,3 +551,49 @@ fn a_lead_sees_limits_reached_per_person_and_team_totals_not_items() {
         common::output_text(&out)
     );
 }
+
+/// The real binary in a pseudo-terminal: past the daily limit the console says so, and one
+/// key gives the queue without graphic items.
+#[test]
+fn pty_after_the_limit_one_key_gives_the_queue_without_graphic_items() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let case = demo_case(tmp.path());
+    let home = tempfile::tempdir().expect("home");
+    for reference in ["T-000001", "T-000002", "T-000003"] {
+        let out = triage(&case, &["tag", reference, "--add", "graphic"]);
+        assert!(out.status.success(), "{}", common::output_text(&out));
+    }
+    let out = triage(&case, &["settings", "set", "graphic-per-day", "1"]);
+    assert!(out.status.success(), "{}", common::output_text(&out));
+    let mut c = crate::pty::Console::spawn(crate::pty::console_command(
+        env!("CARGO_BIN_EXE_triage"),
+        &case,
+        home.path(),
+    ));
+    c.wait_ready();
+    c.wait_status("graphic 0/1");
+    c.send("i");
+    c.wait_text("Sensitive image withheld");
+    c.send("R");
+    c.wait_text("The reveal is recorded");
+    c.send("y");
+    // The reveal (blurred, recorded) is the first graphic item of the day: the limit.
+    c.wait_text("You have seen 1 graphic items today; the limit is 1.");
+    c.wait_text("Enter  the queue without graphic items");
+    c.wait_status("graphic 1/1");
+    c.send("\r");
+    let s = c.wait_for("the queue without graphic items", |s| {
+        s.contains("T-000004") && !s.contains("T-000001") && !s.contains("T-000003")
+    });
+    assert!(s.contains("the queue without graphic items (recorded)"), "{s}");
+    assert!(!s.contains("daily limit reached"), "{s}");
+    // Non-graphic work goes on: a decision is saved.
+    c.send("x");
+    c.wait_text("saved:");
+    c.quit();
+    let conn = rusqlite::Connection::open(case.join("case.db")).expect("db");
+    let answer: String = conn
+        .query_row("SELECT answer FROM limit_answers", [], |r| r.get(0))
+        .expect("recorded");
+    assert_eq!(answer, "stop");
+}
