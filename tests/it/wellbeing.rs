@@ -585,7 +585,10 @@ fn pty_after_the_limit_one_key_gives_the_queue_without_graphic_items() {
     let s = c.wait_for("the queue without graphic items", |s| {
         s.contains("T-000004") && !s.contains("T-000001") && !s.contains("T-000003")
     });
-    assert!(s.contains("the queue without graphic items (recorded)"), "{s}");
+    assert!(
+        s.contains("the queue without graphic items (recorded)"),
+        "{s}"
+    );
     assert!(!s.contains("daily limit reached"), "{s}");
     // Non-graphic work goes on: a decision is saved.
     c.send("x");
