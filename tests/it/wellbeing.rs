@@ -594,8 +594,7 @@ fn pty_after_the_limit_one_key_gives_the_queue_without_graphic_items() {
     c.send("x");
     c.wait_text("saved:");
     c.quit();
-    let conn = rusqlite::Connection::open(case.join("case.db")).expect("db");
-    let answer: String = conn
+    let answer: String = sql(&Case::open(&case).expect("open"))
         .query_row("SELECT answer FROM limit_answers", [], |r| r.get(0))
         .expect("recorded");
     assert_eq!(answer, "stop");

@@ -85,7 +85,7 @@ pub fn key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
                 } else {
                     state.preview.gate_all
                 };
-                let full = !(blurred_first && !state.preview.revealed.contains_key(&id));
+                let full = !blurred_first || state.preview.revealed.contains_key(&id);
                 vec![Effect::Reveal { item_id: id, full }]
             } else {
                 state.message = Some((Level::Info, "not revealed".into()));
