@@ -122,7 +122,13 @@ fn period_line(label: &str, p: &Period) {
 
 pub fn list(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
     let case = super::open_as_member(case)?;
-    let set = wellbeing::settings(&case)?;
+    let me = crate::identity::login_name()?;
+    let lead = users::check(&case, &me, Right::Review)?.is_ok();
+    // A reviewer's own limit is theirs and the leads' to know, not their colleagues'.
+    let set: Vec<_> = wellbeing::settings(&case)?
+        .into_iter()
+        .filter(|s| lead || s.reviewer.as_deref().is_none_or(|r| r == me))
+        .collect();
     if json {
         for s in &set {
             super::out::json(s)?;

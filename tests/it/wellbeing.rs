@@ -599,3 +599,52 @@ fn pty_after_the_limit_one_key_gives_the_queue_without_graphic_items() {
         .expect("recorded");
     assert_eq!(answer, "stop");
 }
+
+#[test]
+fn a_contact_sheet_of_a_video_flagged_graphic_counts_as_a_sheet() {
+    if !common::have("ffmpeg") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let files = tmp.path().join("in");
+    std::fs::create_dir(&files).expect("dir");
+    crate::inside::clip(&files, "mp4");
+    let dir = crate::inside::ingest(tmp.path(), &files);
+    let mut case = Case::open(&dir).expect("open");
+    add_member(&mut case, "amal", Role::Reviewer);
+    add_member(&mut case, "lina", Role::Lead);
+    flag(&mut case, "lina", 1, "graphic");
+    let mut c = common::console(&dir, "amal", 120, 40);
+    key(&mut c, KeyCode::Char('i'));
+    assert!(matches!(c.state.preview.shown, Shown::Gated(1, _)));
+    reveal(&mut c);
+    assert!(
+        matches!(
+            c.state.preview.shown,
+            Shown::Picture {
+                item_id: 1,
+                look: Look {
+                    grayscale: true,
+                    blurred: true
+                },
+                ..
+            }
+        ),
+        "the contact sheet, blurred and grey: {}",
+        match &c.state.preview.shown {
+            Shown::Message(_, m) => m.clone(),
+            Shown::Loading(_) => "loading".into(),
+            Shown::Gated(_, r) => r.join(", "),
+            _ => "other".into(),
+        }
+    );
+    let kinds: Vec<String> = sql(&case)
+        .prepare("SELECT kind FROM exposures WHERE login = 'amal' AND item_id = 1 ORDER BY kind")
+        .expect("prepare")
+        .query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(kinds, ["reveal", "sheet"]);
+    assert_eq!(c.state.wellbeing.today.as_ref().map(|t| t.items), Some(1));
+}

@@ -32,13 +32,18 @@ pub fn render_status(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         format!("{} untriaged", thousands(state.untriaged)),
         state.reviewer.clone(),
     ];
-    // The reviewer's own count of graphic items today (out of their limit, if one is set).
+    // The reviewer's own count of graphic items today (out of their limit, if one is set),
+    // before their name: at 80 columns the end of the bar is what is cut.
     if let Some(t) = state.wellbeing.today.as_ref() {
         if t.items > 0 || t.per_day.is_some() {
-            parts.push(match t.per_day {
-                Some(n) => format!("graphic {}/{n}", t.items),
-                None => format!("graphic {}", t.items),
-            });
+            let at = parts.len() - 1;
+            parts.insert(
+                at,
+                match t.per_day {
+                    Some(n) => format!("graphic {}/{n}", t.items),
+                    None => format!("graphic {}", t.items),
+                },
+            );
         }
     }
     if !state.marks.is_empty() {
