@@ -497,3 +497,38 @@ CREATE TABLE case_settings (
     PRIMARY KEY (scope, key)
 );
 "#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_utc_and_weeks_iso_across_a_year_end() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // 1 January 2027 is a Friday: still in week 53 of 2026.
+        assert_eq!(
+            day_and_week(t("2027-01-01T12:00:00Z")),
+            ("2027-01-01".into(), "2026-W53".into())
+        );
+        // 23:30 in Damascus (UTC+3) on 1 December is 20:30 UTC, the same day.
+        assert_eq!(day_and_week(t("2026-12-01T23:30:00+03:00")).0, "2026-12-01");
+        // 01:00 in Damascus on 2 December is still 1 December in UTC.
+        assert_eq!(day_and_week(t("2026-12-02T01:00:00+03:00")).0, "2026-12-01");
+    }
+
+    #[test]
+    fn values_are_checked_and_kept_in_one_form() {
+        assert_eq!(
+            check_value("graphic-per-day", " 40 ", false),
+            Ok("40".into())
+        );
+        assert_eq!(check_value("pause-after", "OFF", true), Ok("off".into()));
+        assert!(check_value("pause-after", "-3", false).is_err());
+        assert_eq!(
+            check_value("flagged-blurred", "no", false),
+            Ok("off".into())
+        );
+        assert!(check_value("flagged-blurred", "on", true).is_err());
+        assert!(check_value("colour", "on", false).is_err());
+    }
+}
