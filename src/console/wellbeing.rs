@@ -31,12 +31,6 @@ impl Wellbeing {
             .is_some_and(|n| self.in_a_row >= n)
     }
 
-    /// Flagged previews start blurred and grey (the case's setting; on unless a lead turned
-    /// it off).
-    pub fn blur_flagged(&self) -> bool {
-        self.today.as_ref().is_none_or(|t| t.blur_flagged)
-    }
-
     /// What the question at a limit says, plainly.
     pub fn question(&self, rule: Rule) -> String {
         let t = self.today.clone().unwrap_or_default();
