@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use triage::cli;
-use triage::cli::args::{Args, Command, ReviewCmd, SourceCmd, UserCmd, ViewCmd};
+use triage::cli::args::{Args, Command, ReviewCmd, SettingsCmd, SourceCmd, UserCmd, ViewCmd};
 
 fn main() -> ExitCode {
     // A parser worker (see triage::worker) before anything else: it takes no arguments.
@@ -112,7 +112,25 @@ fn main() -> ExitCode {
             ReviewCmd::Sample { percent } => cli::review::sample(args.case, percent),
             ReviewCmd::Confirm { item } => cli::review::confirm(args.case, &item),
         },
-        Some(Command::Stats { json }) => cli::stats::run(args.case, json),
+        Some(Command::Stats {
+            json,
+            wellbeing: false,
+            ..
+        }) => cli::stats::run(args.case, json),
+        Some(Command::Stats {
+            json,
+            wellbeing: true,
+            reviewer,
+        }) => cli::wellbeing::stats(args.case, json, reviewer.as_deref()),
+        Some(Command::Settings { action }) => match action {
+            None => cli::wellbeing::list(args.case, false),
+            Some(SettingsCmd::List { json }) => cli::wellbeing::list(args.case, json),
+            Some(SettingsCmd::Set {
+                key,
+                value,
+                reviewer,
+            }) => cli::wellbeing::set(args.case, &key, &value, reviewer.as_deref()),
+        },
         Some(Command::Import { bag, source, json }) => {
             cli::import::run(args.case, &bag, &source, json)
         }

@@ -89,6 +89,25 @@ pub enum UserCmd {
 }
 
 #[derive(Subcommand)]
+pub enum SettingsCmd {
+    /// The case's settings (limits on graphic material, gentler previews), case-wide and per
+    /// reviewer.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a setting (leads and admins; recorded): graphic-per-day N|off, pause-after
+    /// N|off, flagged-blurred on|off.
+    Set {
+        key: String,
+        value: String,
+        /// A limit for this reviewer only, over the case's.
+        #[arg(long)]
+        reviewer: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum ReviewCmd {
     /// Send this percentage of triaged items (chosen by a hash of their id: reproducible) to
     /// the leads' review queue, besides every escalation.
@@ -220,10 +239,24 @@ pub enum Command {
         #[command(subcommand)]
         action: ReviewCmd,
     },
-    /// Per reviewer: items triaged, per hour, overturn rate (leads).
+    /// Per reviewer: items triaged, per hour, overturn rate (leads). With --wellbeing: your
+    /// own exposure to graphic material today and this week; a lead also sees how often each
+    /// person reached a limit, and the team's totals.
     Stats {
         #[arg(long)]
         json: bool,
+        #[arg(long)]
+        wellbeing: bool,
+        /// With --wellbeing: whose figures (yourself, unless you are a lead: then only how
+        /// often they reached a limit).
+        #[arg(long, requires = "wellbeing")]
+        reviewer: Option<String>,
+    },
+    /// The case's settings: limits on graphic material per day and in a row, and whether
+    /// flagged previews start blurred (set by leads; every change recorded).
+    Settings {
+        #[command(subcommand)]
+        action: Option<SettingsCmd>,
     },
     /// Export items as a BagIt bag (RFC 8493) for disclosure.
     Export {

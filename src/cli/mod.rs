@@ -41,6 +41,7 @@ pub mod terms;
 pub mod user;
 pub mod verify;
 pub mod view;
+pub mod wellbeing;
 
 use std::path::PathBuf;
 

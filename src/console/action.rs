@@ -80,6 +80,9 @@ pub enum Action {
     ScrollPageUp,
     // Asked "reveal?": any other key says no.
     ConfirmYes,
+    // At a limit on graphic material: any other key says "not now".
+    LimitSafeQueue,
+    LimitGoOn,
 }
 
 /// Where a key is read. A key may mean one thing in the queue and another in a popup; within
@@ -94,10 +97,11 @@ pub enum Context {
     Map,
     Scroll,
     Confirm,
+    Limit,
 }
 
 impl Context {
-    pub const ALL: [Context; 8] = [
+    pub const ALL: [Context; 9] = [
         Context::Queue,
         Context::Picker,
         Context::Prompt,
@@ -106,6 +110,7 @@ impl Context {
         Context::Map,
         Context::Scroll,
         Context::Confirm,
+        Context::Limit,
     ];
 
     /// The heading of its part of the help.
@@ -119,6 +124,7 @@ impl Context {
             Context::Map => "on the overview's map",
             Context::Scroll => "in help and history (any other key closes)",
             Context::Confirm => "asked to reveal (any other key: no)",
+            Context::Limit => "at a limit on graphic material (any other key: not now)",
         }
     }
 }
@@ -227,6 +233,8 @@ pub const ACTIONS: &[Spec] = &[
     spec(A::ScrollPageDown, "scroll-page-down", C::Scroll, &["PgDn", "C-f", "C-d"], "scroll a page down"),
     spec(A::ScrollPageUp, "scroll-page-up", C::Scroll, &["PgUp", "C-b", "C-u"], "scroll a page up"),
     spec(A::ConfirmYes, "confirm-yes", C::Confirm, &["y", "Y"], "yes, reveal (recorded)"),
+    spec(A::LimitSafeQueue, "limit-safe-queue", C::Limit, &["Enter"], "the queue without graphic items (-flag:graphic); recorded"),
+    spec(A::LimitGoOn, "limit-go-on", C::Limit, &["y", "Y"], "go on past the limit (your choice; recorded)"),
 ];
 
 impl Action {

@@ -106,6 +106,16 @@ pub enum Effect {
     Claim(i64),
     /// A lead confirms the first decision on an item in review.
     ConfirmReview(i64),
+    /// Count that the reviewer saw graphic material: a preview or contact sheet was drawn.
+    Exposure {
+        item_id: i64,
+        how: crate::store::wellbeing::Exposure,
+    },
+    /// The reviewer's answer when a limit was reached (kept with their figures).
+    LimitAnswer {
+        rule: crate::store::wellbeing::Rule,
+        go_on: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,6 +205,8 @@ pub enum Outcome {
     /// Someone else is looking at this item (their login).
     ClaimedBy(i64, String),
     Role(Option<crate::store::users::Role>),
+    /// The reviewer's exposure today and the limits that apply to them.
+    Wellbeing(crate::store::wellbeing::Today),
     Batch(Option<crate::store::assignments::Progress>),
     Error(String),
 }

@@ -1,7 +1,7 @@
 //! Which worker carries out each effect (`lane`, the one routing table), and the workers.
 //! Every query and every write runs off the UI thread, each worker on a connection of its own:
 //! - reader: window loads, details, history, the lists later keys need;
-//! - writer: decisions, claims, reveals, saved views; between tasks it also follows the case
+//! - writer: decisions, claims, reveals, exposures counted, saved views; between tasks it also follows the case
 //!   (`PRAGMA data_version` on its own connection moves only when someone else commits, so
 //!   our own writes never wake the console);
 //! - search: counts and first windows of queries, interrupted by newer ones;
@@ -48,6 +48,8 @@ pub fn lane(effect: &Effect) -> Lane {
         | Effect::SaveView { .. }
         | Effect::DeleteView(_)
         | Effect::Reveal { .. }
+        | Effect::Exposure { .. }
+        | Effect::LimitAnswer { .. }
         | Effect::Claim(_) => Lane::Writer,
         Effect::Search { .. } | Effect::Recount | Effect::RecountLater => Lane::Search,
         Effect::Overview => Lane::Counting,

@@ -20,6 +20,7 @@ pub mod terminal;
 pub mod theme;
 pub mod ui;
 pub mod update;
+pub mod wellbeing;
 
 use std::sync::Arc;
 

@@ -48,6 +48,9 @@ pub struct Preview {
     pub revealed: HashMap<i64, Reveal>,
     /// The reviewer's setting: every image is gated, and revealed blurred first.
     pub gate_all: bool,
+    /// The case's setting (on by default): flagged pictures are revealed blurred and grey
+    /// first, then in full.
+    pub blur_flagged: bool,
     pub grayscale: bool,
     pub depth: Depth,
     pub budget: usize,
@@ -73,6 +76,7 @@ impl Preview {
             shown: Shown::Nothing,
             revealed: HashMap::new(),
             gate_all,
+            blur_flagged: true,
             grayscale,
             depth,
             budget,
@@ -100,7 +104,7 @@ pub fn gate_reasons(p: &Preview, d: &Detail, tax: &Taxonomy) -> Vec<String> {
     let revealed = p.revealed.get(&d.row.id).copied();
     let needed = if flags.is_empty() && !p.gate_all {
         None
-    } else if p.gate_all && flags.is_empty() {
+    } else if (p.gate_all && flags.is_empty()) || (!flags.is_empty() && p.blur_flagged) {
         Some(Reveal::Blurred)
     } else {
         Some(Reveal::Full)

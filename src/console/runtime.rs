@@ -10,7 +10,7 @@ use crate::store::claims::{self, Claim};
 use crate::store::items;
 use crate::store::query::{self, Selection};
 use crate::store::Case;
-use crate::store::{assignments, review, users};
+use crate::store::{assignments, review, users, wellbeing};
 use crate::taxonomy::{Taxonomy, TermKind};
 
 pub struct Runtime {
@@ -43,7 +43,7 @@ impl Runtime {
 
     /// What the first frame shows besides the first window: the reviewer's role and batch.
     pub fn start_screen(&mut self) -> Vec<Outcome> {
-        let mut out = vec![self.batch()];
+        let mut out = vec![self.batch(), self.wellbeing()];
         match users::check(&self.case, &self.reviewer, users::Right::Read) {
             Ok(r) => out.push(Outcome::Role(r.ok())),
             Err(e) => out.push(Outcome::Error(e.to_string())),
@@ -143,11 +143,23 @@ impl Runtime {
             Effect::Reveal { item_id, full } => {
                 changes::record_reveal(&mut self.case, &self.reviewer, *item_id, *full)
                     .map_err(|e| format!("not revealed: {e}"))?;
-                Ok(vec![Outcome::Revealed {
-                    item_id: *item_id,
-                    full: *full,
-                }])
+                // The reveal was counted in its own transaction: the figures as they are now.
+                Ok(vec![
+                    Outcome::Revealed {
+                        item_id: *item_id,
+                        full: *full,
+                    },
+                    self.wellbeing(),
+                ])
             }
+            Effect::Exposure { item_id, how } => Ok(vec![Outcome::Wellbeing(
+                wellbeing::record(&mut self.case, &self.reviewer, *item_id, *how)
+                    .map_err(|e| e.to_string())?,
+            )]),
+            Effect::LimitAnswer { rule, go_on } => Ok(vec![Outcome::Wellbeing(
+                wellbeing::answer(&mut self.case, &self.reviewer, *rule, *go_on)
+                    .map_err(|e| e.to_string())?,
+            )]),
             Effect::MarkAll => {
                 let rows = task
                     .selection
@@ -305,6 +317,13 @@ impl Runtime {
     fn batch(&self) -> Outcome {
         match assignments::progress(&self.case, &self.reviewer) {
             Ok(p) => Outcome::Batch(p.into_iter().next()),
+            Err(e) => Outcome::Error(e.to_string()),
+        }
+    }
+
+    fn wellbeing(&self) -> Outcome {
+        match wellbeing::today(&self.case, &self.reviewer) {
+            Ok(t) => Outcome::Wellbeing(t),
             Err(e) => Outcome::Error(e.to_string()),
         }
     }

@@ -78,6 +78,8 @@ pub enum Mode {
     },
     /// `O`: the case in counts, bar charts and a map; Enter on a bar filters the queue.
     Overview(Box<OverviewState>),
+    /// A limit on graphic material was reached: the queue without graphic items, or go on?
+    Limit(crate::store::wellbeing::Rule),
 }
 
 /// The overview's parts, in the order Tab visits them.
@@ -229,6 +231,8 @@ pub struct State {
     pub reading: Option<i64>,
     /// The whole screen is to be drawn again (Ctrl-L, a resize).
     pub redraw_all: bool,
+    /// The reviewer's exposure to graphic material today, and in a row.
+    pub wellbeing: super::wellbeing::Wellbeing,
 }
 
 impl State {
@@ -283,6 +287,7 @@ impl State {
             detail_wanted: None,
             reading: None,
             redraw_all: false,
+            wellbeing: Default::default(),
         }
     }
 

@@ -596,6 +596,14 @@ pub fn record_reveal(
                 json!({ "level": if full { "full" } else { "blurred" }, "flags": flags }),
             ),
         )?;
+        // The reveal is also what the reviewer saw: counted in the same transaction.
+        super::wellbeing::count(
+            tx,
+            actor,
+            item,
+            super::wellbeing::Exposure::Reveal,
+            crate::clock::utc_now(),
+        )?;
         Ok(())
     })?;
     Ok(())

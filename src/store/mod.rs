@@ -23,6 +23,7 @@ pub mod users;
 pub mod verify;
 pub mod views;
 pub(crate) mod watch;
+pub mod wellbeing;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -106,6 +106,8 @@ pub struct Replay {
     notes: HashMap<i64, NoteState>,
     users: HashMap<String, UserState>,
     views: HashMap<String, (String, String)>,
+    /// Case settings: (scope, key) → value.
+    settings: HashMap<(String, String), String>,
     sources: HashMap<String, SourceState>,
     reviews: HashMap<i64, (String, String)>,
     assignments: HashMap<i64, (u32, String)>,
@@ -182,7 +184,7 @@ impl Replay {
             "tag.add" | "tag.remove" | "status.set" | "note.add" | "note.retract" | "user.add"
             | "user.set" | "user.disable" | "user.enable" | "view.save" | "view.delete"
             | "source.add" | "source.set" | "review.confirm" | "review.overturn" | "assign"
-            | "review.sample" | "import.claim" => {}
+            | "review.sample" | "import.claim" | "settings.set" => {}
             _ => return,
         }
         let Ok(d) = serde_json::from_str::<Value>(details) else {
@@ -281,6 +283,14 @@ impl Replay {
                 };
                 self.views.insert(name, (expr, actor.to_string()));
             }
+            ("settings.set", _) => {
+                let (Some(scope), Some(key), Some(new)) =
+                    (s(&d, "scope"), s(&d, "key"), s(&d, "new"))
+                else {
+                    return unreadable(self);
+                };
+                self.settings.insert((scope, key), new);
+            }
             ("view.delete", _) => {
                 let Some(name) = s(&d, "name") else {
                     return unreadable(self);
@@ -363,6 +373,7 @@ impl Replay {
         self.compare_users(conn)?;
         self.compare_claims(conn)?;
         self.compare_views(conn)?;
+        self.compare_settings(conn)?;
         self.compare_sources(conn)?;
         self.compare_reviews(conn)?;
         self.compare_assignments(conn)?;
@@ -629,6 +640,41 @@ impl Replay {
         for name in missing {
             self.problem(
                 format!("view {name}"),
+                "is in the log but not in the case".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Limits and preview defaults (cases whose schema has no settings table have none).
+    fn compare_settings(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let has_table = conn
+            .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'case_settings'")?
+            .exists([])?;
+        let rows = if has_table {
+            super::wellbeing::stored_settings(conn)?
+        } else {
+            vec![]
+        };
+        for (scope, key, value) in rows {
+            let what = if scope.is_empty() {
+                format!("setting {key}")
+            } else {
+                format!("setting {key} for {scope}")
+            };
+            match self.settings.remove(&(scope, key)) {
+                None => self.problem(what, "is in the case but not in the log".into()),
+                Some(v) if v != value => {
+                    self.problem(what, format!("is {value}, the log says {v}"))
+                }
+                Some(_) => {}
+            }
+        }
+        let mut missing: Vec<(String, String)> = self.settings.keys().cloned().collect();
+        missing.sort();
+        for (scope, key) in missing {
+            self.problem(
+                format!("setting {key} {scope}").trim_end().to_string(),
                 "is in the log but not in the case".into(),
             );
         }

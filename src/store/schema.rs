@@ -19,6 +19,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::sql(V_EXTRACT_FAILED),
     Migration::sql(V_KEPT_PREVIEWS),
     Migration::sql(V_FAMILIES),
+    Migration::sql(V_WELLBEING),
 ];
 
 /// One step: its SQL, then (in the same transaction) any work SQL alone cannot do.
@@ -317,6 +318,10 @@ ALTER TABLE provenance ADD COLUMN ordinal INTEGER;
 ALTER TABLE provenance ADD COLUMN inner_path BLOB;
 CREATE INDEX provenance_parent ON provenance(parent_id, ordinal) WHERE parent_id IS NOT NULL;
 "#;
+
+/// Reviewers' exposure to graphic material, their answers at a limit, and the case's settings
+/// (see `store::wellbeing`).
+const V_WELLBEING: &str = super::wellbeing::MIGRATION;
 
 pub const CURRENT_VERSION: usize = MIGRATIONS.len();
 

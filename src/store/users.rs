@@ -74,6 +74,8 @@ pub enum Right {
     ManageSources,
     /// Bring a changed taxonomy into use.
     ManageTaxonomy,
+    /// Set the case's settings: limits on graphic material, gentler previews.
+    SetLimits,
 }
 
 impl Right {
@@ -86,7 +88,8 @@ impl Right {
             | Right::Export
             | Right::OverrideConditions
             | Right::Intake
-            | Right::Maintain => Role::Lead,
+            | Right::Maintain
+            | Right::SetLimits => Role::Lead,
             Right::ManagePeople | Right::ManageSources | Right::ManageTaxonomy => Role::Admin,
         }
     }
@@ -106,6 +109,7 @@ impl Right {
             Right::ManagePeople => "manage-people",
             Right::ManageSources => "manage-sources",
             Right::ManageTaxonomy => "manage-taxonomy",
+            Right::SetLimits => "set-limits",
         }
     }
 }

@@ -140,6 +140,7 @@ fn every_subcommand_into_a_closed_pipe_ends_quietly_with_its_usual_status() {
         ("user list", vec!["user", "list"]),
         ("view list", vec!["view", "list", "--json"]),
         ("stats", vec!["stats"]),
+        ("settings list", vec!["settings", "list"]),
         ("doctor", vec!["doctor"]),
         ("completions", vec!["completions", "bash"]),
         ("man", vec!["man"]),
@@ -171,6 +172,7 @@ fn every_subcommand_into_a_closed_pipe_ends_quietly_with_its_usual_status() {
         ("view save", vec!["view", "save", "v", "douma"]),
         ("view delete", vec!["view", "delete", "v"]),
         ("reindex", vec!["reindex"]),
+        ("settings set", vec!["settings", "set", "pause-after", "10"]),
         ("demo", vec!["demo", "--no-open", "--dir", &demo2]),
     ];
     for name in offered() {

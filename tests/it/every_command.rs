@@ -34,6 +34,9 @@ const TABLES: &[&str] = &[
     "reviews",
     "saved_views",
     "case_info",
+    "case_settings",
+    "exposures",
+    "limit_answers",
 ];
 
 fn run(args: &[&str], case: Option<&Path>) -> Output {
@@ -234,7 +237,22 @@ fn every_subcommand_run_by_a_reviewer_is_refused_and_recorded_or_leaves_a_verifi
             "review confirm",
             vec![vec!["review", "confirm", "T-000012"]],
         ),
-        ("stats", vec![vec!["stats"]]),
+        (
+            "stats",
+            vec![
+                vec!["stats"],
+                vec!["stats", "--wellbeing", "--json"],
+                vec!["stats", "--wellbeing", "--reviewer", "lee"],
+            ],
+        ),
+        (
+            "settings list",
+            vec![vec!["settings", "list"], vec!["settings", "list", "--json"]],
+        ),
+        (
+            "settings set",
+            vec![vec!["settings", "set", "graphic-per-day", "5"]],
+        ),
         (
             "export",
             vec![vec!["export", "--filter", "douma", "--out", &out_bag]],
@@ -336,6 +354,7 @@ fn every_subcommand_run_by_a_reviewer_is_refused_and_recorded_or_leaves_a_verifi
         "reindex",
         "view save",
         "view delete",
+        "settings set",
     ] {
         assert!(
             refused.iter().any(|r| r == name),

@@ -28,7 +28,7 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn ingest(dir: &Path, files: &Path) -> PathBuf {
+pub(crate) fn ingest(dir: &Path, files: &Path) -> PathBuf {
     let case = dir.join("case");
     let out = triage(None).arg("init").arg(&case).output().expect("init");
     assert!(out.status.success(), "init: {}", text(&out.stderr));
@@ -64,7 +64,7 @@ fn by_name<'a>(items: &'a [Value], name: &str) -> &'a Value {
 
 /// A 3 s test pattern with sound in `container`, with a creation time and an ISO 6709
 /// location as ffmpeg writes them for that container.
-fn clip(dir: &Path, container: &str) -> PathBuf {
+pub(crate) fn clip(dir: &Path, container: &str) -> PathBuf {
     let path = dir.join(format!("clip.{container}"));
     let mut cmd = Command::new("ffmpeg");
     cmd.args(["-v", "error", "-y", "-f", "lavfi", "-i"])

@@ -126,12 +126,14 @@ fn every_json_output_has_the_documented_shape() {
     assert!(o.status.success());
     run(&["view", "save", "v", "douma"], &case);
     run(&["tag", "T-000001", "--status", "triaged"], &case);
+    run(&["settings", "set", "graphic-per-day", "20"], &case);
 
     // JSON lines, each object with exactly the documented keys.
     let listed = [
         ("source list", vec!["source", "list", "--json"]),
         ("user list", vec!["user", "list", "--json"]),
         ("view list", vec!["view", "list", "--json"]),
+        ("settings list", vec!["settings", "list", "--json"]),
         ("terms", vec!["terms", "--json"]),
         ("log", vec!["log", "--json"]),
     ];
@@ -216,6 +218,18 @@ fn every_json_output_has_the_documented_shape() {
         keys_of(reviewers),
         "stats reviewers"
     );
+    let v: Value =
+        serde_json::from_str(&run(&["stats", "--wellbeing", "--json"], &case).1).expect("stats");
+    let shape = documented("stats --wellbeing");
+    assert_eq!(keys(&v), keys_of(&shape), "stats --wellbeing");
+    let own = &shape[shape.find("own: ").expect("own")..];
+    assert_eq!(keys(&v["own"]), keys_of(own), "stats --wellbeing own");
+    let period = &shape[shape.find("each period").expect("period")..];
+    assert_eq!(keys(&v["own"]["today"]), keys_of(period), "a period");
+    let team = &shape[shape.find("`team`").expect("team")..];
+    assert_eq!(keys(&v["team"]), keys_of(team), "stats --wellbeing team");
+    let people = &shape[shape.find("people: ").expect("people")..];
+    assert_eq!(keys(&v["team"]["people"][0]), keys_of(people), "people");
     let v: Value = serde_json::from_str(&run(&["dups", "--json"], &case).1).expect("dups");
     assert_eq!(keys(&v["groups"][0]), keys_of("{kind, refs}"));
 }

@@ -37,3 +37,4 @@ mod search_e2e;
 mod ssh_e2e;
 mod team;
 mod terminal_output;
+mod wellbeing;

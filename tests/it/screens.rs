@@ -54,7 +54,7 @@ fn redact_temp_dirs(screen: &str) -> String {
 /// What differs from run to run in the demo case (built at test time, by whoever runs the
 /// tests) is set to fixed values in the state before drawing: the time each item was received
 /// and by whom, and the history's times and actors.
-fn fix_run_dependent_fields(state: &mut triage::console::state::State) {
+pub(crate) fn fix_run_dependent_fields(state: &mut triage::console::state::State) {
     const AT: &str = "2026-01-02T03:04:05.000000Z";
     let login = triage::identity::login_name().expect("login");
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();

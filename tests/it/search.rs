@@ -337,6 +337,7 @@ fn an_existing_case_is_migrated_with_its_items_indexed() {
              DROP INDEX items_created; DROP TABLE users; DROP TABLE claims;
              DROP TABLE assignments; DROP TABLE reviews; DROP TABLE imported_claims;
              DROP TABLE bag_info; DROP TABLE kept_previews;
+             DROP TABLE exposures; DROP TABLE limit_answers; DROP TABLE case_settings;
              DROP INDEX provenance_parent; ALTER TABLE provenance DROP COLUMN parent_id;
              ALTER TABLE provenance DROP COLUMN ordinal;
              ALTER TABLE provenance DROP COLUMN inner_path;

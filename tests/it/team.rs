@@ -449,6 +449,7 @@ fn a_case_made_before_roles_makes_its_creator_admin_on_migration() {
         conn.execute_batch(
             "DROP TABLE users; DROP TABLE claims; DROP TABLE assignments; DROP TABLE reviews;
              DROP TABLE imported_claims; DROP TABLE bag_info; DROP TABLE kept_previews;
+             DROP TABLE exposures; DROP TABLE limit_answers; DROP TABLE case_settings;
              DROP INDEX provenance_parent; ALTER TABLE provenance DROP COLUMN parent_id;
              ALTER TABLE provenance DROP COLUMN ordinal;
              ALTER TABLE provenance DROP COLUMN inner_path;

@@ -171,6 +171,11 @@ fn lines(state: &State, d: &Detail, theme: &Theme, w: usize) -> Vec<Line<'static
         theme,
     };
     let r = &d.row;
+    // A flagged item says so on its first line, before anything else is read.
+    let flags = flag_labels(state, d);
+    if !flags.is_empty() {
+        o.field("FLAGS", &flags.join(", "), theme.flag());
+    }
     let status = match &d.status_by {
         Some(by) => format!(
             "{} by {by} {}",
@@ -379,6 +384,21 @@ fn metadata(o: &mut Out, m: &Metadata) {
     for w in &m.warnings {
         o.field("warning", w, o.theme.warn());
     }
+}
+
+/// The English labels of the item's flags, in the order they were set.
+pub fn flag_labels(state: &State, d: &Detail) -> Vec<String> {
+    d.tags
+        .iter()
+        .filter(|t| t.kind == "flag")
+        .map(|t| {
+            state
+                .taxonomy
+                .get(&t.term)
+                .map(|x| x.en.clone())
+                .unwrap_or_else(|| t.term.clone())
+        })
+        .collect()
 }
 
 fn tags(o: &mut Out, state: &State, d: &Detail) {

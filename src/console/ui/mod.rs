@@ -3,6 +3,7 @@
 pub mod details;
 mod help;
 mod history;
+mod limit;
 mod map;
 mod outline;
 mod overview;
@@ -75,6 +76,7 @@ pub fn render(state: &State, keymap: &Keymap, theme: &Theme, f: &mut Frame) {
         Mode::Views(m) => views::render(m, theme, f),
         Mode::Help { scroll } => help::render(keymap, *scroll, theme, f),
         Mode::History { entries, scroll } => history::render(state, entries, *scroll, theme, f),
+        Mode::Limit(rule) => limit::render(state, *rule, theme, f),
         Mode::Normal | Mode::Prompt(_) | Mode::ConfirmReveal(_) | Mode::Overview(_) => {}
     }
 }

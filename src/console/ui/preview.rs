@@ -47,13 +47,24 @@ pub fn render(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
     }
 }
 
-/// The pane's title: what the picture is (a contact sheet's frames carry their own times).
+/// The pane's title: what the picture is (a contact sheet's frames carry their own times),
+/// after the item's flags, which are read before the picture is seen.
 fn title(state: &State) -> String {
     let shown = matches!(state.preview.shown, Shown::Picture { .. });
-    match state.detail.as_ref() {
-        Some(d) if shown && d.row.kind == "video" => " keyframes ".into(),
-        Some(d) if shown && d.row.kind == "pdf" => " page 1 ".into(),
-        _ => " preview ".into(),
+    let what = match state.detail.as_ref() {
+        Some(d) if shown && d.row.kind == "video" => "keyframes",
+        Some(d) if shown && d.row.kind == "pdf" => "page 1",
+        _ => "preview",
+    };
+    let flags = state
+        .detail
+        .as_ref()
+        .map(|d| super::details::flag_labels(state, d))
+        .unwrap_or_default();
+    if flags.is_empty() {
+        format!(" {what} ")
+    } else {
+        format!(" {} · {what} ", flags.join(", "))
     }
 }
 

@@ -32,6 +32,20 @@ pub fn render_status(state: &State, theme: &Theme, f: &mut Frame, area: Rect) {
         format!("{} untriaged", thousands(state.untriaged)),
         state.reviewer.clone(),
     ];
+    // The reviewer's own count of graphic items today (out of their limit, if one is set),
+    // before their name: at 80 columns the end of the bar is what is cut.
+    if let Some(t) = state.wellbeing.today.as_ref() {
+        if t.items > 0 || t.per_day.is_some() {
+            let at = parts.len() - 1;
+            parts.insert(
+                at,
+                match t.per_day {
+                    Some(n) => format!("graphic {}/{n}", t.items),
+                    None => format!("graphic {}", t.items),
+                },
+            );
+        }
+    }
     if !state.marks.is_empty() {
         parts.insert(3, format!("{} marked", state.marks.len()));
     }
@@ -76,6 +90,13 @@ pub fn render_message(state: &State, keymap: &Keymap, theme: &Theme, f: &mut Fra
             }
             Line::from(spans)
         }
+        Mode::Limit(_) => line(
+            width::truncate(
+                " Enter: the queue without graphic items · y: go on (recorded) · other: not now",
+                w,
+            ),
+            theme.warn(),
+        ),
         Mode::ConfirmReveal(id) => Line::from(vec![
             styled(
                 format!(

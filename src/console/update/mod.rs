@@ -3,6 +3,7 @@
 //! pickers), prompt, views, overview_keys, popups, preview_gate, outcomes.
 
 mod dispatch;
+mod limits;
 mod navigate;
 mod outcomes;
 mod overview_keys;
@@ -30,6 +31,7 @@ use crate::taxonomy::TermKind;
 pub use dispatch::{
     awaiting, first_detail, next_held, renew, resize, rest_of_start, settle, start, tasks,
 };
+use limits::*;
 use navigate::*;
 pub use outcomes::{apply, case_moved};
 use overview_keys::*;
@@ -68,13 +70,22 @@ pub fn key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
         Mode::Views(_) => views_key(state, keymap, ev),
         Mode::Help { .. } | Mode::History { .. } => help_key(state, keymap, ev),
         Mode::Overview(_) => overview_key(state, keymap, ev),
+        Mode::Limit(rule) => {
+            let rule = *rule;
+            limit_key(state, keymap, ev, rule)
+        }
         Mode::ConfirmReveal(id) => {
             let id = *id;
             state.mode = Mode::Normal;
             if keymap.action_in(Context::Confirm, &ev) == Some(Action::ConfirmYes) {
-                let full = !(state.preview.gate_all
-                    && !state.preview.revealed.contains_key(&id)
-                    && !has_gating_flag(state));
+                // A first reveal is grayscale and blurred: under the gate-all setting, and for
+                // flagged items while the case keeps flagged pictures blurred at first.
+                let blurred_first = if has_gating_flag(state) {
+                    state.preview.blur_flagged
+                } else {
+                    state.preview.gate_all
+                };
+                let full = !blurred_first || state.preview.revealed.contains_key(&id);
                 vec![Effect::Reveal { item_id: id, full }]
             } else {
                 state.message = Some((Level::Info, "not revealed".into()));
@@ -216,10 +227,17 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         }
         Action::Reveal => {
             let gated = matches!(state.preview.shown, Shown::Gated(..))
-                || (state.preview.gate_all
-                    && state.current_id().is_some_and(|id| {
-                        state.preview.revealed.get(&id) == Some(&Reveal::Blurred)
-                    }));
+                || state
+                    .current_id()
+                    .is_some_and(|id| state.preview.revealed.get(&id) == Some(&Reveal::Blurred));
+            if state.detail.as_ref().is_some_and(|d| {
+                crate::console::wellbeing::is_graphic(d) && state.wellbeing.daily_reached()
+            }) {
+                // Past the daily limit, a graphic item is revealed only by choosing to go on.
+                state.preview.open = true;
+                ask(state, crate::store::wellbeing::Rule::PerDay);
+                return vec![];
+            }
             match state.current_id() {
                 Some(id)
                     if gated

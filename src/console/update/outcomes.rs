@@ -209,24 +209,31 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
         Outcome::Detail(d) => {
             state.reading = None;
             state.detail = d.map(|b| *b);
-            refresh_preview(state)
+            looked_at(state);
+            let effects = refresh_preview(state);
+            arrived(state);
+            effects
         }
         Outcome::Preview(answer) => {
             if answer.generation != state.preview.generation {
                 return vec![]; // the reviewer moved on: a stale answer
             }
             let look = preview_look(state, answer.item_id);
+            let item_id = answer.item_id;
             state.preview.shown = match answer.result {
                 Ok(picture) => {
                     state.preview.last_cost = Some(picture.cost);
                     Shown::Picture {
-                        item_id: answer.item_id,
+                        item_id,
                         picture,
                         look,
                     }
                 }
-                Err(e) => Shown::Message(answer.item_id, e),
+                Err(e) => Shown::Message(item_id, e),
             };
+            if matches!(state.preview.shown, Shown::Picture { .. }) {
+                return drawn(state, item_id);
+            }
             vec![]
         }
         Outcome::Revealed { item_id, full } => {
@@ -323,6 +330,7 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             state.role = role;
             vec![]
         }
+        Outcome::Wellbeing(today) => figures(state, today),
         Outcome::Batch(b) => {
             state.batch = b;
             vec![]

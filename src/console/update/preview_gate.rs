@@ -10,11 +10,12 @@ pub(super) fn has_gating_flag(state: &State) -> bool {
     })
 }
 
-/// How the item's picture is to be drawn: grayscale and blurred after a first reveal under
-/// the gate-all setting, otherwise as the reviewer's grayscale setting says.
+/// How the item's picture is to be drawn: grayscale and blurred after a first reveal (under
+/// the gate-all setting, or of a flagged item), otherwise as the reviewer's grayscale setting
+/// says.
 pub(super) fn preview_look(state: &State, id: i64) -> Look {
     let p = &state.preview;
-    if p.gate_all && p.revealed.get(&id) == Some(&Reveal::Blurred) {
+    if p.revealed.get(&id) == Some(&Reveal::Blurred) {
         Look {
             grayscale: true,
             blurred: true,
@@ -46,6 +47,13 @@ pub(super) fn refresh_preview(state: &mut State) -> Vec<Effect> {
         state.preview.shown = Shown::Message(id, "previews are off (--images off)".into());
         return vec![];
     }
+    if let Some(shown) = withheld(state) {
+        state.preview.shown = shown;
+        return vec![];
+    }
+    let Some(d) = &state.detail else {
+        return vec![];
+    };
     let reasons = crate::console::preview::gate_reasons(&state.preview, d, &state.taxonomy);
     if !reasons.is_empty() {
         state.preview.shown = Shown::Gated(id, reasons);
