@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use triage::cli;
-use triage::cli::args::{Args, Command, ReviewCmd, SourceCmd, UserCmd, ViewCmd};
+use triage::cli::args::{Args, Command, IncidentCmd, ReviewCmd, SourceCmd, UserCmd, ViewCmd};
 
 fn main() -> ExitCode {
     // A parser worker (see triage::worker) before anything else: it takes no arguments.
@@ -46,6 +46,21 @@ fn main() -> ExitCode {
             status,
             reason,
         }) => cli::tag::run(args.case, &item, add, remove, status, reason),
+        Some(Command::Incident { action }) => match action {
+            IncidentCmd::Add { title, fields } => cli::incident::add(args.case, title, fields),
+            IncidentCmd::Set {
+                incident,
+                title,
+                fields,
+            } => cli::incident::set(args.case, &incident, title, fields),
+            IncidentCmd::List { json } => cli::incident::list(args.case, json),
+            IncidentCmd::Show { incident, json } => cli::incident::show(args.case, &incident, json),
+        },
+        Some(Command::Link {
+            item,
+            incident,
+            remove,
+        }) => cli::incident::link(args.case, &item, &incident, !remove),
         Some(Command::Terms { json }) => cli::terms::run(args.case, json),
         Some(Command::Log { item, json }) => cli::log::run(args.case, item.as_deref(), json),
         Some(Command::Seal { out, sign }) => cli::seal::run(args.case, out, sign),

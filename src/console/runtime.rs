@@ -191,10 +191,7 @@ impl Runtime {
                 Ok(out)
             }
             Effect::Apply { edit, then } => {
-                let items = match edit {
-                    Edit::Tags { items, .. } | Edit::Status { items, .. } => items.clone(),
-                    Edit::Note { item, .. } => vec![*item],
-                };
+                let items = edit.items();
                 let before = self.counts_among(&task.selection, &items);
                 let applied = changes::apply(&mut self.case, &self.tax, &self.reviewer, edit)
                     .map_err(|e| format!("not saved: {e}"))?;

@@ -120,6 +120,9 @@ pub struct Replay {
     /// Members' links (parent, ordinal, item): a member moved to another parent unseen
     /// changes what a family holds.
     members: HashSet<(i64, i64, i64)>,
+    /// Incidents' records, and links (item, incident) → who linked.
+    incidents: HashMap<i64, super::incidents::Record>,
+    links: HashMap<(i64, i64), u32>,
     problems: Vec<Problem>,
     unlisted: u64,
 }
@@ -182,7 +185,8 @@ impl Replay {
             "tag.add" | "tag.remove" | "status.set" | "note.add" | "note.retract" | "user.add"
             | "user.set" | "user.disable" | "user.enable" | "view.save" | "view.delete"
             | "source.add" | "source.set" | "review.confirm" | "review.overturn" | "assign"
-            | "review.sample" | "import.claim" => {}
+            | "review.sample" | "import.claim" | "incident.add" | "incident.set"
+            | "incident.delete" | "incident.link" | "incident.unlink" => {}
             _ => return,
         }
         let Ok(d) = serde_json::from_str::<Value>(details) else {
@@ -332,6 +336,33 @@ impl Replay {
             ("review.sample", _) => {
                 self.sample_pct = d.get("new").and_then(Value::as_i64);
             }
+            ("incident.add" | "incident.set" | "incident.delete", _) => {
+                let Some(id) = d.get("incident").and_then(Value::as_i64) else {
+                    return unreadable(self);
+                };
+                if event == "incident.delete" {
+                    self.incidents.remove(&id);
+                } else {
+                    let Some(Ok(record)) = d
+                        .get("new")
+                        .map(|n| serde_json::from_value::<super::incidents::Record>(n.clone()))
+                    else {
+                        return unreadable(self);
+                    };
+                    self.incidents.insert(id, record);
+                }
+            }
+            ("incident.link" | "incident.unlink", Some(id)) => {
+                let Some(incident) = d.get("incident").and_then(Value::as_i64) else {
+                    return unreadable(self);
+                };
+                if event == "incident.link" {
+                    let by = self.names.id(actor);
+                    self.links.insert((id, incident), by);
+                } else {
+                    self.links.remove(&(id, incident));
+                }
+            }
             _ => unreadable(self),
         }
     }
@@ -370,6 +401,7 @@ impl Replay {
         self.compare_imported_claims(conn)?;
         self.compare_provenance(conn)?;
         self.compare_members(conn)?;
+        self.compare_incidents(conn)?;
         if self.unlisted > 0 {
             self.problems.push(Problem {
                 what: "case".into(),
@@ -919,4 +951,65 @@ fn by_text(by: Option<&str>) -> String {
 
 fn join(set: &BTreeSet<String>) -> String {
     set.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
+impl Replay {
+    /// Incidents and their links: each record as the log last wrote it, each link by whom
+    /// the log says.
+    fn compare_incidents(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let has_table = conn
+            .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'incidents'")?
+            .exists([])?;
+        if !has_table {
+            return Ok(());
+        }
+        for inc in super::incidents::list(conn)? {
+            let what = super::incidents::reference(inc.id);
+            match self.incidents.remove(&inc.id) {
+                None => self.problem(what, "is in the case but not in the log".into()),
+                Some(r) if r != inc.record => {
+                    self.problem(what, "its record differs from the log's".into())
+                }
+                Some(_) => {}
+            }
+        }
+        let mut missing: Vec<i64> = self.incidents.keys().copied().collect();
+        missing.sort_unstable();
+        for id in missing {
+            self.problem(
+                super::incidents::reference(id),
+                "is in the log but not in the case".into(),
+            );
+        }
+        let mut st = conn.prepare("SELECT item_id, incident_id, linked_by FROM incident_links")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let (item, incident, by): (i64, i64, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let what = super::reference(item);
+            let inc = super::incidents::reference(incident);
+            match self.links.remove(&(item, incident)) {
+                None => self.problem(what, format!("linked to {inc} in the case, not in the log")),
+                Some(b) if self.names.name(b) != by => {
+                    let problem = format!(
+                        "linked to {inc} by {by}, the log says by {}",
+                        self.names.name(b)
+                    );
+                    self.problem(what, problem)
+                }
+                Some(_) => {}
+            }
+        }
+        let mut missing: Vec<(i64, i64)> = self.links.keys().copied().collect();
+        missing.sort_unstable();
+        for (item, incident) in missing {
+            self.problem(
+                super::reference(item),
+                format!(
+                    "the log has it linked to {}, the case does not",
+                    super::incidents::reference(incident)
+                ),
+            );
+        }
+        Ok(())
+    }
 }
