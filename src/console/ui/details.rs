@@ -188,6 +188,7 @@ fn lines(state: &State, d: &Detail, theme: &Theme, w: usize) -> Vec<Line<'static
         &format!("{} ({} bytes)", human_size(r.size), r.size),
     );
     o.plain("type", &r.mime);
+    incidents(&mut o, d);
     if let Some(m) = &d.ext_mismatch {
         o.field("MISMATCH", m, theme.warn());
     }
@@ -378,6 +379,26 @@ fn metadata(o: &mut Out, m: &Metadata) {
     }
     for w in &m.warnings {
         o.field("warning", w, o.theme.warn());
+    }
+}
+
+/// The incidents it documents, and those suggested for it (the first is linked by `L`).
+fn incidents(o: &mut Out, d: &Detail) {
+    use crate::store::incidents::{reference, Reason};
+    for (id, title) in &d.incidents {
+        o.plain("incident", &format!("{} {title}", reference(*id)));
+    }
+    for (n, (s, title)) in d.suggested.iter().take(3).enumerate() {
+        let why = match s.reason {
+            Reason::TimeAndPlace => "taken there and then".to_string(),
+            Reason::Similar { of } => format!("similar to {}", crate::store::reference(of)),
+        };
+        let key = if n == 0 { "; L links" } else { "" };
+        o.field(
+            "suggest",
+            &format!("{} {title} ({why}{key})", reference(s.incident)),
+            o.theme.dim(),
+        );
     }
 }
 

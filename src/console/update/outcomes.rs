@@ -256,6 +256,11 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             state.message = Some((Level::Info, msg));
             vec![]
         }
+        Outcome::Incidents { all, recent } => {
+            state.incidents = all;
+            state.recent_incidents = recent;
+            vec![]
+        }
         Outcome::Recent(kind, ids) => {
             state.recent.insert(kind, ids);
             vec![]
