@@ -50,6 +50,12 @@ pub(super) fn incidents_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) ->
     let Mode::Incidents(p) = &mut state.mode else {
         return vec![];
     };
+    // Titles and places have spaces: here Space types one (there is nothing to tick).
+    if ev.code == KeyCode::Char(' ') && plain(&ev) {
+        p.query.push(' ');
+        picker::refilter_incidents(p, &state.incidents, &state.recent_incidents);
+        return vec![];
+    }
     match keymap.action_in(Context::Picker, &ev) {
         Some(Action::PickerCancel) => {
             state.mode = Mode::Normal;
@@ -63,7 +69,7 @@ pub(super) fn incidents_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) ->
             p.cursor = p.cursor.saturating_sub(1);
             vec![]
         }
-        Some(Action::PickerApply | Action::PickerToggle) => match p.matches.get(p.cursor) {
+        Some(Action::PickerApply) => match p.matches.get(p.cursor) {
             Some(Some(id)) => {
                 let (id, on) = (*id, !p.linked.contains(id));
                 link(state, id, on)

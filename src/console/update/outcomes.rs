@@ -259,6 +259,10 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
         Outcome::Incidents { all, recent } => {
             state.incidents = all;
             state.recent_incidents = recent;
+            // The picker opened before the list came (a key typed right after the start).
+            if let Mode::Incidents(p) = &mut state.mode {
+                picker::refilter_incidents(p, &state.incidents, &state.recent_incidents);
+            }
             vec![]
         }
         Outcome::Recent(kind, ids) => {
