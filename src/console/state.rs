@@ -117,17 +117,19 @@ pub enum Section {
     Parties,
     Flags,
     Sources,
+    Incidents,
     Dates,
     Map,
 }
 
 impl Section {
-    pub const ALL: [Section; 7] = [
+    pub const ALL: [Section; 8] = [
         Section::Status,
         Section::Crimes,
         Section::Parties,
         Section::Flags,
         Section::Sources,
+        Section::Incidents,
         Section::Dates,
         Section::Map,
     ];
@@ -139,6 +141,7 @@ impl Section {
             Section::Parties => "parties",
             Section::Flags => "flags",
             Section::Sources => "sources",
+            Section::Incidents => "items per incident",
             Section::Dates => "captured",
             Section::Map => "map",
         }

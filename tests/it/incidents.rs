@@ -423,3 +423,22 @@ fn linking_takes_at_most_three_keys_on_the_real_console() {
     let case = Case::open(&root).expect("open");
     assert_eq!(incidents::items_of(&case, 1).expect("items"), vec![1, 2]);
 }
+
+#[test]
+fn overview_counts_items_per_incident_and_maps_them() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = case_with_a_recent_incident(dir.path());
+    let mut case = Case::open(&root).expect("open");
+    link(&mut case, "rev", &[7, 38], 1, true);
+    let ov = triage::store::overview::compute(&case, &Taxonomy::default_set()).expect("count");
+    assert_eq!(
+        ov.by_incident,
+        vec![(1, "Shelling of the field hospital".to_string(), 3)]
+    );
+    assert_eq!(ov.incident_places, vec![(33.5711, 36.4022)]);
+    drop(case);
+    let mut c = common::console(&root, "rev", 120, 40);
+    c.settle();
+    press(&mut c, KeyCode::Char('O'));
+    snap("incident_overview", &mut c, 120, 40);
+}
