@@ -55,6 +55,10 @@ fn main() -> ExitCode {
             } => cli::incident::set(args.case, &incident, title, fields),
             IncidentCmd::List { json } => cli::incident::list(args.case, json),
             IncidentCmd::Show { incident, json } => cli::incident::show(args.case, &incident, json),
+            IncidentCmd::Claims { json } => cli::incident::claims(args.case, json),
+            IncidentCmd::Merge { claim, into, new } => {
+                cli::incident::merge(args.case, claim, into.as_deref(), new)
+            }
         },
         Some(Command::Link {
             item,
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
         },
         Some(Command::Export {
             filter,
+            incident,
             out,
             purpose,
             court,
@@ -103,7 +108,8 @@ fn main() -> ExitCode {
         }) => cli::export::run(
             args.case,
             cli::export::Request {
-                filter: &filter,
+                filter: filter.as_deref(),
+                incident: incident.as_deref(),
                 out: &out,
                 purpose: purpose.as_deref(),
                 court,

@@ -152,6 +152,22 @@ pub enum IncidentCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Incidents other cases sent (imports), kept as their claims until merged.
+    Claims {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge an imported incident (its number in `incident claims`) into a local one, or into
+    /// a new one made from its record: its items are linked, each link recorded.
+    Merge {
+        claim: i64,
+        /// The local incident (I-0001).
+        #[arg(long, required_unless_present = "new", conflicts_with = "new")]
+        into: Option<String>,
+        /// Create a local incident from the sender's record.
+        #[arg(long)]
+        new: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -299,8 +315,12 @@ pub enum Command {
     /// Export items as a BagIt bag (RFC 8493) for disclosure.
     Export {
         /// Which items (filter language, as in `list --filter`).
+        #[arg(long, required_unless_present = "incident")]
+        filter: Option<String>,
+        /// The items linked to this incident (I-0001; with --filter, those of them it
+        /// selects), and the incident's record in `data/incidents.jsonl`.
         #[arg(long)]
-        filter: String,
+        incident: Option<String>,
         #[arg(long)]
         out: PathBuf,
         #[arg(long)]

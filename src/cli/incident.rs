@@ -266,3 +266,101 @@ pub fn show(case: Option<PathBuf>, incident: &str, json: bool) -> Result<ExitCod
     }
     Ok(ExitCode::SUCCESS)
 }
+
+pub fn claims(case: Option<PathBuf>, json: bool) -> Result<ExitCode> {
+    let case = super::open_as_member(case)?;
+    for c in incidents::imported(&case)? {
+        let items: Vec<String> = c
+            .items
+            .iter()
+            .map(|&i| crate::store::reference(i))
+            .collect();
+        if json {
+            super::out::json(&json!({
+                "claim": c.id,
+                "sending_case": c.sending_case,
+                "original_ref": c.original_ref,
+                "record": c.record,
+                "items": items,
+                "imported_by": c.imported_by,
+                "imported_at": c.imported_at,
+                "merged_into": c.merged_into.map(incidents::reference),
+                "merged_by": c.merged_by,
+            }))?;
+        } else {
+            super::say!(
+                "#{:<4} {} from case {}  {}  {}  {} items  {}",
+                c.id,
+                sanitize(&c.original_ref),
+                sanitize(&c.sending_case),
+                incidents::dates_text(&c.record),
+                sanitize(&c.record.title),
+                items.len(),
+                match c.merged_into {
+                    Some(i) => format!("merged into {}", incidents::reference(i)),
+                    None => "not merged".into(),
+                }
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn merge(case: Option<PathBuf>, claim: i64, into: Option<&str>, new: bool) -> Result<ExitCode> {
+    let mut case = super::open_as_member(case)?;
+    let tax = super::taxonomy(&case)?;
+    let actor = crate::identity::login_name()?;
+    let c = incidents::imported_one(&case, claim)?.ok_or_else(|| {
+        anyhow!("no imported incident #{claim}; `triage incident claims` lists them")
+    })?;
+    if let Some(i) = c.merged_into {
+        return Err(anyhow!(
+            "#{claim} is merged into {} already",
+            incidents::reference(i)
+        ));
+    }
+    let target = match (into, new) {
+        (Some(key), _) => find(&case, key)?.id,
+        (None, true) => {
+            // A local incident from the sender's record; its terms must be this case's.
+            let a = changes::apply(
+                &mut case,
+                &tax,
+                &actor,
+                &Edit::Incident {
+                    id: None,
+                    record: c.record.clone(),
+                },
+            )?;
+            a.ops
+                .iter()
+                .find_map(|op| match op {
+                    changes::Op::Incident { incident, .. } => Some(*incident),
+                    _ => None,
+                })
+                .ok_or_else(|| anyhow!("no incident recorded"))?
+        }
+        (None, false) => return Err(anyhow!("give --into I-0001 or --new")),
+    };
+    if !c.items.is_empty() {
+        changes::apply(
+            &mut case,
+            &tax,
+            &actor,
+            &Edit::Link {
+                items: c.items.clone(),
+                incident: target,
+                on: true,
+            },
+        )?;
+    }
+    incidents::mark_merged(&mut case, &actor, claim, target)?;
+    super::say!(
+        "#{claim} ({} from case {}) merged into {}: {} items linked",
+        sanitize(&c.original_ref),
+        sanitize(&c.sending_case),
+        incidents::reference(target),
+        c.items.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -491,3 +491,136 @@ pub fn dates_text(r: &Record) -> String {
         _ => String::new(),
     }
 }
+
+/// An incident another case sent (`import`), kept as its claim until merged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Imported {
+    pub id: i64,
+    pub sending_case: String,
+    pub original_ref: String,
+    pub record: Record,
+    /// The local items the bag linked to it.
+    pub items: Vec<i64>,
+    pub imported_by: String,
+    pub imported_at: String,
+    pub merged_into: Option<i64>,
+    pub merged_by: Option<String>,
+}
+
+/// A sender's incident as a bag carries it, its items already matched to local ones.
+pub struct Sent<'a> {
+    pub sending_case: &'a str,
+    pub original_ref: &'a str,
+    pub record: &'a Record,
+    pub items: &'a [i64],
+}
+
+/// Record a sender's incident with an import, with its audit entry: the claim as received,
+/// never a local incident.
+pub fn record_imported(
+    tx: &rusqlite::Transaction,
+    chain: &mut super::audit::Chain,
+    batch: i64,
+    actor: &str,
+    sent: &Sent,
+) -> rusqlite::Result<i64> {
+    let Sent {
+        sending_case,
+        original_ref,
+        record,
+        items,
+    } = *sent;
+    let now = crate::clock::now();
+    let record_json = serde_json::to_string(record).unwrap_or_else(|_| "{}".into());
+    let items_json = serde_json::to_string(items).unwrap_or_else(|_| "[]".into());
+    tx.execute(
+        "INSERT INTO imported_incidents(sending_case, original_ref, record, items, batch_id,
+             imported_by, imported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        (
+            sending_case,
+            original_ref,
+            &record_json,
+            &items_json,
+            batch,
+            actor,
+            &now,
+        ),
+    )?;
+    let id = tx.last_insert_rowid();
+    chain.append(
+        tx,
+        &super::audit::Event::case(
+            actor,
+            "import.incident",
+            serde_json::json!({
+                "claim": id, "sending_case": sending_case, "original_ref": original_ref,
+                "record": record, "items": items, "batch": batch,
+            }),
+        ),
+    )?;
+    Ok(id)
+}
+
+fn imported_from_row(r: &Row) -> rusqlite::Result<Imported> {
+    let record: String = r.get(3)?;
+    let items: String = r.get(4)?;
+    Ok(Imported {
+        id: r.get(0)?,
+        sending_case: r.get(1)?,
+        original_ref: r.get(2)?,
+        record: serde_json::from_str(&record).unwrap_or_default(),
+        items: serde_json::from_str(&items).unwrap_or_default(),
+        imported_by: r.get(5)?,
+        imported_at: r.get(6)?,
+        merged_into: r.get(7)?,
+        merged_by: r.get(8)?,
+    })
+}
+
+const IMPORTED_COLUMNS: &str = "id, sending_case, original_ref, record, items, imported_by,
+     imported_at, merged_into, merged_by";
+
+/// Every imported incident, oldest first.
+pub fn imported(db: &impl Db) -> rusqlite::Result<Vec<Imported>> {
+    super::conn_of(db)
+        .prepare_cached(&format!(
+            "SELECT {IMPORTED_COLUMNS} FROM imported_incidents ORDER BY id"
+        ))?
+        .query_map([], imported_from_row)?
+        .collect()
+}
+
+pub fn imported_one(db: &impl Db, id: i64) -> rusqlite::Result<Option<Imported>> {
+    super::conn_of(db)
+        .prepare_cached(&format!(
+            "SELECT {IMPORTED_COLUMNS} FROM imported_incidents WHERE id = ?1"
+        ))?
+        .query_row([id], imported_from_row)
+        .optional()
+}
+
+/// Mark an imported incident merged into a local one (the links themselves are made by
+/// `changes::apply`, each recorded), with its audit entry.
+pub fn mark_merged(
+    case: &mut super::Case,
+    actor: &str,
+    claim: i64,
+    into: i64,
+) -> super::Result<()> {
+    case.write(|tx| {
+        tx.execute(
+            "UPDATE imported_incidents SET merged_into = ?2, merged_by = ?3 WHERE id = ?1",
+            (claim, into, actor),
+        )?;
+        let mut chain = super::audit::Chain::load(tx)?;
+        chain.append(
+            tx,
+            &super::audit::Event::case(
+                actor,
+                "incident.merge",
+                serde_json::json!({ "claim": claim, "into": into, "ref": reference(into) }),
+            ),
+        )?;
+        Ok(())
+    })
+}

@@ -123,6 +123,8 @@ pub struct Replay {
     /// Incidents' records, and links (item, incident) → who linked.
     incidents: HashMap<i64, super::incidents::Record>,
     links: HashMap<(i64, i64), u32>,
+    /// Imported incidents: claim id → (the import's details as logged, merged into, by).
+    imported_incidents: HashMap<i64, (Value, Option<(i64, String)>)>,
     problems: Vec<Problem>,
     unlisted: u64,
 }
@@ -186,7 +188,8 @@ impl Replay {
             | "user.set" | "user.disable" | "user.enable" | "view.save" | "view.delete"
             | "source.add" | "source.set" | "review.confirm" | "review.overturn" | "assign"
             | "review.sample" | "import.claim" | "incident.add" | "incident.set"
-            | "incident.delete" | "incident.link" | "incident.unlink" => {}
+            | "incident.delete" | "incident.link" | "incident.unlink" | "import.incident"
+            | "incident.merge" => {}
             _ => return,
         }
         let Ok(d) = serde_json::from_str::<Value>(details) else {
@@ -350,6 +353,26 @@ impl Replay {
                         return unreadable(self);
                     };
                     self.incidents.insert(id, record);
+                }
+            }
+            ("import.incident", _) => {
+                let Some(claim) = d.get("claim").and_then(Value::as_i64) else {
+                    return unreadable(self);
+                };
+                let mut logged = d.clone();
+                logged["imported_by"] = Value::String(actor.to_string());
+                self.imported_incidents.insert(claim, (logged, None));
+            }
+            ("incident.merge", _) => {
+                let (Some(claim), Some(into)) = (
+                    d.get("claim").and_then(Value::as_i64),
+                    d.get("into").and_then(Value::as_i64),
+                ) else {
+                    return unreadable(self);
+                };
+                match self.imported_incidents.get_mut(&claim) {
+                    Some(c) => c.1 = Some((into, actor.to_string())),
+                    None => unreadable(self),
                 }
             }
             ("incident.link" | "incident.unlink", Some(id)) => {
@@ -978,6 +1001,36 @@ impl Replay {
         for id in missing {
             self.problem(
                 super::incidents::reference(id),
+                "is in the log but not in the case".into(),
+            );
+        }
+        for claim in super::incidents::imported(conn)? {
+            let what = format!("imported incident {} (#{})", claim.original_ref, claim.id);
+            let Some((logged, merged)) = self.imported_incidents.remove(&claim.id) else {
+                self.problem(what, "is in the case but not in the log".into());
+                continue;
+            };
+            let logged_record = logged
+                .get("record")
+                .and_then(|r| serde_json::from_value::<super::incidents::Record>(r.clone()).ok());
+            let same = s(&logged, "sending_case").as_deref() == Some(claim.sending_case.as_str())
+                && s(&logged, "original_ref").as_deref() == Some(claim.original_ref.as_str())
+                && s(&logged, "imported_by").as_deref() == Some(claim.imported_by.as_str())
+                && logged_record.as_ref() == Some(&claim.record)
+                && logged.get("items") == Some(&serde_json::json!(claim.items));
+            if !same {
+                self.problem(what.clone(), "differs from what the import logged".into());
+            }
+            let merged_now = claim.merged_into.zip(claim.merged_by.clone());
+            if merged_now != merged {
+                self.problem(what, "its merge differs from the log's".into());
+            }
+        }
+        let mut missing: Vec<i64> = self.imported_incidents.keys().copied().collect();
+        missing.sort_unstable();
+        for id in missing {
+            self.problem(
+                format!("imported incident #{id}"),
                 "is in the log but not in the case".into(),
             );
         }

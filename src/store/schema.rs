@@ -355,6 +355,20 @@ CREATE TABLE recent_incidents (
     used_at     INTEGER NOT NULL,
     PRIMARY KEY (actor, incident_id)
 ) WITHOUT ROWID;
+-- Incidents another case sent in a bag: the sender's record (JSON) and the local items the bag
+-- linked to it, kept as the sender's claim until a reviewer merges it into a local incident.
+CREATE TABLE imported_incidents (
+    id           INTEGER PRIMARY KEY,
+    sending_case TEXT NOT NULL,
+    original_ref TEXT NOT NULL,
+    record       TEXT NOT NULL,
+    items        TEXT NOT NULL,
+    batch_id     INTEGER NOT NULL REFERENCES batches(id),
+    imported_by  TEXT NOT NULL,
+    imported_at  TEXT NOT NULL,
+    merged_into  INTEGER,
+    merged_by    TEXT
+);
 "#;
 
 pub const CURRENT_VERSION: usize = MIGRATIONS.len();

@@ -442,3 +442,141 @@ fn overview_counts_items_per_incident_and_maps_them() {
     press(&mut c, KeyCode::Char('O'));
     snap("incident_overview", &mut c, 120, 40);
 }
+
+#[test]
+fn export_by_incident_and_import_as_claims_merged_by_a_reviewer() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let sender = common::demo_case(dir.path());
+    let me = triage::identity::login_name().expect("login");
+    let mut case = Case::open(&sender).expect("open");
+    let id = create(&mut case, &me, douma("2013-08-21", 3000.0));
+    // T-000001 (civil-defence) and T-000016 (medical-network, refused below).
+    link(&mut case, &me, &[1, 16], id, true);
+    drop(case);
+    let run = |case: &Path, args: &[&str]| {
+        let o = triage(case, args);
+        assert!(
+            o.status.code().is_some_and(|c| c < 2),
+            "{args:?}: {}",
+            output_text(&o)
+        );
+        o
+    };
+    let provider =
+        String::from_utf8_lossy(&run(&sender, &["show", "T-000016", "--json"]).stdout).to_string();
+    let provider: serde_json::Value = serde_json::from_str(&provider).expect("json");
+    let provider = provider["sources"][0]["source"]
+        .as_str()
+        .expect("source")
+        .to_string();
+    assert_ne!(provider, "civil-defence");
+    run(
+        &sender,
+        &[
+            "source",
+            "set",
+            &provider,
+            "--conditions",
+            "no-onward-sharing",
+        ],
+    );
+    let bag = dir.path().join("bag");
+    let o = run(
+        &sender,
+        &[
+            "export",
+            "--incident",
+            "I-0001",
+            "--out",
+            bag.to_str().expect("utf-8"),
+            "--json",
+        ],
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(summary["incident"], "I-0001");
+    assert_eq!(summary["exported"], serde_json::json!(["T-000001"]));
+    assert_eq!(
+        summary["refused"][0]["ref"], "T-000016",
+        "conditions still apply"
+    );
+    let sent = std::fs::read_to_string(bag.join("data/incidents.jsonl")).expect("incidents");
+    let sent: serde_json::Value = serde_json::from_str(sent.trim()).expect("json");
+    assert_eq!(sent["ref"], "I-0001");
+    assert_eq!(
+        sent["items"],
+        serde_json::json!(["T-000001"]),
+        "only what was exported"
+    );
+
+    // The receiving case keeps it as the sender's claim until a reviewer merges it.
+    let receiver = dir.path().join("receiver");
+    assert!(
+        triage(&receiver, &["init", receiver.to_str().expect("utf-8")])
+            .status
+            .success()
+    );
+    let o = run(
+        &receiver,
+        &[
+            "import",
+            bag.to_str().expect("utf-8"),
+            "--source",
+            "partner",
+            "--json",
+        ],
+    );
+    let imported: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(imported["incidents"], 1);
+    let r = Case::open(&receiver).expect("open");
+    assert!(
+        incidents::list(&r).expect("list").is_empty(),
+        "nothing local yet"
+    );
+    let claims = incidents::imported(&r).expect("claims");
+    assert_eq!(claims.len(), 1);
+    assert_eq!(claims[0].original_ref, "I-0001");
+    assert_eq!(claims[0].record.title, "Shelling of the field hospital");
+    assert_eq!(claims[0].items, vec![1]);
+    drop(r);
+    let listed =
+        String::from_utf8_lossy(&run(&receiver, &["incident", "claims"]).stdout).to_string();
+    assert!(listed.contains("not merged"), "{listed}");
+    // Merged into a local incident made first.
+    let local = String::from_utf8_lossy(
+        &run(
+            &receiver,
+            &[
+                "incident",
+                "add",
+                "Douma, August 2013",
+                "--date",
+                "2013-08-21",
+            ],
+        )
+        .stdout,
+    )
+    .trim()
+    .to_string();
+    run(&receiver, &["incident", "merge", "1", "--into", &local]);
+    let r = Case::open(&receiver).expect("open");
+    assert_eq!(incidents::items_of(&r, 1).expect("items"), vec![1]);
+    assert_eq!(
+        incidents::imported(&r).expect("claims")[0].merged_into,
+        Some(1)
+    );
+    drop(r);
+    let o = triage(&receiver, &["incident", "merge", "1", "--new"]);
+    assert!(!o.status.success(), "merged once");
+    let (ok, text) = verify(&receiver);
+    assert!(ok, "{text}");
+    // A claim altered outside triage is named.
+    let db = rusqlite::Connection::open(receiver.join("case.db")).expect("db");
+    db.execute("UPDATE imported_incidents SET items = '[1,2]'", [])
+        .expect("tamper");
+    let (ok, text) = verify(&receiver);
+    assert!(!ok);
+    assert!(
+        text.contains("differs from what the import logged"),
+        "{text}"
+    );
+}
