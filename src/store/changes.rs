@@ -86,8 +86,8 @@ pub enum Op {
     /// undone creation).
     Incident {
         incident: i64,
-        old: Option<incidents::Record>,
-        new: Option<incidents::Record>,
+        old: Option<Box<incidents::Record>>,
+        new: Option<Box<incidents::Record>>,
     },
     Link {
         item: i64,
@@ -442,7 +442,7 @@ fn plan(tx: &Transaction, tax: &Taxonomy, edit: &Edit) -> rusqlite::Result<Vec<O
             ops.push(Op::Incident {
                 incident: incidents::insert_placeholder(tx)?,
                 old: None,
-                new: Some(record.clone()),
+                new: Some(Box::new(record.clone())),
             });
         }
         Edit::Incident {
@@ -453,8 +453,8 @@ fn plan(tx: &Transaction, tax: &Taxonomy, edit: &Edit) -> rusqlite::Result<Vec<O
             if &old != record {
                 ops.push(Op::Incident {
                     incident: *id,
-                    old: Some(old),
-                    new: Some(record.clone()),
+                    old: Some(Box::new(old)),
+                    new: Some(Box::new(record.clone())),
                 });
             }
         }
@@ -506,7 +506,7 @@ fn has_tag(tx: &Transaction, item: i64, term: &str) -> rusqlite::Result<bool> {
 fn invert(tx: &Transaction, op: &Op) -> rusqlite::Result<Vec<Op>> {
     Ok(match op {
         Op::Incident { incident, old, new } => {
-            let now = incidents::record_in(tx, *incident)?;
+            let now = incidents::record_in(tx, *incident)?.map(Box::new);
             if &now != new {
                 return Ok(vec![]);
             }
