@@ -107,11 +107,14 @@ pub fn run(case: Option<PathBuf>, key: &str, json: bool) -> Result<ExitCode> {
     }
     if !d.incidents.is_empty() || !d.suggested.is_empty() {
         super::say!("  incidents");
-        for (id, title) in &d.incidents {
+        for l in &d.incidents {
             super::say!(
-                "    {} {}",
-                crate::store::incidents::reference(*id),
-                sanitize(title)
+                "    {} {} ({} items, {} providers, {} independent captures)",
+                crate::store::incidents::reference(l.id),
+                sanitize(&l.title),
+                l.corroboration.items,
+                l.corroboration.providers,
+                l.corroboration.captures
             );
         }
         for (s, title) in &d.suggested {

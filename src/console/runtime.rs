@@ -233,10 +233,10 @@ impl Runtime {
                         remove: vec![],
                     });
                 }
-                for (incident, _) in linked {
+                for l in linked {
                     edits.push(Edit::Link {
                         items: items.clone(),
-                        incident,
+                        incident: l.id,
                         on: true,
                     });
                 }

@@ -207,14 +207,32 @@ pub(super) fn items_in(tx: &rusqlite::Transaction, incident: i64) -> rusqlite::R
         .collect()
 }
 
-/// An item's incidents: (id, title), by reference.
-pub fn of_item(db: &impl Db, item: i64) -> rusqlite::Result<Vec<(i64, String)>> {
-    super::conn_of(db)
+/// An incident an item is linked to, with how well its items corroborate it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Linked {
+    pub id: i64,
+    pub title: String,
+    pub corroboration: Corroboration,
+}
+
+/// An item's incidents, by reference.
+pub fn of_item(db: &impl Db, item: i64) -> rusqlite::Result<Vec<Linked>> {
+    let found: Vec<(i64, String)> = super::conn_of(db)
         .prepare_cached(
             "SELECT i.id, i.title FROM incident_links l JOIN incidents i ON i.id = l.incident_id
              WHERE l.item_id = ?1 ORDER BY i.id",
         )?
         .query_map([item], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    found
+        .into_iter()
+        .map(|(id, title)| {
+            Ok(Linked {
+                id,
+                title,
+                corroboration: corroboration(db, id)?,
+            })
+        })
         .collect()
 }
 

@@ -146,8 +146,8 @@ pub struct Detail {
     pub conditions: Vec<String>,
     /// Its members, when it is a container (each place counted once).
     pub children: u64,
-    /// The incidents it is linked to: (id, title).
-    pub incidents: Vec<(i64, String)>,
+    /// The incidents it is linked to.
+    pub incidents: Vec<super::incidents::Linked>,
     /// Incidents suggested for it (not linked): the suggestion and the incident's title.
     pub suggested: Vec<(super::incidents::Suggestion, String)>,
 }

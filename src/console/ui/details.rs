@@ -385,8 +385,18 @@ fn metadata(o: &mut Out, m: &Metadata) {
 /// The incidents it documents, and those suggested for it (the first is linked by `L`).
 fn incidents(o: &mut Out, d: &Detail) {
     use crate::store::incidents::{reference, Reason};
-    for (id, title) in &d.incidents {
-        o.plain("incident", &format!("{} {title}", reference(*id)));
+    for l in &d.incidents {
+        let c = &l.corroboration;
+        o.plain("incident", &format!("{} {}", reference(l.id), l.title));
+        // How well it stands: the corroboration the incident view gives, in one line.
+        o.field(
+            "",
+            &format!(
+                "{} items {} sources {} captures",
+                c.items, c.providers, c.captures
+            ),
+            o.theme.dim(),
+        );
     }
     for (n, (s, title)) in d.suggested.iter().take(3).enumerate() {
         let why = match s.reason {

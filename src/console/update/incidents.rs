@@ -13,7 +13,7 @@ pub(super) fn open_incidents(state: &mut State) -> Vec<Effect> {
     // Without marks, the incidents the current item is linked to (as its details say).
     let linked = match (&state.detail, state.current_id()) {
         (Some(d), Some(id)) if state.marks.is_empty() && d.row.id == id => {
-            d.incidents.iter().map(|(i, _)| *i).collect()
+            d.incidents.iter().map(|l| l.id).collect()
         }
         _ => BTreeSet::new(),
     };
