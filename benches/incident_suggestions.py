@@ -14,7 +14,8 @@ month (`taken_local`, `incident_date`, a video's `creation_time_utc`, a document
 
 Round 1: the suggestions by time and place, before anything is linked.
 Round 2: every true suggestion of round 1 linked (what a reviewer confirming them does), then
-the suggestions again: now also similar copies of linked items.
+the suggestions again: now also similar copies of linked items. A copy (`near_duplicate_of`,
+`duplicate_of`) without a place or time of its own takes its original's.
 Nothing here is committed output: it prints the figures.
 """
 import calendar
@@ -54,10 +55,17 @@ def main():
         v = json.loads(line)
         by_sha[v["sha256"]] = v["ref"]
     truth = collections.defaultdict(set)  # (place, month) -> refs
+    by_path = {f["path"]: f for f in m["files"]}
     for f in m["files"]:
         t = f.get("truth") or {}
         ref = by_sha.get(f["sha256"])
         p, month = place_of(t), event_month(f["kind"], t)
+        # A copy (re-encoded, resized, cropped) documents what its original documents: the
+        # generator records the place and time on the original only.
+        original = by_path.get(f.get("near_duplicate_of") or f.get("duplicate_of") or "")
+        if original and not (p and month):
+            ot = original.get("truth") or {}
+            p, month = p or place_of(ot), month or event_month(original["kind"], ot)
         if ref and p in places and month:
             truth[(p, month)].add(ref)
     incidents = {}
