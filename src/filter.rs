@@ -21,6 +21,8 @@ pub enum Field {
     Family,
     /// `in:T-000120`: the members of a container, at any depth.
     In,
+    /// `incident:I-0001`: the items linked to an incident; `incident:none`, to none.
+    Incident,
 }
 
 impl Field {
@@ -38,6 +40,7 @@ impl Field {
         ("dup", Field::Dup),
         ("family", Field::Family),
         ("in", Field::In),
+        ("incident", Field::Incident),
     ];
 
     fn parse(name: &str) -> Option<Field> {

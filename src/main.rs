@@ -3,7 +3,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use triage::cli;
-use triage::cli::args::{Args, Command, ReviewCmd, SettingsCmd, SourceCmd, UserCmd, ViewCmd};
+use triage::cli::args::{
+    Args, Command, IncidentCmd, ReviewCmd, SettingsCmd, SourceCmd, UserCmd, ViewCmd,
+};
 
 fn main() -> ExitCode {
     // A parser worker (see triage::worker) before anything else: it takes no arguments.
@@ -46,6 +48,25 @@ fn main() -> ExitCode {
             status,
             reason,
         }) => cli::tag::run(args.case, &item, add, remove, status, reason),
+        Some(Command::Incident { action }) => match action {
+            IncidentCmd::Add { title, fields } => cli::incident::add(args.case, title, fields),
+            IncidentCmd::Set {
+                incident,
+                title,
+                fields,
+            } => cli::incident::set(args.case, &incident, title, fields),
+            IncidentCmd::List { json } => cli::incident::list(args.case, json),
+            IncidentCmd::Show { incident, json } => cli::incident::show(args.case, &incident, json),
+            IncidentCmd::Claims { json } => cli::incident::claims(args.case, json),
+            IncidentCmd::Merge { claim, into, new } => {
+                cli::incident::merge(args.case, claim, into.as_deref(), new)
+            }
+        },
+        Some(Command::Link {
+            item,
+            incident,
+            remove,
+        }) => cli::incident::link(args.case, &item, &incident, !remove),
         Some(Command::Terms { json }) => cli::terms::run(args.case, json),
         Some(Command::Log { item, json }) => cli::log::run(args.case, item.as_deref(), json),
         Some(Command::Seal { out, sign }) => cli::seal::run(args.case, out, sign),
@@ -78,6 +99,7 @@ fn main() -> ExitCode {
         },
         Some(Command::Export {
             filter,
+            incident,
             out,
             purpose,
             court,
@@ -88,7 +110,8 @@ fn main() -> ExitCode {
         }) => cli::export::run(
             args.case,
             cli::export::Request {
-                filter: &filter,
+                filter: filter.as_deref(),
+                incident: incident.as_deref(),
                 out: &out,
                 purpose: purpose.as_deref(),
                 court,

@@ -116,6 +116,79 @@ pub enum ReviewCmd {
     Confirm { item: String },
 }
 
+/// An incident's fields as options: those given replace the incident's.
+#[derive(clap::Args, Clone, Default)]
+pub struct IncidentFields {
+    /// A day or a range of days: 2013-08-21 or 2013-08-01..2013-08-31.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// The place's name.
+    #[arg(long)]
+    pub place: Option<String>,
+    /// The place's position, LAT,LON or LAT,LON,METRES (with the radius).
+    #[arg(long, allow_hyphen_values = true)]
+    pub at: Option<String>,
+    /// How far from the position items may be, in metres.
+    #[arg(long)]
+    pub radius: Option<f64>,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Crime term ids (`triage terms`); replaces the incident's (give none to clear).
+    #[arg(long, num_args = 0..)]
+    pub crimes: Option<Vec<String>>,
+    /// Party term ids; replaces the incident's (give none to clear).
+    #[arg(long, num_args = 0..)]
+    pub parties: Option<Vec<String>>,
+    /// open, corroborated or closed.
+    #[arg(long)]
+    pub status: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum IncidentCmd {
+    /// Record a new incident (I-0001, never reused); prints its reference.
+    Add {
+        title: String,
+        #[command(flatten)]
+        fields: IncidentFields,
+    },
+    /// Change an incident's fields; recorded, undone with the console's `u`.
+    Set {
+        incident: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[command(flatten)]
+        fields: IncidentFields,
+    },
+    /// The case's incidents with how many items each has.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One incident: its record, its items with corroboration, and suggested items.
+    Show {
+        incident: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Incidents other cases sent (imports), kept as their claims until merged.
+    Claims {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Merge an imported incident (its number in `incident claims`) into a local one, or into
+    /// a new one made from its record: its items are linked, each link recorded.
+    Merge {
+        claim: i64,
+        /// The local incident (I-0001).
+        #[arg(long, required_unless_present = "new", conflicts_with = "new")]
+        into: Option<String>,
+        /// Create a local incident from the sender's record.
+        #[arg(long)]
+        new: bool,
+    },
+}
+
 #[derive(Subcommand)]
 pub enum Command {
     /// Create a new case in DIR.
@@ -178,6 +251,20 @@ pub enum Command {
         /// Reason (recorded with an escalation).
         #[arg(long)]
         reason: Option<String>,
+    },
+    /// Incidents: the events items document.
+    Incident {
+        #[command(subcommand)]
+        action: IncidentCmd,
+    },
+    /// Link an item to an incident (or unlink it with --remove); recorded.
+    Link {
+        /// Reference (T-000123) or SHA-256 prefix.
+        item: String,
+        /// I-0001.
+        incident: String,
+        #[arg(long)]
+        remove: bool,
     },
     /// List the taxonomy's terms (crimes, parties, flags) with their ids.
     Terms {
@@ -261,8 +348,12 @@ pub enum Command {
     /// Export items as a BagIt bag (RFC 8493) for disclosure.
     Export {
         /// Which items (filter language, as in `list --filter`).
+        #[arg(long, required_unless_present = "incident")]
+        filter: Option<String>,
+        /// The items linked to this incident (I-0001; with --filter, those of them it
+        /// selects), and the incident's record in `data/incidents.jsonl`.
         #[arg(long)]
-        filter: String,
+        incident: Option<String>,
         #[arg(long)]
         out: PathBuf,
         #[arg(long)]

@@ -18,7 +18,7 @@ use crate::bag;
 use crate::disclosure::{self, Condition, Recipient};
 use crate::store::items::{self, Detail};
 use crate::store::query::{self, Selection, View};
-use crate::store::{export_rows, sources};
+use crate::store::{export_rows, incidents, sources};
 
 struct Chosen {
     detail: Detail,
@@ -29,7 +29,9 @@ struct Chosen {
 
 /// What `triage export` was asked for.
 pub struct Request<'a> {
-    pub filter: &'a str,
+    pub filter: Option<&'a str>,
+    /// An incident: its items (within the filter, if any), and its record.
+    pub incident: Option<&'a str>,
     pub out: &'a Path,
     pub purpose: Option<&'a str>,
     pub court: bool,
@@ -42,6 +44,7 @@ pub struct Request<'a> {
 pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
     let Request {
         filter,
+        incident,
         out,
         purpose,
         court,
@@ -76,6 +79,24 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
     let purpose = purpose.map(str::trim).filter(|p| !p.is_empty());
     let mut case = super::open_as_member(case)?;
     let me = crate::identity::login_name()?;
+    let incident = match incident {
+        Some(key) => {
+            let id = incidents::parse_reference(key)
+                .ok_or_else(|| anyhow!("`{key}` is not an incident reference (I-0001)"))?;
+            Some(
+                incidents::get(&case, id)?
+                    .ok_or_else(|| anyhow!("no incident {}", incidents::reference(id)))?,
+            )
+        }
+        None => None,
+    };
+    let filter_text = match (filter, &incident) {
+        (Some(f), Some(i)) => format!("({f}) incident:{}", incidents::reference(i.id)),
+        (None, Some(i)) => format!("incident:{}", incidents::reference(i.id)),
+        (Some(f), None) => f.to_string(),
+        (None, None) => bail!("give --filter or --incident"),
+    };
+    let filter = filter_text.as_str();
     export_rows::authorize(&mut case, &me, filter, override_reason.is_some())?;
     let tax = super::taxonomy(&case)?;
 
@@ -215,6 +236,18 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
         }))?);
         audit.push('\n');
         writer.write_payload("data/metadata.jsonl", metadata.as_bytes())?;
+        if let Some(i) = &incident {
+            // The incident's record with the items exported (refused ones stay out).
+            let mut v = super::incident::json_of(i);
+            v["items"] = json!(exported
+                .iter()
+                .map(|c| crate::store::reference(c.detail.row.id))
+                .collect::<Vec<_>>());
+            writer.write_payload(
+                "data/incidents.jsonl",
+                format!("{}\n", serde_json::to_string(&v)?).as_bytes(),
+            )?;
+        }
         writer.write_payload("data/audit.jsonl", audit.as_bytes())?;
         writer.write_payload(
             "data/chain-head.txt",
@@ -268,6 +301,7 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
         "purpose": purpose,
         "out": crate::text::path_for_json(out_abs.as_os_str().as_encoded_bytes()),
         "filter": filter,
+        "incident": incident.as_ref().map(|i| incidents::reference(i.id)),
         "court": court,
         "exported": refs(&exported),
         "refused": refused.iter().map(|c| json!({

@@ -137,6 +137,10 @@ pub fn run(
         }
     }
     let (summary, batch, first_new) = record(&mut case, &origin, &valid, &incoming, &history)?;
+    let incidents = match (batch, &sending_case) {
+        (Some(b), Some(from)) => record_incidents(&mut case, &actor, b, from, &valid, &incoming)?,
+        _ => 0,
+    };
     if summary.new > 0 {
         crate::store::search_index::update_statistics(&case)?;
     }
@@ -158,6 +162,7 @@ pub fn run(
             "duplicates": summary.duplicates,
             "unchanged": summary.unchanged,
             "tags": summary.tags,
+            "incidents": incidents,
             "batch": batch,
         }))?;
         return Ok(ExitCode::SUCCESS);
@@ -173,6 +178,11 @@ pub fn run(
         summary.tags,
         batch.map(|b| b.to_string()).unwrap_or_else(|| "-".into())
     );
+    if incidents > 0 {
+        super::say!(
+            "{incidents} incidents kept as the sender's claims: `triage incident claims` lists them, `triage incident merge` makes them local"
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -565,6 +575,80 @@ fn read_contents(
     } else {
         Err(problems)
     }
+}
+
+/// The sender's incidents (`data/incidents.jsonl` of a triage bag), each with the items it
+/// linked matched to local ones, kept as claims. The file is evidence like the rest: a line that
+/// does not read as an incident is named and skipped.
+fn record_incidents(
+    case: &mut Case,
+    actor: &str,
+    batch: i64,
+    sending_case: &str,
+    valid: &bag::Valid,
+    incoming: &[Incoming],
+) -> Result<usize> {
+    let text = match read_listed(valid, "data/incidents.jsonl") {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok(0),
+        Err(p) => {
+            super::tell!("triage: {}: {}; no incident imported", p.path, p.reason);
+            return Ok(0);
+        }
+    };
+    let mut n = 0;
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let parsed = serde_json::from_str::<Value>(line).ok().and_then(|v| {
+            let record: crate::store::incidents::Record = serde_json::from_value(v.clone()).ok()?;
+            crate::store::incidents::check(&record).ok()?;
+            let original_ref = v.get("ref")?.as_str()?.to_string();
+            let refs: Vec<String> = v
+                .get("items")?
+                .as_array()?
+                .iter()
+                .filter_map(|r| r.as_str().map(str::to_string))
+                .collect();
+            Some((record, original_ref, refs))
+        });
+        let Some((record, original_ref, refs)) = parsed else {
+            super::tell!(
+                "triage: data/incidents.jsonl line {}: not an incident; skipped",
+                i + 1
+            );
+            continue;
+        };
+        let mut items = Vec::new();
+        for r in &refs {
+            if let Some(it) = incoming.iter().find(|it| &it.original_ref == r) {
+                if let Ok(id) = crate::store::items::find(&*case, &it.sha256) {
+                    items.push(id);
+                }
+            }
+        }
+        items.sort_unstable();
+        items.dedup();
+        case.write(|tx| {
+            let mut chain = Chain::load(tx)?;
+            crate::store::incidents::record_imported(
+                tx,
+                &mut chain,
+                batch,
+                actor,
+                &crate::store::incidents::Sent {
+                    sending_case,
+                    original_ref: &original_ref,
+                    record: &record,
+                    items: &items,
+                },
+            )
+        })?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 fn read_listed(valid: &bag::Valid, rel: &str) -> std::result::Result<Option<String>, Problem> {

@@ -105,6 +105,26 @@ pub fn run(case: Option<PathBuf>, key: &str, json: bool) -> Result<ExitCode> {
             );
         }
     }
+    if !d.incidents.is_empty() || !d.suggested.is_empty() {
+        super::say!("  incidents");
+        for l in &d.incidents {
+            super::say!(
+                "    {} {} ({} items, {} providers, {} independent captures)",
+                crate::store::incidents::reference(l.id),
+                sanitize(&l.title),
+                l.corroboration.items,
+                l.corroboration.providers,
+                l.corroboration.captures
+            );
+        }
+        for (s, title) in &d.suggested {
+            super::say!(
+                "    suggested: {} {}",
+                crate::store::incidents::reference(s.incident),
+                sanitize(title)
+            );
+        }
+    }
     if !d.claims.is_empty() {
         // Another case's decisions: shown as that case's, never as a local one.
         super::say!("  imported claims");

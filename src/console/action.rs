@@ -15,6 +15,10 @@ pub enum Action {
     PickCrime,
     PickParty,
     PickFlag,
+    /// The incidents picker: link the item (or the marked ones) to an incident.
+    LinkIncident,
+    /// Link the current item to the first incident its details suggest.
+    ConfirmSuggestion,
     /// Toggle sensitivity flag N (1-based, taxonomy order).
     ToggleFlag(u8),
     RepeatLast,
@@ -171,7 +175,9 @@ pub const ACTIONS: &[Spec] = &[
     spec(A::PickCrime, "pick-crime", C::Queue, &["c"], "crimes picker"),
     spec(A::PickParty, "pick-party", C::Queue, &["p"], "parties picker"),
     spec(A::PickFlag, "pick-flag", C::Queue, &["f"], "sensitivity flags picker"),
-    spec(A::RepeatLast, "repeat-last", C::Queue, &["."], "apply the previous decision's tags here"),
+    spec(A::LinkIncident, "link-incident", C::Queue, &["l"], "incidents picker: link to an incident (or create one)"),
+    spec(A::ConfirmSuggestion, "confirm-suggestion", C::Queue, &["L"], "link to the incident the details suggest"),
+    spec(A::RepeatLast, "repeat-last", C::Queue, &["."], "apply the previous decision's tags and incidents here"),
     spec(A::MarkTriaged, "mark-triaged", C::Queue, &["x"], "mark triaged, go to next untriaged"),
     spec(A::Escalate, "escalate", C::Queue, &["e"], "escalate for second review (with a reason)"),
     spec(A::Note, "note", C::Queue, &["n"], "add a note"),

@@ -74,6 +74,11 @@ pub enum Effect {
     RepeatLast {
         items: Vec<i64>,
     },
+    /// Create an incident, then link these items to it (two recorded changes).
+    CreateIncident {
+        record: crate::store::incidents::Record,
+        items: Vec<i64>,
+    },
     History(i64),
     /// Find the container an item came in (for `P` before its details are read).
     Parent(i64),
@@ -177,6 +182,11 @@ pub enum Outcome {
     },
     NoChange(String),
     Recent(TermKind, Vec<String>),
+    /// The case's incidents and the reviewer's recent ones.
+    Incidents {
+        all: Vec<crate::store::incidents::Incident>,
+        recent: Vec<i64>,
+    },
     Sources(Vec<String>),
     Filter(Option<String>),
     FilterError(String),

@@ -44,6 +44,7 @@ pub fn lane(effect: &Effect) -> Lane {
         Effect::Apply { .. }
         | Effect::Undo
         | Effect::RepeatLast { .. }
+        | Effect::CreateIncident { .. }
         | Effect::ConfirmReview(_)
         | Effect::SaveView { .. }
         | Effect::DeleteView(_)
@@ -205,6 +206,7 @@ fn failed(task: &Task) -> Vec<Outcome> {
         Effect::Apply { .. }
         | Effect::Undo
         | Effect::RepeatLast { .. }
+        | Effect::CreateIncident { .. }
         | Effect::ConfirmReview(_) => {
             vec![Outcome::Written(vec![error])]
         }

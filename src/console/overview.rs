@@ -47,6 +47,13 @@ pub fn build(data: Overview, tax: &Taxonomy) -> OverviewState {
         nested: false,
         filter: source_filter(name),
     }));
+    bars.extend(data.by_incident.iter().map(|(id, title, n)| Bar {
+        section: Section::Incidents,
+        label: format!("{} {title}", crate::store::incidents::reference(*id)),
+        count: *n,
+        nested: false,
+        filter: format!("incident:{}", crate::store::incidents::reference(*id)),
+    }));
     bars.extend(date_bars(&data.by_month));
     let map_bounds = map_bounds(&data);
     let map_step = map_step(map_bounds);

@@ -1,7 +1,7 @@
 //! The term picker's matching: filter as you type over English and Arabic labels, aliases,
 //! legal references and ids, with Arabic folding; recent terms first when the query is empty.
 
-use super::state::Picker;
+use super::state::{IncidentPicker, Picker};
 use crate::taxonomy::Taxonomy;
 use crate::text::fold::fold;
 
@@ -55,6 +55,56 @@ pub fn refilter(p: &mut Picker, tax: &Taxonomy, recent: &[String]) {
         // Best score first; equal scores keep taxonomy order.
         scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         p.matches = scored.into_iter().map(|(_, i)| i).collect();
+    }
+    p.cursor = p.cursor.min(p.matches.len().saturating_sub(1));
+    if !p.query.is_empty() {
+        p.cursor = 0;
+    }
+}
+
+/// The incidents picker's matching: with no query, recent incidents first, then the others
+/// newest first; otherwise by reference, title and place, with "a new incident titled
+/// <query>" last.
+pub fn refilter_incidents(
+    p: &mut IncidentPicker,
+    incidents: &[crate::store::incidents::Incident],
+    recent: &[i64],
+) {
+    p.matches.clear();
+    p.recent_count = 0;
+    let q = p.query.trim();
+    if q.is_empty() {
+        for id in recent.iter().take(9) {
+            if incidents.iter().any(|i| i.id == *id) {
+                p.matches.push(Some(*id));
+            }
+        }
+        p.recent_count = p.matches.len();
+        for i in incidents.iter().rev() {
+            if !p.matches.contains(&Some(i.id)) {
+                p.matches.push(Some(i.id));
+            }
+        }
+    } else {
+        let q = fold(q);
+        let mut scored: Vec<(u32, i64)> = incidents
+            .iter()
+            .filter_map(|i| {
+                let reference = crate::store::incidents::reference(i.id);
+                [
+                    score(&fold(&i.record.title), &q).map(|s| s + 50),
+                    score(&fold(&i.record.place), &q),
+                    score(&fold(&reference), &q),
+                ]
+                .into_iter()
+                .flatten()
+                .max()
+                .map(|s| (s, i.id))
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+        p.matches = scored.into_iter().map(|(_, id)| Some(id)).collect();
+        p.matches.push(None);
     }
     p.cursor = p.cursor.min(p.matches.len().saturating_sub(1));
     if !p.query.is_empty() {

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use super::effect::{AfterChange, Effect, Outcome, Task, MARK_ALL_LIMIT};
 use crate::store::changes::{self, Edit};
 use crate::store::claims::{self, Claim};
-use crate::store::items;
 use crate::store::query::{self, Selection};
 use crate::store::Case;
 use crate::store::{assignments, review, users, wellbeing};
+use crate::store::{incidents, items};
 use crate::taxonomy::{Taxonomy, TermKind};
 
 pub struct Runtime {
@@ -203,15 +203,18 @@ impl Runtime {
                 Ok(out)
             }
             Effect::Apply { edit, then } => {
-                let items = match edit {
-                    Edit::Tags { items, .. } | Edit::Status { items, .. } => items.clone(),
-                    Edit::Note { item, .. } => vec![*item],
-                };
+                let items = edit.items();
                 let before = self.counts_among(&task.selection, &items);
                 let applied = changes::apply(&mut self.case, &self.tax, &self.reviewer, edit)
                     .map_err(|e| format!("not saved: {e}"))?;
                 let mut out = self.after_change(applied, *then, matches!(edit, Edit::Tags { .. }));
                 out.push(self.counts_moved(task, &items, before));
+                if matches!(
+                    edit,
+                    Edit::Link { .. } | Edit::Incident { .. } | Edit::Together(_)
+                ) {
+                    out.push(self.incidents());
+                }
                 Ok(out)
             }
             Effect::Undo => {
@@ -223,15 +226,36 @@ impl Runtime {
             }
             Effect::RepeatLast { items } => {
                 let last = changes::last_decision_tags(&self.case, &self.reviewer).map_err(e)?;
-                let Some((from, tags)) = last.filter(|(_, t)| !t.is_empty()) else {
+                // The same again: its tags and the incidents it is linked to, in one change.
+                let linked = match &last {
+                    Some((from, _)) => incidents::of_item(&self.case, *from).map_err(e)?,
+                    None => vec![],
+                };
+                let Some((from, tags)) = last.filter(|(_, t)| !t.is_empty() || !linked.is_empty())
+                else {
                     return Ok(vec![Outcome::NoChange(
-                        "no previous decision with tags to repeat".into(),
+                        "no previous decision with tags or incidents to repeat".into(),
                     )]);
                 };
-                let edit = Edit::Tags {
-                    items: items.clone(),
-                    add: tags,
-                    remove: vec![],
+                let mut edits = Vec::new();
+                if !tags.is_empty() {
+                    edits.push(Edit::Tags {
+                        items: items.clone(),
+                        add: tags,
+                        remove: vec![],
+                    });
+                }
+                for l in linked {
+                    edits.push(Edit::Link {
+                        items: items.clone(),
+                        incident: l.id,
+                        on: true,
+                    });
+                }
+                let edit = if edits.len() == 1 {
+                    edits.remove(0)
+                } else {
+                    Edit::Together(edits)
                 };
                 let before = self.counts_among(&task.selection, items);
                 let applied = changes::apply(&mut self.case, &self.tax, &self.reviewer, &edit)
@@ -241,6 +265,53 @@ impl Runtime {
                     *summary = format!("{summary} (as {})", crate::store::reference(from));
                 }
                 out.push(self.counts_moved(task, items, before));
+                out.push(self.incidents());
+                Ok(out)
+            }
+            Effect::CreateIncident { record, items } => {
+                let created = changes::apply(
+                    &mut self.case,
+                    &self.tax,
+                    &self.reviewer,
+                    &Edit::Incident {
+                        id: None,
+                        record: record.clone(),
+                    },
+                )
+                .map_err(|e| format!("not saved: {e}"))?;
+                let Some(incident) = created.ops.iter().find_map(|op| match op {
+                    changes::Op::Incident { incident, .. } => Some(*incident),
+                    _ => None,
+                }) else {
+                    return Ok(vec![Outcome::NoChange("no incident created".into())]);
+                };
+                let linked = changes::apply(
+                    &mut self.case,
+                    &self.tax,
+                    &self.reviewer,
+                    &Edit::Link {
+                        items: items.clone(),
+                        incident,
+                        on: true,
+                    },
+                )
+                .map_err(|e| {
+                    format!(
+                        "created {}, not linked: {e}",
+                        incidents::reference(incident)
+                    )
+                })?;
+                let applied = changes::Applied {
+                    summary: format!(
+                        "{} {}; {}",
+                        incidents::reference(incident),
+                        created.summary,
+                        linked.summary
+                    ),
+                    ..linked
+                };
+                let mut out = self.after_change(applied, AfterChange::Stay, false);
+                out.push(self.incidents());
                 Ok(out)
             }
         }
@@ -302,8 +373,17 @@ impl Runtime {
         let _ = claims::release_all(&mut self.case, &self.reviewer);
     }
 
+    fn incidents(&self) -> Outcome {
+        let all = incidents::list(&self.case);
+        let recent = incidents::recent(&self.case, &self.reviewer, 9);
+        match (all, recent) {
+            (Ok(all), Ok(recent)) => Outcome::Incidents { all, recent },
+            (Err(e), _) | (_, Err(e)) => Outcome::Error(e.to_string()),
+        }
+    }
+
     fn lists(&self) -> Vec<Outcome> {
-        let mut out = vec![self.saved_views()];
+        let mut out = vec![self.saved_views(), self.incidents()];
         for kind in [TermKind::Crime, TermKind::Party, TermKind::Flag] {
             out.push(self.recent(kind));
         }

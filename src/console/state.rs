@@ -21,6 +21,11 @@ pub enum PromptKind {
     Escalate,
     /// `:` commands: `save NAME`, `views`.
     Command,
+    /// A new incident, created inline from the incidents picker: its title, dates and place,
+    /// asked one after the other.
+    IncidentTitle,
+    IncidentDate,
+    IncidentPlace,
 }
 
 impl PromptKind {
@@ -30,6 +35,9 @@ impl PromptKind {
             PromptKind::Note => "note",
             PromptKind::Escalate => "escalate: reason",
             PromptKind::Command => "",
+            PromptKind::IncidentTitle => "new incident: title",
+            PromptKind::IncidentDate => "new incident: date (YYYY-MM-DD or FROM..TO; Enter: none)",
+            PromptKind::IncidentPlace => "new incident: place (Enter: none)",
         }
     }
 }
@@ -55,6 +63,26 @@ pub struct Picker {
     pub original: BTreeSet<String>,
 }
 
+/// The incidents picker: the case's incidents filtered by what is typed, recent ones first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentPicker {
+    pub query: String,
+    /// Incident ids in display order; None is "a new incident titled <query>".
+    pub matches: Vec<Option<i64>>,
+    /// How many of `matches` (from the top) are recent incidents with digit accelerators.
+    pub recent_count: usize,
+    pub cursor: usize,
+    /// The incidents every target is linked to already (Enter on one unlinks it).
+    pub linked: BTreeSet<i64>,
+}
+
+/// An incident being created inline, and the items it will be linked to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub record: crate::store::incidents::Record,
+    pub items: Vec<i64>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ViewMenu {
     pub views: Vec<View>,
@@ -65,6 +93,7 @@ pub struct ViewMenu {
 pub enum Mode {
     Normal,
     Picker(Picker),
+    Incidents(IncidentPicker),
     Prompt(Prompt),
     Views(ViewMenu),
     Help {
@@ -90,17 +119,19 @@ pub enum Section {
     Parties,
     Flags,
     Sources,
+    Incidents,
     Dates,
     Map,
 }
 
 impl Section {
-    pub const ALL: [Section; 7] = [
+    pub const ALL: [Section; 8] = [
         Section::Status,
         Section::Crimes,
         Section::Parties,
         Section::Flags,
         Section::Sources,
+        Section::Incidents,
         Section::Dates,
         Section::Map,
     ];
@@ -112,6 +143,7 @@ impl Section {
             Section::Parties => "parties",
             Section::Flags => "flags",
             Section::Sources => "sources",
+            Section::Incidents => "items per incident",
             Section::Dates => "captured",
             Section::Map => "map",
         }
@@ -201,6 +233,11 @@ pub struct State {
     pub message: Option<(Level, String)>,
     pub last_saved: Option<String>,
     pub recent: HashMap<TermKind, Vec<String>>,
+    /// The case's incidents (for the picker and the details), and the reviewer's recent ones.
+    pub incidents: Vec<crate::store::incidents::Incident>,
+    pub recent_incidents: Vec<i64>,
+    /// An incident being created inline (its prompts are open).
+    pub draft: Option<Draft>,
     pub sources: Vec<String>,
     pub quit: bool,
     pub preview: super::preview::Preview,
@@ -265,6 +302,9 @@ impl State {
             message: None,
             last_saved: None,
             recent: HashMap::new(),
+            incidents: Vec::new(),
+            recent_incidents: Vec::new(),
+            draft: None,
             sources: Vec::new(),
             quit: false,
             preview: super::preview::Preview::new(

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::audit::{Chain, Event};
 use super::users::{self, Right};
-use super::{claims, review, Case, CaseError};
+use super::{claims, incidents, review, Case, CaseError};
 use crate::taxonomy::{Taxonomy, TermKind};
 
 /// What a reviewer asks for.
@@ -28,6 +28,38 @@ pub enum Edit {
         item: i64,
         body: String,
     },
+    /// Create an incident (`id` none) or change one.
+    Incident {
+        id: Option<i64>,
+        record: incidents::Record,
+    },
+    /// Link items to an incident, or unlink them.
+    Link {
+        items: Vec<i64>,
+        incident: i64,
+        on: bool,
+    },
+    /// Several edits as one change (one undo): `.` repeats tags and links together.
+    Together(Vec<Edit>),
+}
+
+impl Edit {
+    /// The items an edit touches.
+    pub fn items(&self) -> Vec<i64> {
+        match self {
+            Edit::Tags { items, .. } | Edit::Status { items, .. } | Edit::Link { items, .. } => {
+                items.clone()
+            }
+            Edit::Note { item, .. } => vec![*item],
+            Edit::Incident { .. } => vec![],
+            Edit::Together(edits) => {
+                let mut all: Vec<i64> = edits.iter().flat_map(Edit::items).collect();
+                all.sort_unstable();
+                all.dedup();
+                all
+            }
+        }
+    }
 }
 
 /// One effect of a change, enough to reverse it.
@@ -49,6 +81,18 @@ pub enum Op {
         item: i64,
         note: i64,
         retract: bool,
+    },
+    /// An incident's record from `old` to `new`; none is "absent" (created, or deleted by an
+    /// undone creation).
+    Incident {
+        incident: i64,
+        old: Option<Box<incidents::Record>>,
+        new: Option<Box<incidents::Record>>,
+    },
+    Link {
+        item: i64,
+        incident: i64,
+        on: bool,
     },
 }
 
@@ -113,9 +157,7 @@ pub fn apply(
         } else {
             perform_all(tx, &mut chain, actor, change_id, &ops, None)?;
         }
-        if let Edit::Tags { add, .. } = edit {
-            touch_recent(tx, actor, add)?;
-        }
+        touch_recents(tx, actor, edit)?;
         if let Edit::Status { items, to, .. } = edit {
             if to != "untriaged" {
                 claims::release_items(tx, items)?;
@@ -157,18 +199,31 @@ fn claimed_elsewhere(
 }
 
 impl Op {
-    fn item(&self) -> i64 {
+    /// The item it changes (an incident's record is no item's).
+    fn item(&self) -> Option<i64> {
         match self {
-            Op::Tag { item, .. } | Op::Status { item, .. } | Op::Note { item, .. } => *item,
+            Op::Tag { item, .. }
+            | Op::Status { item, .. }
+            | Op::Note { item, .. }
+            | Op::Link { item, .. } => Some(*item),
+            Op::Incident { .. } => None,
         }
     }
 }
 
-/// The items an edit touches.
 fn edit_items(edit: &Edit) -> Vec<i64> {
+    edit.items()
+}
+
+/// After the ops are written: the pickers' recent terms and incidents.
+fn touch_recents(tx: &Transaction, actor: &str, edit: &Edit) -> rusqlite::Result<()> {
     match edit {
-        Edit::Tags { items, .. } | Edit::Status { items, .. } => items.clone(),
-        Edit::Note { item, .. } => vec![*item],
+        Edit::Tags { add, .. } => touch_recent(tx, actor, add),
+        Edit::Link {
+            incident, on: true, ..
+        } => incidents::touch_recent(tx, actor, *incident),
+        Edit::Together(edits) => edits.iter().try_for_each(|e| touch_recents(tx, actor, e)),
+        _ => Ok(()),
     }
 }
 
@@ -195,16 +250,14 @@ pub fn undo(case: &mut Case, actor: &str) -> Result<Applied, ChangeError> {
         };
         let ops: Vec<Op> = serde_json::from_str(&ops_json).unwrap_or_default();
         // Like any change: not on an item someone else is working on.
-        for op in &ops {
-            if let Some(other) = claims::holder(tx, op.item(), actor)? {
-                return Ok(Err((op.item(), other)));
+        for item in ops.iter().filter_map(Op::item) {
+            if let Some(other) = claims::holder(tx, item, actor)? {
+                return Ok(Err((item, other)));
             }
         }
         let mut inverse = Vec::new();
         for op in ops.iter().rev() {
-            if let Some(inv) = invert(tx, op)? {
-                inverse.push(inv);
-            }
+            inverse.extend(invert(tx, op)?);
         }
         let undo_summary = format!("undo: {summary}");
         let mut chain = Chain::load(tx)?;
@@ -259,6 +312,35 @@ fn validate(tax: &Taxonomy, edit: &Edit) -> Result<(), ChangeError> {
                 return Err(ChangeError::Invalid("an empty note is not saved".into()));
             }
         }
+        Edit::Incident { record, .. } => {
+            incidents::check(record).map_err(ChangeError::Invalid)?;
+            for (terms, kind) in [
+                (&record.crimes, TermKind::Crime),
+                (&record.parties, TermKind::Party),
+            ] {
+                for t in terms {
+                    if tax.get(t).map(|t| t.kind) != Some(kind) {
+                        return Err(ChangeError::Invalid(format!(
+                            "{t:?} is no {} term; `triage terms` lists them",
+                            kind.as_str()
+                        )));
+                    }
+                }
+            }
+        }
+        Edit::Link { items, .. } => {
+            if items.is_empty() {
+                return Err(ChangeError::Invalid("no item to link".into()));
+            }
+        }
+        Edit::Together(edits) => {
+            for e in edits {
+                if matches!(e, Edit::Together(_) | Edit::Incident { id: None, .. }) {
+                    return Err(ChangeError::Invalid("not an edit to combine".into()));
+                }
+                validate(tax, e)?;
+            }
+        }
     }
     Ok(())
 }
@@ -284,6 +366,23 @@ fn describe(tax: &Taxonomy, edit: &Edit) -> String {
         }
         Edit::Status { items, to, .. } => format!("{} {to}", n(items)),
         Edit::Note { item, .. } => format!("{} note", super::reference(*item)),
+        Edit::Incident { id: None, record } => format!("new incident {:?}", record.title),
+        Edit::Incident { id: Some(id), .. } => format!("{} changed", incidents::reference(*id)),
+        Edit::Link {
+            items,
+            incident,
+            on,
+        } => format!(
+            "{} {}{}",
+            n(items),
+            if *on { "+" } else { "-" },
+            incidents::reference(*incident)
+        ),
+        Edit::Together(edits) => edits
+            .iter()
+            .map(|e| describe(tax, e))
+            .collect::<Vec<_>>()
+            .join("; "),
     }
 }
 
@@ -338,6 +437,51 @@ fn plan(tx: &Transaction, tax: &Taxonomy, edit: &Edit) -> rusqlite::Result<Vec<O
                 retract: false,
             });
         }
+        Edit::Incident { id: None, record } => {
+            // Inserted empty and filled by perform(), like a note.
+            ops.push(Op::Incident {
+                incident: incidents::insert_placeholder(tx)?,
+                old: None,
+                new: Some(Box::new(record.clone())),
+            });
+        }
+        Edit::Incident {
+            id: Some(id),
+            record,
+        } => {
+            let old = incidents::record_in(tx, *id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+            if &old != record {
+                ops.push(Op::Incident {
+                    incident: *id,
+                    old: Some(Box::new(old)),
+                    new: Some(Box::new(record.clone())),
+                });
+            }
+        }
+        Edit::Link {
+            items,
+            incident,
+            on,
+        } => {
+            if incidents::record_in(tx, *incident)?.is_none() {
+                return Err(rusqlite::Error::QueryReturnedNoRows);
+            }
+            for &item in items {
+                require_item(tx, item)?;
+                if incidents::is_linked(tx, item, *incident)? != *on {
+                    ops.push(Op::Link {
+                        item,
+                        incident: *incident,
+                        on: *on,
+                    });
+                }
+            }
+        }
+        Edit::Together(edits) => {
+            for e in edits {
+                ops.extend(plan(tx, tax, e)?);
+            }
+        }
     }
     Ok(ops)
 }
@@ -357,7 +501,49 @@ fn has_tag(tx: &Transaction, item: i64, term: &str) -> rusqlite::Result<bool> {
         .is_some())
 }
 
-fn invert(tx: &Transaction, op: &Op) -> rusqlite::Result<Option<Op>> {
+/// What reverses an op, if the state still is what it left (none when someone changed it
+/// since). Undoing an incident's creation first unlinks the items linked to it since.
+fn invert(tx: &Transaction, op: &Op) -> rusqlite::Result<Vec<Op>> {
+    Ok(match op {
+        Op::Incident { incident, old, new } => {
+            let now = incidents::record_in(tx, *incident)?.map(Box::new);
+            if &now != new {
+                return Ok(vec![]);
+            }
+            let mut out = Vec::new();
+            if old.is_none() {
+                for item in incidents::items_in(tx, *incident)? {
+                    out.push(Op::Link {
+                        item,
+                        incident: *incident,
+                        on: false,
+                    });
+                }
+            }
+            out.push(Op::Incident {
+                incident: *incident,
+                old: new.clone(),
+                new: old.clone(),
+            });
+            out
+        }
+        Op::Link { item, incident, on } => {
+            let exists = incidents::record_in(tx, *incident)?.is_some();
+            if exists && incidents::is_linked(tx, *item, *incident)? == *on {
+                vec![Op::Link {
+                    item: *item,
+                    incident: *incident,
+                    on: !on,
+                }]
+            } else {
+                vec![]
+            }
+        }
+        _ => invert_item(tx, op)?.into_iter().collect(),
+    })
+}
+
+fn invert_item(tx: &Transaction, op: &Op) -> rusqlite::Result<Option<Op>> {
     Ok(match op {
         Op::Tag {
             item,
@@ -390,6 +576,7 @@ fn invert(tx: &Transaction, op: &Op) -> rusqlite::Result<Option<Op>> {
             note: *note,
             retract: !retract,
         }),
+        Op::Incident { .. } | Op::Link { .. } => None,
     })
 }
 
@@ -424,6 +611,50 @@ fn perform_all(
     let now = crate::clock::now();
     for op in ops {
         let (item, event, details) = match op {
+            Op::Incident { incident, old, new } => {
+                let event = match (old, new) {
+                    (None, Some(r)) => {
+                        incidents::write_record(tx, *incident, r, actor, &now)?;
+                        "incident.add"
+                    }
+                    (Some(_), Some(r)) => {
+                        incidents::write_record(tx, *incident, r, actor, &now)?;
+                        "incident.set"
+                    }
+                    _ => {
+                        incidents::delete(tx, *incident)?;
+                        "incident.delete"
+                    }
+                };
+                chain.append(
+                    tx,
+                    &Event {
+                        actor,
+                        item_id: None,
+                        event,
+                        details: json!({
+                            "incident": incident,
+                            "ref": incidents::reference(*incident),
+                            "old": old,
+                            "new": new,
+                        }),
+                        change_id: Some(change_id),
+                    },
+                )?;
+                continue;
+            }
+            Op::Link { item, incident, on } => {
+                incidents::set_link(tx, *item, *incident, *on, actor, &now)?;
+                (
+                    *item,
+                    if *on {
+                        "incident.link"
+                    } else {
+                        "incident.unlink"
+                    },
+                    json!({ "incident": incident, "ref": incidents::reference(*incident) }),
+                )
+            }
             Op::Tag {
                 item,
                 term,

@@ -146,6 +146,10 @@ pub struct Detail {
     pub conditions: Vec<String>,
     /// Its members, when it is a container (each place counted once).
     pub children: u64,
+    /// The incidents it is linked to.
+    pub incidents: Vec<super::incidents::Linked>,
+    /// Incidents suggested for it (not linked): the suggestion and the incident's title.
+    pub suggested: Vec<(super::incidents::Suggestion, String)>,
 }
 
 impl Detail {
@@ -281,6 +285,18 @@ pub fn detail(db: &impl crate::store::Db, id: i64) -> rusqlite::Result<Option<De
         notes,
         conditions: super::sources::item_conditions(conn, id)?,
         children: super::families::child_count(conn, id)?,
+        incidents: super::incidents::of_item(conn, id)?,
+        suggested: super::incidents::suggested_for_item(conn, id)?
+            .into_iter()
+            .map(|s| {
+                let title = super::incidents::get(conn, s.incident)
+                    .ok()
+                    .flatten()
+                    .map(|i| i.record.title)
+                    .unwrap_or_default();
+                (s, title)
+            })
+            .collect(),
     }))
 }
 

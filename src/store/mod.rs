@@ -8,6 +8,7 @@ pub mod dups;
 pub mod export_rows;
 pub mod families;
 pub(crate) mod import_rows;
+pub mod incidents;
 pub mod ingest_rows;
 pub mod items;
 pub mod kept_previews;

@@ -39,6 +39,10 @@ pub struct Overview {
     pub places: Vec<Place>,
     /// Items with a GPS position.
     pub located: u64,
+    /// Incidents: (id, title, items linked), most items first.
+    pub by_incident: Vec<(i64, String, u64)>,
+    /// The incidents that have a position: (lat, lon).
+    pub incident_places: Vec<(f64, f64)>,
 }
 
 /// The category a crime is counted under when the taxonomy gives none.
@@ -103,7 +107,26 @@ pub fn compute(db: &impl crate::store::Db, tax: &Taxonomy) -> rusqlite::Result<O
     ov.undated = total.saturating_sub(ov.by_month.iter().map(|(_, n)| n).sum());
     ov.places = places(conn)?;
     ov.located = ov.places.iter().map(|p| p.items).sum();
+    incidents(conn, &mut ov)?;
     Ok(ov)
+}
+
+/// Items per incident (the links' index answers), and where the incidents are.
+fn incidents(conn: &Connection, ov: &mut Overview) -> rusqlite::Result<()> {
+    let mut st = conn.prepare(
+        "SELECT i.id, i.title, (SELECT count(*) FROM incident_links l WHERE l.incident_id = i.id),
+                i.lat, i.lon
+           FROM incidents i ORDER BY 3 DESC, 1",
+    )?;
+    let mut rows = st.query([])?;
+    while let Some(r) = rows.next()? {
+        ov.by_incident
+            .push((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64));
+        if let (Some(lat), Some(lon)) = (r.get::<_, Option<f64>>(3)?, r.get::<_, Option<f64>>(4)?) {
+            ov.incident_places.push((lat, lon));
+        }
+    }
+    Ok(())
 }
 
 /// The last audit entry: it changes with every change to the case (ingest, tags, status,

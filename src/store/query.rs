@@ -308,6 +308,21 @@ fn compile_field(
             };
             format!("items.id IN ({ids})")
         }
+        Field::Incident => {
+            if value.eq_ignore_ascii_case("none") {
+                "items.id NOT IN (SELECT item_id FROM incident_links)".into()
+            } else if value.eq_ignore_ascii_case("any") {
+                "items.id IN (SELECT item_id FROM incident_links)".into()
+            } else {
+                let Some(id) = super::incidents::parse_reference(value) else {
+                    return Err(err(format!(
+                        "`{value}` is not an incident reference (I-0001), none or any"
+                    )));
+                };
+                params.push(Value::Integer(id));
+                "items.id IN (SELECT item_id FROM incident_links WHERE incident_id = ?)".into()
+            }
+        }
         Field::Captured | Field::Received => {
             let column = if field == Field::Captured {
                 "items.captured_at"

@@ -122,6 +122,11 @@ pub struct Replay {
     /// Members' links (parent, ordinal, item): a member moved to another parent unseen
     /// changes what a family holds.
     members: HashSet<(i64, i64, i64)>,
+    /// Incidents' records, and links (item, incident) → who linked.
+    incidents: HashMap<i64, super::incidents::Record>,
+    links: HashMap<(i64, i64), u32>,
+    /// Imported incidents: claim id → (the import's details as logged, merged into, by).
+    imported_incidents: HashMap<i64, (Value, Option<(i64, String)>)>,
     problems: Vec<Problem>,
     unlisted: u64,
 }
@@ -184,7 +189,9 @@ impl Replay {
             "tag.add" | "tag.remove" | "status.set" | "note.add" | "note.retract" | "user.add"
             | "user.set" | "user.disable" | "user.enable" | "view.save" | "view.delete"
             | "source.add" | "source.set" | "review.confirm" | "review.overturn" | "assign"
-            | "review.sample" | "import.claim" | "settings.set" => {}
+            | "review.sample" | "import.claim" | "settings.set" | "incident.add"
+            | "incident.set" | "incident.delete" | "incident.link" | "incident.unlink"
+            | "import.incident" | "incident.merge" => {}
             _ => return,
         }
         let Ok(d) = serde_json::from_str::<Value>(details) else {
@@ -342,6 +349,53 @@ impl Replay {
             ("review.sample", _) => {
                 self.sample_pct = d.get("new").and_then(Value::as_i64);
             }
+            ("incident.add" | "incident.set" | "incident.delete", _) => {
+                let Some(id) = d.get("incident").and_then(Value::as_i64) else {
+                    return unreadable(self);
+                };
+                if event == "incident.delete" {
+                    self.incidents.remove(&id);
+                } else {
+                    let Some(Ok(record)) = d
+                        .get("new")
+                        .map(|n| serde_json::from_value::<super::incidents::Record>(n.clone()))
+                    else {
+                        return unreadable(self);
+                    };
+                    self.incidents.insert(id, record);
+                }
+            }
+            ("import.incident", _) => {
+                let Some(claim) = d.get("claim").and_then(Value::as_i64) else {
+                    return unreadable(self);
+                };
+                let mut logged = d.clone();
+                logged["imported_by"] = Value::String(actor.to_string());
+                self.imported_incidents.insert(claim, (logged, None));
+            }
+            ("incident.merge", _) => {
+                let (Some(claim), Some(into)) = (
+                    d.get("claim").and_then(Value::as_i64),
+                    d.get("into").and_then(Value::as_i64),
+                ) else {
+                    return unreadable(self);
+                };
+                match self.imported_incidents.get_mut(&claim) {
+                    Some(c) => c.1 = Some((into, actor.to_string())),
+                    None => unreadable(self),
+                }
+            }
+            ("incident.link" | "incident.unlink", Some(id)) => {
+                let Some(incident) = d.get("incident").and_then(Value::as_i64) else {
+                    return unreadable(self);
+                };
+                if event == "incident.link" {
+                    let by = self.names.id(actor);
+                    self.links.insert((id, incident), by);
+                } else {
+                    self.links.remove(&(id, incident));
+                }
+            }
             _ => unreadable(self),
         }
     }
@@ -381,6 +435,7 @@ impl Replay {
         self.compare_imported_claims(conn)?;
         self.compare_provenance(conn)?;
         self.compare_members(conn)?;
+        self.compare_incidents(conn)?;
         if self.unlisted > 0 {
             self.problems.push(Problem {
                 what: "case".into(),
@@ -965,4 +1020,95 @@ fn by_text(by: Option<&str>) -> String {
 
 fn join(set: &BTreeSet<String>) -> String {
     set.iter().cloned().collect::<Vec<_>>().join(", ")
+}
+
+impl Replay {
+    /// Incidents and their links: each record as the log last wrote it, each link by whom
+    /// the log says.
+    fn compare_incidents(&mut self, conn: &Connection) -> rusqlite::Result<()> {
+        let has_table = conn
+            .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'incidents'")?
+            .exists([])?;
+        if !has_table {
+            return Ok(());
+        }
+        for inc in super::incidents::list(conn)? {
+            let what = super::incidents::reference(inc.id);
+            match self.incidents.remove(&inc.id) {
+                None => self.problem(what, "is in the case but not in the log".into()),
+                Some(r) if r != inc.record => {
+                    self.problem(what, "its record differs from the log's".into())
+                }
+                Some(_) => {}
+            }
+        }
+        let mut missing: Vec<i64> = self.incidents.keys().copied().collect();
+        missing.sort_unstable();
+        for id in missing {
+            self.problem(
+                super::incidents::reference(id),
+                "is in the log but not in the case".into(),
+            );
+        }
+        for claim in super::incidents::imported(conn)? {
+            let what = format!("imported incident {} (#{})", claim.original_ref, claim.id);
+            let Some((logged, merged)) = self.imported_incidents.remove(&claim.id) else {
+                self.problem(what, "is in the case but not in the log".into());
+                continue;
+            };
+            let logged_record = logged
+                .get("record")
+                .and_then(|r| serde_json::from_value::<super::incidents::Record>(r.clone()).ok());
+            let same = s(&logged, "sending_case").as_deref() == Some(claim.sending_case.as_str())
+                && s(&logged, "original_ref").as_deref() == Some(claim.original_ref.as_str())
+                && s(&logged, "imported_by").as_deref() == Some(claim.imported_by.as_str())
+                && logged_record.as_ref() == Some(&claim.record)
+                && logged.get("items") == Some(&serde_json::json!(claim.items));
+            if !same {
+                self.problem(what.clone(), "differs from what the import logged".into());
+            }
+            let merged_now = claim.merged_into.zip(claim.merged_by.clone());
+            if merged_now != merged {
+                self.problem(what, "its merge differs from the log's".into());
+            }
+        }
+        let mut missing: Vec<i64> = self.imported_incidents.keys().copied().collect();
+        missing.sort_unstable();
+        for id in missing {
+            self.problem(
+                format!("imported incident #{id}"),
+                "is in the log but not in the case".into(),
+            );
+        }
+        let mut st = conn.prepare("SELECT item_id, incident_id, linked_by FROM incident_links")?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            let (item, incident, by): (i64, i64, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let what = super::reference(item);
+            let inc = super::incidents::reference(incident);
+            match self.links.remove(&(item, incident)) {
+                None => self.problem(what, format!("linked to {inc} in the case, not in the log")),
+                Some(b) if self.names.name(b) != by => {
+                    let problem = format!(
+                        "linked to {inc} by {by}, the log says by {}",
+                        self.names.name(b)
+                    );
+                    self.problem(what, problem)
+                }
+                Some(_) => {}
+            }
+        }
+        let mut missing: Vec<(i64, i64)> = self.links.keys().copied().collect();
+        missing.sort_unstable();
+        for (item, incident) in missing {
+            self.problem(
+                super::reference(item),
+                format!(
+                    "the log has it linked to {}, the case does not",
+                    super::incidents::reference(incident)
+                ),
+            );
+        }
+        Ok(())
+    }
 }

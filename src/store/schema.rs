@@ -20,6 +20,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration::sql(V_KEPT_PREVIEWS),
     Migration::sql(V_FAMILIES),
     Migration::sql(V_WELLBEING),
+    Migration::sql(V_INCIDENTS),
 ];
 
 /// One step: its SQL, then (in the same transaction) any work SQL alone cannot do.
@@ -322,6 +323,57 @@ CREATE INDEX provenance_parent ON provenance(parent_id, ordinal) WHERE parent_id
 /// Reviewers' exposure to graphic material, their answers at a limit, and the case's settings
 /// (see `store::wellbeing`).
 const V_WELLBEING: &str = super::wellbeing::MIGRATION;
+/// Incidents: the events items document (`I-0001`; AUTOINCREMENT so that a reference is never
+/// reused, even after an undone creation deleted its row), items' links to them, and each
+/// reviewer's recently used incidents for the picker. Crimes and parties are JSON arrays of
+/// term ids. No REFERENCES to incidents from the links, so that tests can drop the tables.
+const V_INCIDENTS: &str = r#"
+CREATE TABLE incidents (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    title       TEXT NOT NULL,
+    date_from   TEXT,
+    date_to     TEXT,
+    place       TEXT NOT NULL DEFAULT '',
+    lat         REAL,
+    lon         REAL,
+    radius_m    REAL,
+    description TEXT NOT NULL DEFAULT '',
+    crimes      TEXT NOT NULL DEFAULT '[]',
+    parties     TEXT NOT NULL DEFAULT '[]',
+    status      TEXT NOT NULL DEFAULT 'open'
+                CHECK (status IN ('open', 'corroborated', 'closed')),
+    created_by  TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE incident_links (
+    item_id     INTEGER NOT NULL REFERENCES items(id),
+    incident_id INTEGER NOT NULL,
+    linked_by   TEXT NOT NULL,
+    linked_at   TEXT NOT NULL,
+    PRIMARY KEY (item_id, incident_id)
+) WITHOUT ROWID;
+CREATE INDEX incident_links_incident ON incident_links(incident_id, item_id);
+CREATE TABLE recent_incidents (
+    actor       TEXT NOT NULL,
+    incident_id INTEGER NOT NULL,
+    used_at     INTEGER NOT NULL,
+    PRIMARY KEY (actor, incident_id)
+) WITHOUT ROWID;
+-- Incidents another case sent in a bag: the sender's record (JSON) and the local items the bag
+-- linked to it, kept as the sender's claim until a reviewer merges it into a local incident.
+CREATE TABLE imported_incidents (
+    id           INTEGER PRIMARY KEY,
+    sending_case TEXT NOT NULL,
+    original_ref TEXT NOT NULL,
+    record       TEXT NOT NULL,
+    items        TEXT NOT NULL,
+    batch_id     INTEGER NOT NULL REFERENCES batches(id),
+    imported_by  TEXT NOT NULL,
+    imported_at  TEXT NOT NULL,
+    merged_into  INTEGER,
+    merged_by    TEXT
+);
+"#;
 
 pub const CURRENT_VERSION: usize = MIGRATIONS.len();
 

@@ -139,6 +139,9 @@ fn every_subcommand_into_a_closed_pipe_ends_quietly_with_its_usual_status() {
         ("source list", vec!["source", "list"]),
         ("user list", vec!["user", "list"]),
         ("view list", vec!["view", "list", "--json"]),
+        ("incident list", vec!["incident", "list", "--json"]),
+        ("incident show", vec!["incident", "show", "I-0001"]),
+        ("incident claims", vec!["incident", "claims"]),
         ("stats", vec!["stats"]),
         ("settings list", vec!["settings", "list"]),
         ("doctor", vec!["doctor"]),
@@ -146,8 +149,21 @@ fn every_subcommand_into_a_closed_pipe_ends_quietly_with_its_usual_status() {
         ("man", vec!["man"]),
         ("open", vec!["open"]),
     ];
+    // An incident for the reads above (made before them, read into an open pipe).
+    let o = read(
+        &["incident", "add", "Shelling", "--date", "2013-08-21"],
+        Some(&d.case),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
     let writes: Vec<(&str, Vec<&str>)> = vec![
         ("init", vec!["init", &new_case]),
+        ("incident add", vec!["incident", "add", "Siege"]),
+        (
+            "incident set",
+            vec!["incident", "set", "I-0002", "--status", "closed"],
+        ),
+        ("link", vec!["link", "T-000002", "I-0001"]),
+        ("incident merge", vec!["incident", "merge", "9", "--new"]),
         ("ingest", vec!["ingest", "--source", "x", &material]),
         ("tag", vec!["tag", "T-000002", "--add", "graphic"]),
         ("seal", vec!["seal", "--out", &seal]),

@@ -83,6 +83,8 @@ fn state() -> State {
         notes: vec![],
         conditions: vec!["share-with-courts".into()],
         children: 0,
+        incidents: vec![],
+        suggested: vec![],
     });
     s
 }

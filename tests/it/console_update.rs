@@ -284,6 +284,8 @@ fn with_text(s: &mut State, lines: usize) {
         notes: vec![],
         conditions: vec![],
         children: 0,
+        incidents: vec![],
+        suggested: vec![],
     });
 }
 

@@ -37,6 +37,9 @@ const TABLES: &[&str] = &[
     "case_settings",
     "exposures",
     "limit_answers",
+    "incidents",
+    "incident_links",
+    "imported_incidents",
 ];
 
 fn run(args: &[&str], case: Option<&Path>) -> Output {
@@ -194,6 +197,37 @@ fn every_subcommand_run_by_a_reviewer_is_refused_and_recorded_or_leaves_a_verifi
                     "check",
                 ],
                 vec!["tag", "T-000012", "--remove", "graphic"],
+            ],
+        ),
+        (
+            "incident add",
+            vec![vec![
+                "incident",
+                "add",
+                "Shelling",
+                "--date",
+                "2013-08-21",
+                "--at",
+                "33.57,36.40,3000",
+            ]],
+        ),
+        (
+            "incident set",
+            vec![vec!["incident", "set", "I-0001", "--status", "closed"]],
+        ),
+        ("incident list", vec![vec!["incident", "list", "--json"]]),
+        ("incident show", vec![vec!["incident", "show", "I-0001"]]),
+        ("incident claims", vec![vec!["incident", "claims"]]),
+        (
+            "incident merge",
+            vec![vec!["incident", "merge", "1", "--new"]],
+        ),
+        (
+            "link",
+            vec![
+                vec!["link", "T-000012", "I-0001"],
+                vec!["link", "T-000013", "I-0001"],
+                vec!["link", "T-000013", "I-0001", "--remove"],
             ],
         ),
         ("terms", vec![vec!["terms"]]),

@@ -127,6 +127,19 @@ fn every_json_output_has_the_documented_shape() {
     run(&["view", "save", "v", "douma"], &case);
     run(&["tag", "T-000001", "--status", "triaged"], &case);
     run(&["settings", "set", "graphic-per-day", "20"], &case);
+    run(
+        &[
+            "incident",
+            "add",
+            "Shelling",
+            "--date",
+            "2013-08-21",
+            "--at",
+            "33.57,36.40,3000",
+        ],
+        &case,
+    );
+    run(&["link", "T-000001", "I-0001"], &case);
 
     // JSON lines, each object with exactly the documented keys.
     let listed = [
@@ -136,6 +149,11 @@ fn every_json_output_has_the_documented_shape() {
         ("settings list", vec!["settings", "list", "--json"]),
         ("terms", vec!["terms", "--json"]),
         ("log", vec!["log", "--json"]),
+        ("incident list", vec!["incident", "list", "--json"]),
+        (
+            "incident show",
+            vec!["incident", "show", "I-0001", "--json"],
+        ),
     ];
     for (name, args) in &listed {
         let want = keys_of(&documented(name));

@@ -23,6 +23,7 @@ mod families;
 mod families_console;
 mod hardening;
 mod hostile;
+mod incidents;
 mod ingest;
 mod inside;
 mod json_shapes;

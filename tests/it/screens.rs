@@ -71,6 +71,12 @@ pub(crate) fn fix_run_dependent_fields(state: &mut triage::console::state::State
     for r in &mut state.rows {
         fix_at(&mut r.created_at);
     }
+    // "HH:MM:SS summary": the local time of the last save.
+    if let Some(saved) = &mut state.last_saved {
+        if saved.get(2..3) == Some(":") && saved.get(5..6) == Some(":") {
+            saved.replace_range(..8, "03:04:05");
+        }
+    }
     if let Some(d) = &mut state.detail {
         fix_at(&mut d.row.created_at);
         for p in &mut d.provenance {

@@ -341,6 +341,8 @@ fn an_existing_case_is_migrated_with_its_items_indexed() {
              DROP INDEX provenance_parent; ALTER TABLE provenance DROP COLUMN parent_id;
              ALTER TABLE provenance DROP COLUMN ordinal;
              ALTER TABLE provenance DROP COLUMN inner_path;
+             DROP TABLE incidents; DROP TABLE incident_links; DROP TABLE recent_incidents;
+             DROP TABLE imported_incidents;
              PRAGMA user_version = 5;",
         )
         .expect("downgrade");

@@ -453,6 +453,8 @@ fn a_case_made_before_roles_makes_its_creator_admin_on_migration() {
              DROP INDEX provenance_parent; ALTER TABLE provenance DROP COLUMN parent_id;
              ALTER TABLE provenance DROP COLUMN ordinal;
              ALTER TABLE provenance DROP COLUMN inner_path;
+             DROP TABLE incidents; DROP TABLE incident_links; DROP TABLE recent_incidents;
+             DROP TABLE imported_incidents;
              PRAGMA user_version = 6;",
         )
         .expect("downgrade");

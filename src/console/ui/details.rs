@@ -193,6 +193,7 @@ fn lines(state: &State, d: &Detail, theme: &Theme, w: usize) -> Vec<Line<'static
         &format!("{} ({} bytes)", human_size(r.size), r.size),
     );
     o.plain("type", &r.mime);
+    incidents(&mut o, d);
     if let Some(m) = &d.ext_mismatch {
         o.field("MISMATCH", m, theme.warn());
     }
@@ -399,6 +400,36 @@ pub fn flag_labels(state: &State, d: &Detail) -> Vec<String> {
                 .unwrap_or_else(|| t.term.clone())
         })
         .collect()
+}
+
+/// The incidents it documents, and those suggested for it (the first is linked by `L`).
+fn incidents(o: &mut Out, d: &Detail) {
+    use crate::store::incidents::{reference, Reason};
+    for l in &d.incidents {
+        let c = &l.corroboration;
+        o.plain("incident", &format!("{} {}", reference(l.id), l.title));
+        // How well it stands: the corroboration the incident view gives, in one line.
+        o.field(
+            "",
+            &format!(
+                "{} items {} sources {} captures",
+                c.items, c.providers, c.captures
+            ),
+            o.theme.dim(),
+        );
+    }
+    for (n, (s, title)) in d.suggested.iter().take(3).enumerate() {
+        let why = match s.reason {
+            Reason::TimeAndPlace => "taken there and then".to_string(),
+            Reason::Similar { of } => format!("similar to {}", crate::store::reference(of)),
+        };
+        let key = if n == 0 { "; L links" } else { "" };
+        o.field(
+            "suggest",
+            &format!("{} {title} ({why}{key})", reference(s.incident)),
+            o.theme.dim(),
+        );
+    }
 }
 
 fn tags(o: &mut Out, state: &State, d: &Detail) {

@@ -75,6 +75,16 @@ fn describe(state: &State, e: &Entry) -> String {
             d["path"].as_str().unwrap_or("(non-UTF-8 path)")
         ),
         "note.add" | "note.retract" => d["body"].as_str().unwrap_or("").to_string(),
+        "incident.link" | "incident.unlink" => {
+            let reference = d["ref"].as_str().unwrap_or("?");
+            let title = d["incident"]
+                .as_i64()
+                .and_then(|id| state.incidents.iter().find(|i| i.id == id))
+                .map(|i| format!(" {}", i.record.title))
+                .unwrap_or_default();
+            let sign = if e.event == "incident.link" { "+" } else { "-" };
+            format!("{sign}{reference}{title}")
+        }
         _ => d.to_string(),
     }
 }

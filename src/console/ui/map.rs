@@ -96,6 +96,10 @@ pub fn render(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
             for (name, lon, lat) in &labels {
                 ctx.print(*lon, *lat, styled(name.clone(), theme.dim()));
             }
+            // Incidents with a position: a diamond over the items' dots.
+            for (lat, lon) in &o.data.incident_places {
+                ctx.print(*lon, *lat, styled("◆", theme.heading()));
+            }
             for (text, lon, lat) in &brackets {
                 ctx.print(*lon, *lat, styled(*text, theme.heading()));
             }

@@ -73,6 +73,7 @@ pub fn render(state: &State, keymap: &Keymap, theme: &Theme, f: &mut Frame) {
     statusbar::render_message(state, keymap, theme, f, a.message);
     match &state.mode {
         Mode::Picker(p) => picker::render(state, p, theme, f),
+        Mode::Incidents(p) => picker::render_incidents(state, p, theme, f),
         Mode::Views(m) => views::render(m, theme, f),
         Mode::Help { scroll } => help::render(keymap, *scroll, theme, f),
         Mode::History { entries, scroll } => history::render(state, entries, *scroll, theme, f),

@@ -19,12 +19,13 @@ const PARTIAL: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"]
 /// Eighths of a cell, upwards, for the histogram's columns.
 const RISING: [&str; 9] = [" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
 
-const BAR_SECTIONS: [Section; 5] = [
+const BAR_SECTIONS: [Section; 6] = [
     Section::Status,
     Section::Crimes,
     Section::Parties,
     Section::Flags,
     Section::Sources,
+    Section::Incidents,
 ];
 
 pub fn render(state: &State, o: &OverviewState, theme: &Theme, f: &mut Frame) {
@@ -123,6 +124,10 @@ fn render_counts(o: &OverviewState, theme: &Theme, f: &mut Frame, area: Rect) {
     let mut cursor_line = 0;
     for section in BAR_SECTIONS {
         let focused = !o.on_map && o.section() == section;
+        // A case without incidents shows no such heading.
+        if section == Section::Incidents && o.data.by_incident.is_empty() {
+            continue;
+        }
         lines.push(line(
             section.title(),
             if focused {

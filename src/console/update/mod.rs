@@ -3,6 +3,7 @@
 //! pickers), prompt, views, overview_keys, popups, preview_gate, outcomes.
 
 mod dispatch;
+mod incidents;
 mod limits;
 mod navigate;
 mod outcomes;
@@ -31,6 +32,7 @@ use crate::taxonomy::TermKind;
 pub use dispatch::{
     awaiting, first_detail, next_held, renew, resize, rest_of_start, settle, start, tasks,
 };
+use incidents::*;
 use limits::*;
 use navigate::*;
 pub use outcomes::{apply, case_moved};
@@ -66,6 +68,7 @@ pub fn key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Vec<Effect> {
             None => vec![],
         },
         Mode::Picker(_) => picker_key(state, keymap, ev),
+        Mode::Incidents(_) => incidents_key(state, keymap, ev),
         Mode::Prompt(_) => prompt_key(state, keymap, ev),
         Mode::Views(_) => views_key(state, keymap, ev),
         Mode::Help { .. } | Mode::History { .. } => help_key(state, keymap, ev),
@@ -133,6 +136,8 @@ pub fn update(state: &mut State, action: Action) -> Vec<Effect> {
         Action::PickCrime => open_picker(state, TermKind::Crime),
         Action::PickParty => open_picker(state, TermKind::Party),
         Action::PickFlag => open_picker(state, TermKind::Flag),
+        Action::LinkIncident => open_incidents(state),
+        Action::ConfirmSuggestion => confirm_suggestion(state),
         Action::ToggleFlag(n) => {
             let flags = state.taxonomy.flags();
             let Some(flag) = flags.get(n as usize - 1) else {

@@ -263,6 +263,15 @@ pub fn apply(state: &mut State, outcome: Outcome) -> Vec<Effect> {
             state.message = Some((Level::Info, msg));
             vec![]
         }
+        Outcome::Incidents { all, recent } => {
+            state.incidents = all;
+            state.recent_incidents = recent;
+            // The picker opened before the list came (a key typed right after the start).
+            if let Mode::Incidents(p) = &mut state.mode {
+                picker::refilter_incidents(p, &state.incidents, &state.recent_incidents);
+            }
+            vec![]
+        }
         Outcome::Recent(kind, ids) => {
             state.recent.insert(kind, ids);
             vec![]

@@ -22,6 +22,7 @@ pub(super) fn prompt_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Ve
     match keymap.action_in(Context::Prompt, &ev) {
         Some(Action::PromptCancel) => {
             state.mode = Mode::Normal;
+            state.draft = None;
             // Live results were shown while typing: back to the filter as it was.
             match state.filter_before.take() {
                 Some(before) => {
@@ -46,6 +47,9 @@ pub(super) fn prompt_key(state: &mut State, keymap: &Keymap, ev: KeyEvent) -> Ve
                     vec![Effect::SetFilter(Some(input).filter(|s| !s.is_empty()))]
                 }
                 PromptKind::Command => command(state, &input),
+                PromptKind::IncidentTitle
+                | PromptKind::IncidentDate
+                | PromptKind::IncidentPlace => draft_step(state, kind, input),
                 PromptKind::Note | PromptKind::Escalate if input.is_empty() => {
                     p.error = Some("type some text, or Esc to cancel".into());
                     vec![]
