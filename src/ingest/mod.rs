@@ -10,6 +10,7 @@ pub mod heif;
 pub mod jpeg_scaled;
 pub mod kept_preview;
 pub mod meta;
+mod pool;
 mod progress;
 pub mod walk;
 
@@ -18,7 +19,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -162,10 +162,10 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
     let roots = Roots::new(&opts.roots);
     let mut progress = progress::Progress::new(opts.progress);
 
+    // Files wait in the pool for a thread; when the results are no longer wanted the pool
+    // closes and the walk stops.
+    let pool = &pool::Pool::new(256);
     let result = std::thread::scope(|s| {
-        let (job_tx, job_rx) = mpsc::sync_channel::<FileJob>(256);
-        // Shared by the workers; when they all stop, the walker's sends fail and it stops too.
-        let job_rx = Arc::new(Mutex::new(job_rx));
         let (ready_tx, ready_rx) = mpsc::sync_channel::<Numbered>(256);
         let walker_ready = ready_tx.clone();
         let walked = &walked;
@@ -178,7 +178,7 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
                         job.seq = seq - 1;
                         walked.files.fetch_add(1, Ordering::Relaxed);
                         walked.bytes.fetch_add(job.size, Ordering::Relaxed);
-                        job_tx.send(job).is_ok()
+                        pool.push_file(job)
                     }
                     Found::Problem(p) => {
                         walker_ready
@@ -188,17 +188,16 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
                     }
                 }
             });
+            pool.walk_done();
         });
         for w in 0..workers {
             let ready_tx = ready_tx.clone();
-            let job_rx = Arc::clone(&job_rx);
             let session = &session;
             let fingerprints = opts.fingerprints;
             let limits = opts.limits;
-            s.spawn(move || worker(w, session, &job_rx, ready_tx, fingerprints, limits));
+            s.spawn(move || worker(w, session, pool, ready_tx, fingerprints, limits));
         }
         drop(ready_tx);
-        drop(job_rx);
         // One batch may wait at each stage: reading, syncing and recording overlap.
         let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(1);
         let (stored_tx, stored_rx) = mpsc::sync_channel::<Stored>(1);
@@ -269,7 +268,7 @@ struct Counters {
 fn worker(
     w: usize,
     store: &TempSession,
-    jobs: &Mutex<Receiver<FileJob>>,
+    pool: &pool::Pool,
     out: SyncSender<Numbered>,
     fingerprints: bool,
     limits: family::Limits,
@@ -278,13 +277,13 @@ fn worker(
     let mut chunk = vec![0u8; copy::CHUNK];
     // This thread's parser worker, started on the first file, replaced when it dies.
     let mut extractor = crate::worker::Extractor::new();
-    loop {
-        let job = match jobs.lock() {
-            Ok(rx) => match rx.recv() {
-                Ok(j) => j,
-                Err(_) => return,
-            },
-            Err(_) => return,
+    while let Some(work) = pool.next() {
+        let job = match work {
+            pool::Work::Task(task) => {
+                pool.run(task, &mut extractor);
+                continue;
+            }
+            pool::Work::File(job) => job,
         };
         n += 1;
         let mut part = 0u32;
@@ -296,6 +295,7 @@ fn worker(
             Ok(p) => {
                 let mut family = family::Family {
                     store,
+                    pool,
                     worker: w,
                     fingerprints,
                     extractor: &mut extractor,
@@ -307,7 +307,10 @@ fn worker(
             }
             Err(p) => send(Ready::Problem(p)),
         };
-        if !sent || !send(Ready::End) {
+        let sent = sent && send(Ready::End);
+        pool.file_done();
+        if !sent {
+            pool.close();
             return;
         }
     }
