@@ -36,7 +36,6 @@ use crate::text::sanitize;
 
 /// Items recorded per transaction: short ones, so a reviewer beside the import is not held up.
 const ITEMS_PER_TRANSACTION: usize = 500;
-const KINDS: &[&str] = &["image", "video", "pdf", "email", "text", "other"];
 
 /// One item of the bag, checked and reduced to what is recorded.
 struct Incoming {
@@ -628,7 +627,7 @@ fn parse_item(
         .unwrap_or("application/octet-stream")
         .to_string();
     let kind = str_field("type")
-        .filter(|k| KINDS.contains(k))
+        .filter(|k| crate::ingest::detect::Kind::parse(k).is_some())
         .unwrap_or("other")
         .to_string();
     let metadata: Metadata = match v.get("metadata") {

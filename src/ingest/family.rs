@@ -170,6 +170,7 @@ impl<F: FnMut(Ready) -> bool> Family<'_, F> {
     /// and sent in order; then the expansion's problems. A member that is a container is
     /// expanded in turn, here (with a second worker while the first is still busy).
     fn members(&mut self, job: Job, parent: &Parent, depth: u32) -> bool {
+        self.extractor.start();
         let mut expander = std::mem::take(self.extractor);
         let described = Arc::new(Described::default());
         let mut list = Tail::new(parent.into.join(crate::worker::expand::LIST));

@@ -389,11 +389,12 @@ fn describe_stored(
         fingerprint: fingerprints,
     };
     // No parser reads an unrecognised type: no round trip for it.
-    let (metadata, fingerprint, extract_problem, kept) = if detected.kind == detect::Kind::Other {
-        (meta::Metadata::default(), None, None, None)
-    } else {
-        described(extractor.run(&job))
-    };
+    let (metadata, fingerprint, extract_problem, kept) =
+        if matches!(detected.kind, detect::Kind::Other | detect::Kind::Archive) {
+            (meta::Metadata::default(), None, None, None)
+        } else {
+            described(extractor.run(&job))
+        };
     Prepared {
         metadata_json: serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".into()),
         captured_at: metadata.captured_at(),

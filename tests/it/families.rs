@@ -225,6 +225,21 @@ fn archives_nested_and_compressed_become_families_with_hashes_and_inner_paths() 
         filtered(&format!("in:{r}")),
         ["IMG_0001.jpg", "notes.txt", "nested.zip", "x.txt"]
     );
+    // Containers have their own type, members theirs.
+    assert_eq!(
+        filtered("type:archive"),
+        [
+            "plain.tar",
+            "r.tar.bz2",
+            "r.tar.gz",
+            "r.tar.xz",
+            "r.tar.zst",
+            "server.log.gz",
+            "upload.zip",
+            "nested.zip"
+        ]
+    );
+    assert_eq!(by_inner(&items, "notes.txt")["type"], "text");
     let x = by_inner(&items, "deep/x.txt")["ref"]
         .as_str()
         .unwrap()

@@ -36,7 +36,7 @@ pub fn extract(kind: Kind, mime: &str, content: &Content) -> Metadata {
         Kind::Email => email::extract(content.bytes, &mut m),
         Kind::Text => text::extract(content.bytes, &mut m),
         Kind::Video => video::extract(content, &mut m),
-        Kind::Other => {}
+        Kind::Archive | Kind::Other => {}
     }
     m
 }
