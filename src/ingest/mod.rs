@@ -2,6 +2,7 @@
 //! describe it, and record it. Readers run on every core; one writer commits in batches, each
 //! after the batch's objects are durable.
 
+mod chat_links;
 pub mod copy;
 pub mod detect;
 pub mod family;
@@ -120,6 +121,8 @@ struct Prepared {
     attached: bool,
     /// A member of a container: its parent and place in it.
     family: Option<family::Membership>,
+    /// A chat export's log: the files it names, linked to their messages when recorded.
+    chat_log: Option<meta::ChatLog>,
 }
 
 enum Ready {
@@ -210,6 +213,7 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
             })?;
         let mut committer = Committer {
             case,
+            chats: chat_links::Waiting::default(),
             batch_id,
             actor: &opts.actor,
             source: &opts.source,
@@ -416,6 +420,7 @@ fn describe_stored(
         kept,
         extract_problem,
         family: None,
+        chat_log: metadata.chat_log,
     }
 }
 
@@ -624,6 +629,8 @@ struct Stored {
 /// Stage two: commit the rows of batches whose objects are durable.
 struct Committer<'a> {
     case: &'a mut Case,
+    /// Files named by chat logs, awaited.
+    chats: chat_links::Waiting,
     batch_id: i64,
     actor: &'a str,
     source: &'a str,
@@ -647,6 +654,7 @@ impl Committer<'_> {
         tally.lost_files += lost.0;
         tally.lost_bytes += lost.1;
         let (batch_id, actor, source) = (self.batch_id, self.actor, self.source);
+        let chats = &mut self.chats;
         let outcomes = self.case.write(|tx| {
             let mut chain = Chain::load(tx)?;
             let mut out = Vec::with_capacity(files.len());
@@ -679,6 +687,9 @@ impl Committer<'_> {
                         }),
                     },
                 )?;
+                if let Recorded::New(id) | Recorded::Duplicate(id) = recorded {
+                    chats.recorded(tx, &mut chain, actor, f, id)?;
+                }
                 if let (Recorded::New(id), Some((print, thumb))) = (recorded, &f.fingerprint) {
                     crate::store::dups::record_fingerprint(tx, id, *print, thumb)?;
                 }
