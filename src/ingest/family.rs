@@ -67,6 +67,7 @@ pub(super) fn format_of(p: &Prepared) -> Option<&'static str> {
         "application/x-bzip2" => "bzip2",
         "application/x-xz" => "xz",
         "application/zstd" => "zstd",
+        "application/x-7z-compressed" => "7z",
         _ if p.kind == detect::Kind::Email && p.attached => "email",
         _ => return None,
     })

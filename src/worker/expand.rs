@@ -45,6 +45,7 @@ pub fn expand(path: &Path, name: &[u8], format: &str, into: &Path, budget: Budge
         "zstd" => File::open(path)
             .and_then(zstd::stream::read::Decoder::new)
             .and_then(|z| tar_or_single(Box::new(z), name, ".zst", &mut out)),
+        "7z" => seven_zip(path, &mut out),
         "email" => email(path, &mut out),
         other => return Reply::Refused(format!("no expansion for {other:?}")),
     };
@@ -267,6 +268,55 @@ fn zip(path: &Path, out: &mut Out) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Header buffers and decoder dictionaries a 7z archive may ask for (KiB): well inside the
+/// worker's address space (a 64 MiB LZMA dictionary is the largest 7-Zip writes by default).
+const SEVEN_ZIP_MEMORY_KB: usize = 256 << 10;
+
+fn seven_zip(path: &Path, out: &mut Out) -> io::Result<()> {
+    use sevenz_rust2::{ArchiveReader, Error, Password};
+    let encrypted = |e: &Error| matches!(e, Error::PasswordRequired | Error::MaybeBadPassword(_));
+    let file = io::BufReader::new(File::open(path)?);
+    let mut archive =
+        match ArchiveReader::new_with_memory_limit(file, Password::empty(), SEVEN_ZIP_MEMORY_KB) {
+            Ok(a) => a,
+            Err(e) if encrypted(&e) => {
+                out.problem("encrypted (names and members), not expanded".into());
+                return Ok(());
+            }
+            Err(e) => return Err(io::Error::other(e.to_string())),
+        };
+    // One thread: the worker runs one job on one core, as the pool expects.
+    archive.set_thread_count(1);
+    let mut last = String::new();
+    let result = archive.for_each_entries(|entry, data| {
+        if out.stopped {
+            return Ok(false);
+        }
+        if entry.is_directory || entry.is_anti_item {
+            return Ok(true);
+        }
+        last.clone_from(&entry.name);
+        let mtime = entry.has_last_modified_date.then(|| {
+            let t: std::time::SystemTime = entry.last_modified_date.into();
+            t.duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .and_then(|d| unix_time(d.as_secs() as i64))
+        });
+        Ok(out.member(entry.name.as_bytes(), mtime.flatten(), data))
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if encrypted(&e) => {
+            out.problem(format!(
+                "member {}: encrypted, not expanded (nor the rest of its block)",
+                shown(last.as_bytes())
+            ));
+            Ok(())
+        }
+        Err(e) => Err(io::Error::other(e.to_string())),
+    }
 }
 
 enum Entry {

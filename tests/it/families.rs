@@ -547,3 +547,64 @@ fn export_with_family_brings_the_containers_and_all_their_members() {
         .count();
     assert_eq!(n, 1, "without --with-family, the member alone");
 }
+
+#[test]
+fn seven_zip_archives_expand_like_zip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let case = init(dir.path());
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    let mut w = sevenz_rust2::ArchiveWriter::new(std::io::Cursor::new(Vec::new())).expect("7z");
+    let inner = zip_of(
+        &[("x.txt", b"inside a zip inside a 7z")],
+        zip::CompressionMethod::Stored,
+    );
+    let report = b"a report, LZMA2-compressed\n".repeat(100);
+    for (name, data) in [
+        ("DCIM/IMG_0001.jpg", PHOTO),
+        ("reports/r.txt", &report[..]),
+        ("inner.zip", &inner[..]),
+    ] {
+        w.push_archive_entry(
+            sevenz_rust2::ArchiveEntry::new_file(name),
+            Some(std::io::Cursor::new(data)),
+        )
+        .expect("entry");
+    }
+    std::fs::write(
+        input.join("upload.7z"),
+        w.finish().expect("7z").into_inner(),
+    )
+    .expect("write");
+
+    let summary = ingest(&case, &[], &input);
+    assert_eq!(summary["members"], 4, "{summary:#}");
+    let items = list(&case);
+    let archive = items.iter().find(|i| i["name"] == "upload.7z").expect("7z");
+    assert_eq!(archive["type"], "archive");
+    assert_eq!(archive["children"], 3);
+    for (inner_path, bytes) in [
+        ("DCIM/IMG_0001.jpg", PHOTO),
+        ("reports/r.txt", &report[..]),
+        ("x.txt", b"inside a zip inside a 7z".as_slice()),
+    ] {
+        assert_eq!(
+            by_inner(&items, inner_path)["sha256"],
+            sha(bytes),
+            "{inner_path}"
+        );
+    }
+    assert_eq!(
+        by_inner(&items, "DCIM/IMG_0001.jpg")["parent"],
+        archive["ref"]
+    );
+
+    // Limits hold as for ZIP: two members where one is allowed.
+    let case2 = init(&dir.path().join("second"));
+    let summary = ingest(&case2, &["--max-members", "1"], &input);
+    assert!(
+        reasons(&summary).contains("more than 1 members"),
+        "{}",
+        reasons(&summary)
+    );
+}
