@@ -608,3 +608,36 @@ fn seven_zip_archives_expand_like_zip() {
         reasons(&summary)
     );
 }
+
+#[test]
+fn duplicate_names_in_a_zip_are_named_and_what_is_reachable_is_expanded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let case = init(dir.path());
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    // The zip writer refuses a name twice: write two names, then make them one.
+    let mut bytes = zip_of(
+        &[
+            ("DCIM/a.jpg", b"first copy"),
+            ("DCIM/b.jpg", b"second copy"),
+            ("other.txt", b"unique"),
+        ],
+        zip::CompressionMethod::Stored,
+    );
+    for i in 0..bytes.len() - 10 {
+        if &bytes[i..i + 10] == b"DCIM/b.jpg" {
+            bytes[i + 5] = b'a';
+        }
+    }
+    std::fs::write(input.join("dups.zip"), &bytes).expect("write");
+    let summary = ingest(&case, &[], &input);
+    assert!(
+        reasons(&summary).contains("member DCIM/a.jpg: duplicate name (2 entries), one expanded"),
+        "{}",
+        reasons(&summary)
+    );
+    let items = list(&case);
+    let zip = items.iter().find(|i| i["name"] == "dups.zip").expect("zip");
+    assert_eq!(by_inner(&items, "other.txt")["parent"], zip["ref"]);
+    assert!(items.iter().any(|i| i["inner_path"] == "DCIM/a.jpg"));
+}
