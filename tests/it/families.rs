@@ -641,3 +641,98 @@ fn duplicate_names_in_a_zip_are_named_and_what_is_reachable_is_expanded() {
     assert_eq!(by_inner(&items, "other.txt")["parent"], zip["ref"]);
     assert!(items.iter().any(|i| i["inner_path"] == "DCIM/a.jpg"));
 }
+
+/// The largest resident set of any child process (and theirs) waited for so far, in bytes.
+fn children_peak_rss() -> u64 {
+    // SAFETY: getrusage only writes into the struct we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert_eq!(rc, 0, "getrusage");
+    usage.ru_maxrss as u64 * 1024 // kilobytes on Linux
+}
+
+/// Expanding many members, a bomb and a large member keeps the ingest and its workers small:
+/// members are streamed to the case, described a few at a time, and batched. The peak is
+/// that of this test's children only, so the test runs itself alone in a child process of
+/// the test binary (other tests' processes would count).
+#[test]
+fn expansion_memory_stays_bounded() {
+    const ALONE: &str = "TRIAGE_TEST_ALONE";
+    if std::env::var_os(ALONE).is_none() {
+        let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args([
+                "--exact",
+                "families::expansion_memory_stays_bounded",
+                "--test-threads=1",
+                "--nocapture",
+            ])
+            .env(ALONE, "1")
+            .output()
+            .expect("run the test alone");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("1 passed"),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let case = init(dir.path());
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    // 5,000 small members, one 96 MiB member (not compressible), and a bomb, written in
+    // pieces: a child's peak counts its parent's resident set when it was started.
+    let opts = |m| zip::write::SimpleFileOptions::default().compression_method(m);
+    let file = std::fs::File::create(input.join("many.zip")).expect("create");
+    let mut w = zip::ZipWriter::new(std::io::BufWriter::new(file));
+    for i in 0..5000 {
+        w.start_file(
+            format!("m/{i:05}.txt"),
+            opts(zip::CompressionMethod::Stored),
+        )
+        .expect("start");
+        w.write_all(format!("member {i}\n").as_bytes())
+            .expect("write");
+    }
+    w.start_file("big.bin", opts(zip::CompressionMethod::Stored))
+        .expect("start");
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut piece = vec![0u8; 1 << 20];
+    for _ in 0..96 {
+        for chunk in piece.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chunk.copy_from_slice(&x.to_le_bytes());
+        }
+        w.write_all(&piece).expect("write");
+    }
+    w.finish().expect("finish");
+    let file = std::fs::File::create(input.join("bomb.zip")).expect("create");
+    let mut w = zip::ZipWriter::new(std::io::BufWriter::new(file));
+    w.start_file("zeros.bin", opts(zip::CompressionMethod::Deflated))
+        .expect("start");
+    piece.fill(0);
+    for _ in 0..256 {
+        w.write_all(&piece).expect("write");
+    }
+    w.finish().expect("finish");
+    drop(piece);
+    let before = children_peak_rss();
+    let summary = ingest(&case, &[], &input);
+    let peak = children_peak_rss();
+    assert_eq!(summary["members"], 5001, "{}", reasons(&summary));
+    assert!(
+        reasons(&summary).contains("a compression bomb"),
+        "{}",
+        reasons(&summary)
+    );
+    println!(
+        "peak RSS of the ingest and its workers: {} MB (before: {} MB)",
+        peak >> 20,
+        before >> 20
+    );
+    // Some 27 MB when written (the ingest of a single small file: some 20 MB).
+    assert!(peak < 64 << 20, "the ingest peaked at {} MB", peak >> 20);
+}
