@@ -136,6 +136,7 @@ pub fn run(
         }
     }
     let (summary, batch, first_new) = record(&mut case, &origin, &valid, &incoming, &history)?;
+    let members = expand_containers(&mut case, bag_dir, source, &actor, &incoming)?;
     if summary.new > 0 {
         crate::store::search_index::update_statistics(&case)?;
     }
@@ -158,6 +159,9 @@ pub fn run(
             "unchanged": summary.unchanged,
             "tags": summary.tags,
             "batch": batch,
+            "members": members.as_ref().map_or(0, |m| m.members),
+            "member_batch": members.as_ref().map(|m| m.batch),
+            "problems": members.as_ref().map_or(&[][..], |m| &m.problems[..]),
         }))?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -172,7 +176,58 @@ pub fn run(
         summary.tags,
         batch.map(|b| b.to_string()).unwrap_or_else(|| "-".into())
     );
+    if let Some(m) = &members {
+        super::say!(
+            "expanded its containers: {} members ({} new, batch {})",
+            m.members,
+            m.new,
+            m.batch
+        );
+        for p in &m.problems {
+            super::tell!("triage: {}: {}", sanitize(&p.path), sanitize(&p.reason));
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Containers that came in the bag (archives, e-mails with attachments) are expanded as at
+/// ingest: an ingest of their files in the bag, under the same provider, so each member is
+/// an item (or a provenance record of one) linked to its container, within the same limits.
+/// The container gains a provenance record naming its file in the bag.
+fn expand_containers(
+    case: &mut Case,
+    bag_dir: &Path,
+    source: &str,
+    actor: &str,
+    incoming: &[Incoming],
+) -> Result<Option<crate::ingest::Summary>> {
+    let roots: Vec<PathBuf> = incoming
+        .iter()
+        .filter(|it| {
+            it.kind == "archive"
+                || (it.kind == "email"
+                    && serde_json::from_str::<Metadata>(&it.metadata_json)
+                        .ok()
+                        .and_then(|m| m.email)
+                        .is_some_and(|e| !e.attachment_details.is_empty()))
+        })
+        .map(|it| bag_dir.join(&it.file))
+        .collect();
+    if roots.is_empty() {
+        return Ok(None);
+    }
+    let summary = crate::ingest::run(
+        case,
+        &crate::ingest::Options {
+            source: source.to_string(),
+            roots,
+            actor: actor.to_string(),
+            progress: false,
+            fingerprints: true,
+            limits: crate::ingest::family::Limits::default(),
+        },
+    )?;
+    Ok(Some(summary))
 }
 
 /// Record the items in transactions of at most `ITEMS_PER_TRANSACTION`, the batch (with the bag's
