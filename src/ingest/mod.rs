@@ -2,7 +2,6 @@
 //! describe it, and record it. Readers run on every core; one writer commits in batches, each
 //! after the batch's objects are durable.
 
-mod chat_links;
 pub mod copy;
 pub mod detect;
 pub mod family;
@@ -213,7 +212,7 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
             })?;
         let mut committer = Committer {
             case,
-            chats: chat_links::Waiting::default(),
+            chats: crate::store::chat_links::Waiting::default(),
             batch_id,
             actor: &opts.actor,
             source: &opts.source,
@@ -630,7 +629,7 @@ struct Stored {
 struct Committer<'a> {
     case: &'a mut Case,
     /// Files named by chat logs, awaited.
-    chats: chat_links::Waiting,
+    chats: crate::store::chat_links::Waiting,
     batch_id: i64,
     actor: &'a str,
     source: &'a str,
@@ -688,7 +687,15 @@ impl Committer<'_> {
                     },
                 )?;
                 if let Recorded::New(id) | Recorded::Duplicate(id) = recorded {
-                    chats.recorded(tx, &mut chain, actor, f, id)?;
+                    let arrived = crate::store::chat_links::Arrived {
+                        path: &f.path,
+                        chat_log: f.chat_log.as_ref(),
+                        member_of: f
+                            .family
+                            .as_ref()
+                            .map(|m| (m.parent_sha256.as_str(), m.inner_path.as_slice())),
+                    };
+                    chats.recorded(tx, &mut chain, actor, arrived, id)?;
                 }
                 if let (Recorded::New(id), Some((print, thumb))) = (recorded, &f.fingerprint) {
                     crate::store::dups::record_fingerprint(tx, id, *print, thumb)?;

@@ -728,7 +728,7 @@ fn expansion_memory_stays_bounded() {
         "{}",
         reasons(&summary)
     );
-    println!(
+    eprintln!(
         "peak RSS of the ingest and its workers: {} MB (before: {} MB)",
         peak >> 20,
         before >> 20
