@@ -555,6 +555,12 @@ fn seven_zip_archives_expand_like_zip() {
     let input = dir.path().join("in");
     std::fs::create_dir(&input).expect("mkdir");
     let mut w = sevenz_rust2::ArchiveWriter::new(std::io::Cursor::new(Vec::new())).expect("7z");
+    // A small dictionary: the default encoder takes some 100 MB in the test process, which
+    // other tests' children would count as theirs (a child's peak includes its parent's
+    // resident set when it was started).
+    w.set_content_methods(vec![
+        sevenz_rust2::encoder_options::Lzma2Options::from_level(1).into(),
+    ]);
     let inner = zip_of(
         &[("x.txt", b"inside a zip inside a 7z")],
         zip::CompressionMethod::Stored,
