@@ -742,3 +742,56 @@ fn expansion_memory_stays_bounded() {
     // Some 27 MB when written (the ingest of a single small file: some 20 MB).
     assert!(peak < 64 << 20, "the ingest peaked at {} MB", peak >> 20);
 }
+
+/// Members are described by every thread but recorded in the container's order: two cases
+/// given the same archives give each member the same reference and place.
+#[test]
+fn members_described_in_parallel_keep_the_containers_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    for z in 0..3 {
+        let entries: Vec<(String, Vec<u8>)> = (0..150)
+            .map(|i| {
+                // Sizes vary, so that some members take longer than others.
+                let body = format!("archive {z} member {i}\n").repeat(1 + (i * 37) % 200);
+                (format!("d{}/f{i:03}.txt", i % 7), body.into_bytes())
+            })
+            .collect();
+        let refs: Vec<(&str, &[u8])> = entries
+            .iter()
+            .map(|(n, d)| (n.as_str(), d.as_slice()))
+            .collect();
+        std::fs::write(
+            input.join(format!("a{z}.zip")),
+            zip_of(&refs, zip::CompressionMethod::Deflated),
+        )
+        .expect("write");
+    }
+    let placed = |case: &Path| -> Vec<(String, String, String)> {
+        ingest(case, &[], &input);
+        list(case)
+            .iter()
+            .map(|i| {
+                (
+                    i["ref"].as_str().unwrap_or_default().to_string(),
+                    i["member"].as_str().unwrap_or_default().to_string(),
+                    i["inner_path"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let first = placed(&init(&dir.path().join("one")));
+    let second = placed(&init(&dir.path().join("two")));
+    assert_eq!(first.len(), 3 + 450);
+    assert_eq!(first, second);
+    // Within a container, members follow its order: place n is the n-th entry.
+    let a0: Vec<&(String, String, String)> = first
+        .iter()
+        .filter(|(_, m, _)| m.starts_with("T-000001/"))
+        .collect();
+    for (n, (_, member, inner)) in a0.iter().enumerate() {
+        assert_eq!(*member, format!("T-000001/{}", n + 1));
+        assert_eq!(*inner, format!("d{}/f{n:03}.txt", n % 7));
+    }
+}
