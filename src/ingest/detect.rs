@@ -71,6 +71,8 @@ pub fn detect(head: &[u8]) -> Detected {
             m if m.starts_with("video/") => Kind::Video,
             "message/rfc822" => Kind::Email,
             m if is_archive(m) => Kind::Archive,
+            // HTML and XML are text (a Telegram export's messages.html among them).
+            m if m.starts_with("text/") => Kind::Text,
             _ => Kind::Other,
         };
         return Detected { mime, kind };

@@ -89,6 +89,21 @@ fn chat_exports_link_each_file_to_its_message() {
              "photo":"photos/photo_1@21-08-2013_03-30-00.jpg","text":"casualties at the clinic"}]}"#,
     )
     .unwrap();
+    // Telegram Desktop in HTML: messages.html beside photos/.
+    let th = input.join("th");
+    std::fs::create_dir_all(th.join("photos")).unwrap();
+    std::fs::write(th.join("photos/photo_2@21-08-2013_04-00-00.jpg"), photo(6)).unwrap();
+    std::fs::write(
+        th.join("messages.html"),
+        r#"<!DOCTYPE html><html><body><div class="history">
+ <div class="message default clearfix" id="message9"><div class="body">
+  <div class="pull_right date details" title="21.08.2013 04:00:00 UTC+03:00">04:00</div>
+  <div class="from_name">Medic</div>
+  <div class="media_wrap clearfix"><a class="photo_wrap clearfix pull_left" href="photos/photo_2@21-08-2013_04-00-00.jpg"></a></div>
+  <div class="text">the second wave</div>
+ </div></div></div></body></html>"#,
+    )
+    .unwrap();
     // Signal (signal-export): index.md with media/.
     let sg = input.join("sg");
     std::fs::create_dir_all(sg.join("media")).unwrap();
@@ -134,6 +149,14 @@ fn chat_exports_link_each_file_to_its_message() {
         "Medic",
         "2013-08-21T03:30:00",
         "casualties at the clinic",
+    );
+    check(
+        "photo_2@21-08-2013_04-00-00.jpg",
+        "Telegram",
+        "messages.html",
+        "Medic",
+        "2013-08-21T04:00:00+03:00",
+        "the second wave",
     );
     check(
         "clip.jpg",

@@ -1,7 +1,8 @@
 //! Chat exports: a WhatsApp log (`_chat.txt`, `WhatsApp Chat with X.txt`; the iOS
 //! `[21/08/2013, 03:14:07] Name: text` and Android `21/08/2013, 03:14 - Name: text` lines), a
 //! Signal Desktop export (signal-export's Markdown, `[2019-05-29, 15:04] Name: text` with
-//! attachments as `![name](media/x.jpg)`), a Telegram Desktop export (`result.json`). The log
+//! attachments as `![name](media/x.jpg)`), a Telegram Desktop export (`result.json`, or
+//! `messages.html`). The log
 //! is read in the parser worker like any text; what it gives is each attached file's name
 //! (relative to the log) with the message that carried it, so that the files received beside
 //! the log are linked to their message at ingest.
@@ -21,6 +22,9 @@ pub fn read(text: &str) -> Option<ChatLog> {
     let trimmed = text.trim_start_matches(['\u{feff}', '\u{200e}', ' ', '\n', '\r']);
     if trimmed.starts_with('{') {
         return telegram_json(trimmed);
+    }
+    if trimmed.starts_with('<') {
+        return telegram_html(text);
     }
     lines(text)
 }
@@ -301,6 +305,122 @@ fn telegram_json(text: &str) -> Option<ChatLog> {
     log.done("Telegram")
 }
 
+/// Telegram Desktop's HTML export: `<div class="message default clearfix" id="message5">`
+/// blocks, each with its time (`class="pull_right date details" title="21.08.2013 03:30:00
+/// UTC+03:00"`), its sender (`from_name`; a `joined` message keeps the one before), its text
+/// (`class="text"`) and its files as relative links (`href="photos/…"`).
+fn telegram_html(text: &str) -> Option<ChatLog> {
+    const START: &str = "<div class=\"message default";
+    if !text.contains(START) {
+        return None;
+    }
+    let mut log = Log {
+        app: Some("Telegram"),
+        ..Log::default()
+    };
+    let mut sender = String::new();
+    for block in text.split(START).skip(1) {
+        log.messages += 1;
+        if let Some(name) = inner_of(block, "class=\"from_name\"") {
+            sender = plain(name);
+            let s = sender.clone();
+            log.sender(&s);
+        }
+        let sent_at = attr_after(block, "date details\"", "title").and_then(|t| html_time(&t));
+        let body = inner_of(block, "class=\"text\"")
+            .map(plain)
+            .unwrap_or_default();
+        let mut rest = block;
+        while let Some(i) = rest.find("href=\"") {
+            rest = &rest[i + 6..];
+            let Some(end) = rest.find('"') else { break };
+            let href = unescape(&rest[..end]);
+            if !href.contains("://")
+                && !href.starts_with('#')
+                && !href.starts_with("mailto:")
+                && !href.is_empty()
+                && log.attachments.len() < MAX_ATTACHMENTS
+            {
+                log.attachments.push(ChatAttachment {
+                    file: href,
+                    sender: sender.clone(),
+                    sent_at: sent_at.clone(),
+                    text: body.clone(),
+                });
+            }
+        }
+    }
+    log.done("Telegram")
+}
+
+/// What follows the tag holding `marker`, up to the next `</div>`.
+fn inner_of<'a>(block: &'a str, marker: &str) -> Option<&'a str> {
+    let at = block.find(marker)?;
+    let open = block[at..].find('>')? + at + 1;
+    let close = block[open..].find("</div>")? + open;
+    Some(&block[open..close])
+}
+
+/// The value of attribute `name` in the tag holding `marker`.
+fn attr_after(block: &str, marker: &str, name: &str) -> Option<String> {
+    let at = block.find(marker)?;
+    let tag_end = block[at..].find('>')? + at;
+    let tag = &block[at..tag_end];
+    let key = format!("{name}=\"");
+    let v = tag.find(&key)? + key.len();
+    let end = tag[v..].find('"')? + v;
+    Some(unescape(&tag[v..end]))
+}
+
+/// `21.08.2013 03:30:00 UTC+03:00` as `2013-08-21T03:30:00+03:00`.
+fn html_time(t: &str) -> Option<String> {
+    let mut parts = t.split_whitespace();
+    let (date, time) = (parts.next()?, parts.next()?);
+    let (y, mo, d, _) = date_parts(date)?;
+    let time = time_of(time)?;
+    let zone = parts
+        .next()
+        .and_then(|z| z.strip_prefix("UTC"))
+        .filter(|z| !z.is_empty())
+        .unwrap_or("");
+    Some(format!("{y:04}-{mo:02}-{d:02}T{time}{zone}"))
+}
+
+/// Markup to text: tags dropped (`<br>` a new line), entities decoded, spaces trimmed.
+fn plain(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('>') else {
+            rest = "";
+            break;
+        };
+        if rest[open..].starts_with("<br") {
+            out.push('\n');
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    let text = unescape(&out);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join("\n").chars().take(MAX_TEXT).collect()
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&apos;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,5 +471,47 @@ mod tests {
         assert_eq!(a.file, "photos/photo_1@10-03-2016_09-10-00.jpg");
         assert_eq!(a.text, "seen at noon");
         assert_eq!(a.sender, "Field Team");
+
+        let html = r#"<!DOCTYPE html><html><body><div class="history">
+ <div class="message service" id="message-1"><div class="body details">21 August 2013</div></div>
+ <div class="message default clearfix" id="message5">
+  <div class="body">
+   <div class="pull_right date details" title="21.08.2013 03:30:00 UTC+03:00">03:30</div>
+   <div class="from_name">
+Medic
+   </div>
+   <div class="media_wrap clearfix">
+    <a class="photo_wrap clearfix pull_left" href="photos/photo_1@21-08-2013_03-30-00.jpg">
+     <img class="photo" src="photos/photo_1@21-08-2013_03-30-00_thumb.jpg"/>
+    </a>
+   </div>
+   <div class="text">
+casualties at the clinic &amp; the school<br>see <a href="https://example.org">this</a>
+   </div>
+  </div>
+ </div>
+ <div class="message default clearfix joined" id="message6">
+  <div class="body">
+   <div class="pull_right date details" title="21.08.2013 03:31:00 UTC+03:00">03:31</div>
+   <div class="media_wrap clearfix">
+    <a class="video_file_wrap clearfix pull_left" href="video_files/clip.mp4"></a>
+   </div>
+  </div>
+ </div>
+</div></body></html>"#;
+        let log = read(html).expect("a log");
+        assert_eq!(log.app, "Telegram");
+        assert_eq!(log.messages, 2);
+        assert_eq!(log.participants, ["Medic"]);
+        assert_eq!(log.attachments.len(), 2);
+        let a = &log.attachments[0];
+        assert_eq!(a.file, "photos/photo_1@21-08-2013_03-30-00.jpg");
+        assert_eq!(a.sent_at.as_deref(), Some("2013-08-21T03:30:00+03:00"));
+        assert_eq!(a.text, "casualties at the clinic & the school\nsee this");
+        let b = &log.attachments[1];
+        assert_eq!(
+            (b.file.as_str(), b.sender.as_str()),
+            ("video_files/clip.mp4", "Medic")
+        );
     }
 }
