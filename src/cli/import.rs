@@ -36,7 +36,6 @@ use crate::text::sanitize;
 
 /// Items recorded per transaction: short ones, so a reviewer beside the import is not held up.
 const ITEMS_PER_TRANSACTION: usize = 500;
-const KINDS: &[&str] = &["image", "video", "pdf", "email", "text", "other"];
 
 /// One item of the bag, checked and reduced to what is recorded.
 struct Incoming {
@@ -141,6 +140,7 @@ pub fn run(
         (Some(b), Some(from)) => record_incidents(&mut case, &actor, b, from, &valid, &incoming)?,
         _ => 0,
     };
+    let members = expand_containers(&mut case, bag_dir, source, &actor, &incoming)?;
     if summary.new > 0 {
         crate::store::search_index::update_statistics(&case)?;
     }
@@ -164,6 +164,9 @@ pub fn run(
             "tags": summary.tags,
             "incidents": incidents,
             "batch": batch,
+            "members": members.as_ref().map_or(0, |m| m.members),
+            "member_batch": members.as_ref().map(|m| m.batch),
+            "problems": members.as_ref().map_or(&[][..], |m| &m.problems[..]),
         }))?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -183,7 +186,58 @@ pub fn run(
             "{incidents} incidents kept as the sender's claims: `triage incident claims` lists them, `triage incident merge` makes them local"
         );
     }
+    if let Some(m) = &members {
+        super::say!(
+            "expanded its containers: {} members ({} new, batch {})",
+            m.members,
+            m.new,
+            m.batch
+        );
+        for p in &m.problems {
+            super::tell!("triage: {}: {}", sanitize(&p.path), sanitize(&p.reason));
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Containers that came in the bag (archives, e-mails with attachments) are expanded as at
+/// ingest: an ingest of their files in the bag, under the same provider, so each member is
+/// an item (or a provenance record of one) linked to its container, within the same limits.
+/// The container gains a provenance record naming its file in the bag.
+fn expand_containers(
+    case: &mut Case,
+    bag_dir: &Path,
+    source: &str,
+    actor: &str,
+    incoming: &[Incoming],
+) -> Result<Option<crate::ingest::Summary>> {
+    let roots: Vec<PathBuf> = incoming
+        .iter()
+        .filter(|it| {
+            it.kind == "archive"
+                || (it.kind == "email"
+                    && serde_json::from_str::<Metadata>(&it.metadata_json)
+                        .ok()
+                        .and_then(|m| m.email)
+                        .is_some_and(|e| !e.attachment_details.is_empty()))
+        })
+        .map(|it| bag_dir.join(&it.file))
+        .collect();
+    if roots.is_empty() {
+        return Ok(None);
+    }
+    let summary = crate::ingest::run(
+        case,
+        &crate::ingest::Options {
+            source: source.to_string(),
+            roots,
+            actor: actor.to_string(),
+            progress: false,
+            fingerprints: true,
+            limits: crate::ingest::family::Limits::default(),
+        },
+    )?;
+    Ok(Some(summary))
 }
 
 /// Record the items in transactions of at most `ITEMS_PER_TRANSACTION`, the batch (with the bag's
@@ -712,7 +766,7 @@ fn parse_item(
         .unwrap_or("application/octet-stream")
         .to_string();
     let kind = str_field("type")
-        .filter(|k| KINDS.contains(k))
+        .filter(|k| crate::ingest::detect::Kind::parse(k).is_some())
         .unwrap_or("other")
         .to_string();
     let metadata: Metadata = match v.get("metadata") {

@@ -48,26 +48,27 @@ pub fn copy(
 pub fn describe(name: &str, bytes: &[u8], complete: bool, stored: &Path) -> Description {
     use std::os::unix::ffi::OsStrExt;
     let detected = detect::detect(bytes);
-    let (metadata, fingerprint) = if detected.kind == detect::Kind::Other {
-        (meta::Metadata::default(), None)
-    } else {
-        let job = crate::worker::protocol::Job::Describe {
-            path: stored.as_os_str().as_bytes().to_vec(),
-            kind: detected.kind.as_str().into(),
-            mime: detected.mime.clone(),
-            head: bytes.len() as u64,
-            complete,
-            fingerprint: detected.kind == detect::Kind::Image,
+    let (metadata, fingerprint) =
+        if matches!(detected.kind, detect::Kind::Other | detect::Kind::Archive) {
+            (meta::Metadata::default(), None)
+        } else {
+            let job = crate::worker::protocol::Job::Describe {
+                path: stored.as_os_str().as_bytes().to_vec(),
+                kind: detected.kind.as_str().into(),
+                mime: detected.mime.clone(),
+                head: bytes.len() as u64,
+                complete,
+                fingerprint: detected.kind == detect::Kind::Image,
+            };
+            let (metadata, prints, _problem, preview) =
+                crate::ingest::described(crate::worker::run(&job));
+            let made = prints.map(|(print, thumb)| fingerprint::Made {
+                print,
+                thumb,
+                preview,
+            });
+            (metadata, made)
         };
-        let (metadata, prints, _problem, preview) =
-            crate::ingest::described(crate::worker::run(&job));
-        let made = prints.map(|(print, thumb)| fingerprint::Made {
-            print,
-            thumb,
-            preview,
-        });
-        (metadata, made)
-    };
     Description {
         metadata_json: serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".into()),
         captured_at: metadata.captured_at(),

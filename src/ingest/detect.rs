@@ -8,6 +8,8 @@ pub enum Kind {
     Pdf,
     Email,
     Text,
+    /// A container: ZIP, TAR, 7z, a compressed file (expanded into members at ingest).
+    Archive,
     Other,
 }
 
@@ -19,22 +21,24 @@ impl Kind {
             Kind::Pdf => "pdf",
             Kind::Email => "email",
             Kind::Text => "text",
+            Kind::Archive => "archive",
             Kind::Other => "other",
         }
     }
 
+    pub const ALL: [Kind; 7] = [
+        Kind::Image,
+        Kind::Video,
+        Kind::Pdf,
+        Kind::Email,
+        Kind::Text,
+        Kind::Archive,
+        Kind::Other,
+    ];
+
     /// The kind named by [`Kind::as_str`].
     pub fn parse(s: &str) -> Option<Kind> {
-        [
-            Kind::Image,
-            Kind::Video,
-            Kind::Pdf,
-            Kind::Email,
-            Kind::Text,
-            Kind::Other,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 }
 
@@ -66,6 +70,9 @@ pub fn detect(head: &[u8]) -> Detected {
             m if m.starts_with("image/") => Kind::Image,
             m if m.starts_with("video/") => Kind::Video,
             "message/rfc822" => Kind::Email,
+            m if is_archive(m) => Kind::Archive,
+            // HTML and XML are text (a Telegram export's messages.html among them).
+            m if m.starts_with("text/") => Kind::Text,
             _ => Kind::Other,
         };
         return Detected { mime, kind };
@@ -86,6 +93,22 @@ pub fn detect(head: &[u8]) -> Detected {
         mime: "application/octet-stream".into(),
         kind: Kind::Other,
     }
+}
+
+/// Containers by MIME type (as `infer` names them).
+pub fn is_archive(mime: &str) -> bool {
+    matches!(
+        mime,
+        "application/zip"
+            | "application/x-tar"
+            | "application/gzip"
+            | "application/x-bzip2"
+            | "application/x-xz"
+            | "application/zstd"
+            | "application/x-7z-compressed"
+            | "application/vnd.rar"
+            | "application/x-rar-compressed"
+    )
 }
 
 /// A message starts with header fields up to an empty line; require a few of the usual ones.

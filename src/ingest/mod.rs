@@ -11,6 +11,7 @@ pub mod jpeg_dc;
 pub mod jpeg_scaled;
 pub mod kept_preview;
 pub mod meta;
+mod pool;
 mod progress;
 pub mod walk;
 
@@ -19,7 +20,6 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -121,6 +121,8 @@ struct Prepared {
     attached: bool,
     /// A member of a container: its parent and place in it.
     family: Option<family::Membership>,
+    /// A chat export's log: the files it names, linked to their messages when recorded.
+    chat_log: Option<meta::ChatLog>,
 }
 
 enum Ready {
@@ -163,10 +165,10 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
     let roots = Roots::new(&opts.roots);
     let mut progress = progress::Progress::new(opts.progress);
 
+    // Files wait in the pool for a thread; when the results are no longer wanted the pool
+    // closes and the walk stops.
+    let pool = &pool::Pool::new(256);
     let result = std::thread::scope(|s| {
-        let (job_tx, job_rx) = mpsc::sync_channel::<FileJob>(256);
-        // Shared by the workers; when they all stop, the walker's sends fail and it stops too.
-        let job_rx = Arc::new(Mutex::new(job_rx));
         let (ready_tx, ready_rx) = mpsc::sync_channel::<Numbered>(256);
         let walker_ready = ready_tx.clone();
         let walked = &walked;
@@ -179,7 +181,7 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
                         job.seq = seq - 1;
                         walked.files.fetch_add(1, Ordering::Relaxed);
                         walked.bytes.fetch_add(job.size, Ordering::Relaxed);
-                        job_tx.send(job).is_ok()
+                        pool.push_file(job)
                     }
                     Found::Problem(p) => {
                         walker_ready
@@ -189,17 +191,16 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
                     }
                 }
             });
+            pool.walk_done();
         });
         for w in 0..workers {
             let ready_tx = ready_tx.clone();
-            let job_rx = Arc::clone(&job_rx);
             let session = &session;
             let fingerprints = opts.fingerprints;
             let limits = opts.limits;
-            s.spawn(move || worker(w, session, &job_rx, ready_tx, fingerprints, limits));
+            s.spawn(move || worker(w, session, pool, ready_tx, fingerprints, limits));
         }
         drop(ready_tx);
-        drop(job_rx);
         // One batch may wait at each stage: reading, syncing and recording overlap.
         let (batch_tx, batch_rx) = mpsc::sync_channel::<Batch>(1);
         let (stored_tx, stored_rx) = mpsc::sync_channel::<Stored>(1);
@@ -212,6 +213,7 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
             })?;
         let mut committer = Committer {
             case,
+            chats: crate::store::chat_links::Waiting::default(),
             batch_id,
             actor: &opts.actor,
             source: &opts.source,
@@ -270,7 +272,7 @@ struct Counters {
 fn worker(
     w: usize,
     store: &TempSession,
-    jobs: &Mutex<Receiver<FileJob>>,
+    pool: &pool::Pool,
     out: SyncSender<Numbered>,
     fingerprints: bool,
     limits: family::Limits,
@@ -279,13 +281,13 @@ fn worker(
     let mut chunk = vec![0u8; copy::CHUNK];
     // This thread's parser worker, started on the first file, replaced when it dies.
     let mut extractor = crate::worker::Extractor::new();
-    loop {
-        let job = match jobs.lock() {
-            Ok(rx) => match rx.recv() {
-                Ok(j) => j,
-                Err(_) => return,
-            },
-            Err(_) => return,
+    while let Some(work) = pool.next() {
+        let job = match work {
+            pool::Work::Task(task) => {
+                pool.run(task, &mut extractor);
+                continue;
+            }
+            pool::Work::File(job) => job,
         };
         n += 1;
         let mut part = 0u32;
@@ -297,6 +299,7 @@ fn worker(
             Ok(p) => {
                 let mut family = family::Family {
                     store,
+                    pool,
                     worker: w,
                     fingerprints,
                     extractor: &mut extractor,
@@ -308,7 +311,10 @@ fn worker(
             }
             Err(p) => send(Ready::Problem(p)),
         };
-        if !sent || !send(Ready::End) {
+        let sent = sent && send(Ready::End);
+        pool.file_done();
+        if !sent {
+            pool.close();
             return;
         }
     }
@@ -387,11 +393,12 @@ fn describe_stored(
         fingerprint: fingerprints,
     };
     // No parser reads an unrecognised type: no round trip for it.
-    let (metadata, fingerprint, extract_problem, kept) = if detected.kind == detect::Kind::Other {
-        (meta::Metadata::default(), None, None, None)
-    } else {
-        described(extractor.run(&job))
-    };
+    let (metadata, fingerprint, extract_problem, kept) =
+        if matches!(detected.kind, detect::Kind::Other | detect::Kind::Archive) {
+            (meta::Metadata::default(), None, None, None)
+        } else {
+            described(extractor.run(&job))
+        };
     Prepared {
         metadata_json: serde_json::to_string(&metadata).unwrap_or_else(|_| "{}".into()),
         captured_at: metadata.captured_at(),
@@ -413,6 +420,7 @@ fn describe_stored(
         kept,
         extract_problem,
         family: None,
+        chat_log: metadata.chat_log,
     }
 }
 
@@ -621,6 +629,8 @@ struct Stored {
 /// Stage two: commit the rows of batches whose objects are durable.
 struct Committer<'a> {
     case: &'a mut Case,
+    /// Files named by chat logs, awaited.
+    chats: crate::store::chat_links::Waiting,
     batch_id: i64,
     actor: &'a str,
     source: &'a str,
@@ -644,6 +654,7 @@ impl Committer<'_> {
         tally.lost_files += lost.0;
         tally.lost_bytes += lost.1;
         let (batch_id, actor, source) = (self.batch_id, self.actor, self.source);
+        let chats = &mut self.chats;
         let outcomes = self.case.write(|tx| {
             let mut chain = Chain::load(tx)?;
             let mut out = Vec::with_capacity(files.len());
@@ -676,6 +687,17 @@ impl Committer<'_> {
                         }),
                     },
                 )?;
+                if let Recorded::New(id) | Recorded::Duplicate(id) = recorded {
+                    let arrived = crate::store::chat_links::Arrived {
+                        path: &f.path,
+                        chat_log: f.chat_log.as_ref(),
+                        member_of: f
+                            .family
+                            .as_ref()
+                            .map(|m| (m.parent_sha256.as_str(), m.inner_path.as_slice())),
+                    };
+                    chats.recorded(tx, &mut chain, actor, arrived, id)?;
+                }
                 if let (Recorded::New(id), Some((print, thumb))) = (recorded, &f.fingerprint) {
                     crate::store::dups::record_fingerprint(tx, id, *print, thumb)?;
                 }

@@ -26,6 +26,19 @@ pub enum Found {
     Problem(Problem),
 }
 
+/// The names chat exports give their logs: WhatsApp's `_chat.txt` and `WhatsApp Chat with
+/// X.txt`, Telegram Desktop's `result.json` and `messages.html`, signal-export's `chat.md`
+/// and `index.md`.
+pub fn chat_log_name(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    matches!(
+        name,
+        "_chat.txt" | "result.json" | "messages.html" | "chat.md" | "index.md"
+    ) || (name.starts_with("WhatsApp Chat") && name.ends_with(".txt"))
+}
+
 pub struct Roots {
     /// Each root as given (made absolute) and resolved.
     roots: Vec<(PathBuf, Option<PathBuf>)>,
@@ -109,7 +122,12 @@ impl Roots {
                     )))
                 }
             };
-            entries.sort_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
+            // Chat logs first: the files they name, taken in after them, are linked to their
+            // messages as they are recorded (`chat_links`).
+            entries.sort_by(|a, b| {
+                (!chat_log_name(a), a.as_os_str().as_bytes())
+                    .cmp(&(!chat_log_name(b), b.as_os_str().as_bytes()))
+            });
             for entry in entries {
                 if !self.visit(&entry, false, emit) {
                     return false;

@@ -17,8 +17,45 @@ pub struct Metadata {
     pub text: Option<TextInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video: Option<VideoInfo>,
+    /// A chat export's log (WhatsApp, Signal, Telegram): its attachments and their messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_log: Option<ChatLog>,
+    /// A file received beside a chat log: the message that carried it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<ChatMessage>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ChatLog {
+    /// `WhatsApp`, `Signal` or `Telegram`.
+    pub app: String,
+    pub messages: u64,
+    pub participants: Vec<String>,
+    pub attachments: Vec<ChatAttachment>,
+}
+
+/// A file a chat log names, with the message that carried it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ChatAttachment {
+    /// As the log names it, relative to the log's folder.
+    pub file: String,
+    pub sender: String,
+    /// As the log gives it (ISO 8601, no zone: the exporting phone's local time).
+    pub sent_at: Option<String>,
+    pub text: String,
+}
+
+/// On a file received beside a chat log: the message that carried it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ChatMessage {
+    pub app: String,
+    /// The log's reference.
+    pub log: String,
+    pub sender: String,
+    pub sent_at: Option<String>,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

@@ -3,6 +3,7 @@
 pub mod assignments;
 pub mod audit;
 pub mod changes;
+pub mod chat_links;
 pub mod claims;
 pub mod dups;
 pub mod export_rows;

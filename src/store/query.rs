@@ -216,9 +216,9 @@ fn compile_field(
         }
         Field::Type => {
             let v = value.to_ascii_lowercase();
-            if !["image", "video", "pdf", "email", "text", "other"].contains(&v.as_str()) {
+            if crate::ingest::detect::Kind::parse(&v).is_none() {
                 return Err(err(format!(
-                    "unknown type `{value}`; expected image, video, pdf, email, text or other"
+                    "unknown type `{value}`; expected image, video, pdf, email, text, archive or other"
                 )));
             }
             params.push(Value::Text(v));

@@ -69,6 +69,25 @@ impl Extractor {
         self.run_with(&mut command, job)
     }
 
+    /// Start the worker now, if it is not running. A worker dies with the thread that started
+    /// it (`PR_SET_PDEATHSIG`): one handed to a short-lived thread for a job must be started
+    /// by its long-lived owner first.
+    pub fn start(&mut self) {
+        if self.running.is_some() {
+            return;
+        }
+        let Some(exe) = super::isolating() else {
+            return;
+        };
+        let mut command = Command::new(exe);
+        command.env(super::ENV, "1");
+        // A failure is the job's to report: `run` tries again.
+        if let Ok(r) = spawn(&mut command) {
+            self.running = Some(r);
+            self.started += 1;
+        }
+    }
+
     /// `run` with the worker started by `command` (tests give a stand-in).
     pub fn run_with(&mut self, command: &mut Command, job: &Job) -> Result<Reply, String> {
         // A worker that died while idle is not this job's fault: start another and resend.

@@ -45,6 +45,7 @@ pub fn expand(path: &Path, name: &[u8], format: &str, into: &Path, budget: Budge
         "zstd" => File::open(path)
             .and_then(zstd::stream::read::Decoder::new)
             .and_then(|z| tar_or_single(Box::new(z), name, ".zst", &mut out)),
+        "7z" => seven_zip(path, &mut out),
         "email" => email(path, &mut out),
         other => return Reply::Refused(format!("no expansion for {other:?}")),
     };
@@ -221,8 +222,20 @@ fn zip(path: &Path, out: &mut Out) -> io::Result<()> {
     let file = io::BufReader::new(File::open(path)?);
     let mut archive = zip::ZipArchive::new(file).map_err(io::Error::other)?;
     if archive.has_duplicate_names() {
-        // The zip reader keeps one entry per name: the others cannot be reached.
-        out.problem("duplicate names in the archive: one member per name expanded".into());
+        // The zip reader keeps one entry per name: the others cannot be reached. Name them
+        // from the central directory, read here.
+        let dups = File::open(path)
+            .and_then(|mut f| zip_duplicate_names(&mut f))
+            .unwrap_or_default();
+        if dups.is_empty() {
+            out.problem("duplicate names in the archive: one member per name expanded".into());
+        }
+        for (name, n) in dups {
+            out.problem(format!(
+                "member {}: duplicate name ({n} entries), one expanded",
+                shown(&name)
+            ));
+        }
     }
     for i in 0..archive.len() {
         if out.stopped {
@@ -267,6 +280,121 @@ fn zip(path: &Path, out: &mut Out) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Header buffers and decoder dictionaries a 7z archive may ask for (KiB): well inside the
+/// worker's address space (a 64 MiB LZMA dictionary is the largest 7-Zip writes by default).
+const SEVEN_ZIP_MEMORY_KB: usize = 256 << 10;
+
+fn seven_zip(path: &Path, out: &mut Out) -> io::Result<()> {
+    use sevenz_rust2::{ArchiveReader, Error, Password};
+    let encrypted = |e: &Error| matches!(e, Error::PasswordRequired | Error::MaybeBadPassword(_));
+    let file = io::BufReader::new(File::open(path)?);
+    let mut archive =
+        match ArchiveReader::new_with_memory_limit(file, Password::empty(), SEVEN_ZIP_MEMORY_KB) {
+            Ok(a) => a,
+            Err(e) if encrypted(&e) => {
+                out.problem("encrypted (names and members), not expanded".into());
+                return Ok(());
+            }
+            Err(e) => return Err(io::Error::other(e.to_string())),
+        };
+    // One thread: the worker runs one job on one core, as the pool expects.
+    archive.set_thread_count(1);
+    let mut last = String::new();
+    let result = archive.for_each_entries(|entry, data| {
+        if out.stopped {
+            return Ok(false);
+        }
+        if entry.is_directory || entry.is_anti_item {
+            return Ok(true);
+        }
+        last.clone_from(&entry.name);
+        let mtime = entry.has_last_modified_date.then(|| {
+            let t: std::time::SystemTime = entry.last_modified_date.into();
+            t.duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .and_then(|d| unix_time(d.as_secs() as i64))
+        });
+        Ok(out.member(entry.name.as_bytes(), mtime.flatten(), data))
+    });
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if encrypted(&e) => {
+            out.problem(format!(
+                "member {}: encrypted, not expanded (nor the rest of its block)",
+                shown(last.as_bytes())
+            ));
+            Ok(())
+        }
+        Err(e) => Err(io::Error::other(e.to_string())),
+    }
+}
+
+/// Central directory entries read at most when looking for duplicate names.
+const CENTRAL_ENTRIES: usize = 1_000_000;
+
+/// Names the central directory of a ZIP lists more than once, with their counts, in order.
+/// ZIP64 archives are read through their ZIP64 end record.
+fn zip_duplicate_names(f: &mut File) -> io::Result<Vec<(Vec<u8>, usize)>> {
+    use std::io::{Seek, SeekFrom};
+    let len = f.seek(SeekFrom::End(0))?;
+    let tail_len = len.min(22 + 65_535 + 20);
+    f.seek(SeekFrom::Start(len - tail_len))?;
+    let mut tail = vec![0u8; tail_len as usize];
+    f.read_exact(&mut tail)?;
+    let le16 = |b: &[u8], i: usize| u64::from(u16::from_le_bytes([b[i], b[i + 1]]));
+    let le32 =
+        |b: &[u8], i: usize| u64::from(u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]));
+    let bad = || io::Error::other("no end of central directory");
+    let eocd = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| tail[i..i + 4] == *b"PK\x05\x06")
+        .ok_or_else(bad)?;
+    let (mut start, mut size) = (le32(&tail, eocd + 16), le32(&tail, eocd + 12));
+    if (start == 0xffff_ffff || size == 0xffff_ffff)
+        && eocd >= 20
+        && tail[eocd - 20..eocd - 16] == *b"PK\x06\x07"
+    {
+        let at = u64::from_le_bytes(tail[eocd - 12..eocd - 4].try_into().map_err(|_| bad())?);
+        f.seek(SeekFrom::Start(at))?;
+        let mut z = [0u8; 56];
+        f.read_exact(&mut z)?;
+        if z[..4] != *b"PK\x06\x06" {
+            return Err(bad());
+        }
+        size = u64::from_le_bytes(z[40..48].try_into().map_err(|_| bad())?);
+        start = u64::from_le_bytes(z[48..56].try_into().map_err(|_| bad())?);
+    }
+    if start.saturating_add(size) > len {
+        return Err(bad());
+    }
+    f.seek(SeekFrom::Start(start))?;
+    let mut central = io::BufReader::new(f.take(size));
+    let mut seen: std::collections::HashMap<Vec<u8>, usize> = Default::default();
+    let mut order = Vec::new();
+    let mut head = [0u8; 46];
+    for _ in 0..CENTRAL_ENTRIES {
+        if central.read_exact(&mut head).is_err() || head[..4] != *b"PK\x01\x02" {
+            break;
+        }
+        let (n, extra, comment) = (le16(&head, 28), le16(&head, 30), le16(&head, 32));
+        let mut name = vec![0u8; n as usize];
+        central.read_exact(&mut name)?;
+        io::copy(&mut (&mut central).take(extra + comment), &mut io::sink())?;
+        let count = seen.entry(name.clone()).or_insert(0);
+        *count += 1;
+        if *count == 2 {
+            order.push(name);
+        }
+    }
+    Ok(order
+        .into_iter()
+        .map(|n| {
+            let c = seen[&n];
+            (n, c)
+        })
+        .collect())
 }
 
 enum Entry {

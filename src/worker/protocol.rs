@@ -49,7 +49,7 @@ pub enum Job {
     /// in `into/list` (see [`Member`]); members past the budget are not expanded.
     Expand {
         path: Vec<u8>,
-        /// `zip`, `tar`, `gzip`, `bzip2`, `xz`, `zstd` or `email`.
+        /// `zip`, `tar`, `gzip`, `bzip2`, `xz`, `zstd`, `7z` or `email`.
         format: String,
         /// The container's own name: a single compressed file's member is named after it.
         name: Vec<u8>,

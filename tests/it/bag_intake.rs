@@ -972,3 +972,51 @@ fn hostile_bag_info_is_neutralised_in_show() {
         "Evil \u{1b}]0;pwned\u{7} \u{202e}Name"
     );
 }
+
+#[test]
+fn containers_in_an_imported_bag_are_expanded_into_members() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let case = init_case(&tmp.path().join("case"));
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    z.start_file(
+        "DCIM/IMG_0001.jpg",
+        zip::write::SimpleFileOptions::default(),
+    )
+    .expect("zip");
+    z.write_all(b"\xff\xd8\xff\xe0 a photo in a zip in a bag")
+        .expect("zip");
+    let zip = z.finish().expect("zip").into_inner();
+    let bag = tmp.path().join("bag");
+    HandBag {
+        version: "1.0",
+        encoding: "UTF-8",
+        encode: &utf8,
+        algs: &["sha256"],
+        info: &[("Source-Organization", "Hand Made")],
+        files: &[
+            (b"data/upload.zip", &zip),
+            (b"data/a.txt", b"a statement\n"),
+        ],
+    }
+    .write(&bag);
+    ok(&import(&case, &bag), "import");
+    let items = list(&case, "");
+    let container = items
+        .iter()
+        .find(|i| i["name"] == "upload.zip")
+        .expect("the container");
+    assert_eq!(container["type"], "archive");
+    assert_eq!(container["children"], 1);
+    let member = items
+        .iter()
+        .find(|i| i["inner_path"] == "DCIM/IMG_0001.jpg")
+        .expect("the member is an item");
+    assert_eq!(member["parent"], container["ref"]);
+    assert_eq!(
+        member["sha256"],
+        digest("sha256", b"\xff\xd8\xff\xe0 a photo in a zip in a bag")
+    );
+    let out = run(Some(&case), ["verify"]);
+    ok(&out, "verify");
+}

@@ -225,6 +225,21 @@ fn archives_nested_and_compressed_become_families_with_hashes_and_inner_paths() 
         filtered(&format!("in:{r}")),
         ["IMG_0001.jpg", "notes.txt", "nested.zip", "x.txt"]
     );
+    // Containers have their own type, members theirs.
+    assert_eq!(
+        filtered("type:archive"),
+        [
+            "plain.tar",
+            "r.tar.bz2",
+            "r.tar.gz",
+            "r.tar.xz",
+            "r.tar.zst",
+            "server.log.gz",
+            "upload.zip",
+            "nested.zip"
+        ]
+    );
+    assert_eq!(by_inner(&items, "notes.txt")["type"], "text");
     let x = by_inner(&items, "deep/x.txt")["ref"]
         .as_str()
         .unwrap()
@@ -531,4 +546,252 @@ fn export_with_family_brings_the_containers_and_all_their_members() {
         .unwrap()
         .count();
     assert_eq!(n, 1, "without --with-family, the member alone");
+}
+
+#[test]
+fn seven_zip_archives_expand_like_zip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let case = init(dir.path());
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    let mut w = sevenz_rust2::ArchiveWriter::new(std::io::Cursor::new(Vec::new())).expect("7z");
+    // A small dictionary: the default encoder takes some 100 MB in the test process, which
+    // other tests' children would count as theirs (a child's peak includes its parent's
+    // resident set when it was started).
+    w.set_content_methods(vec![
+        sevenz_rust2::encoder_options::Lzma2Options::from_level(1).into(),
+    ]);
+    let inner = zip_of(
+        &[("x.txt", b"inside a zip inside a 7z")],
+        zip::CompressionMethod::Stored,
+    );
+    let report = b"a report, LZMA2-compressed\n".repeat(100);
+    for (name, data) in [
+        ("DCIM/IMG_0001.jpg", PHOTO),
+        ("reports/r.txt", &report[..]),
+        ("inner.zip", &inner[..]),
+    ] {
+        w.push_archive_entry(
+            sevenz_rust2::ArchiveEntry::new_file(name),
+            Some(std::io::Cursor::new(data)),
+        )
+        .expect("entry");
+    }
+    std::fs::write(
+        input.join("upload.7z"),
+        w.finish().expect("7z").into_inner(),
+    )
+    .expect("write");
+
+    let summary = ingest(&case, &[], &input);
+    assert_eq!(summary["members"], 4, "{summary:#}");
+    let items = list(&case);
+    let archive = items.iter().find(|i| i["name"] == "upload.7z").expect("7z");
+    assert_eq!(archive["type"], "archive");
+    assert_eq!(archive["children"], 3);
+    for (inner_path, bytes) in [
+        ("DCIM/IMG_0001.jpg", PHOTO),
+        ("reports/r.txt", &report[..]),
+        ("x.txt", b"inside a zip inside a 7z".as_slice()),
+    ] {
+        assert_eq!(
+            by_inner(&items, inner_path)["sha256"],
+            sha(bytes),
+            "{inner_path}"
+        );
+    }
+    assert_eq!(
+        by_inner(&items, "DCIM/IMG_0001.jpg")["parent"],
+        archive["ref"]
+    );
+
+    // Limits hold as for ZIP: two members where one is allowed.
+    let case2 = init(&dir.path().join("second"));
+    let summary = ingest(&case2, &["--max-members", "1"], &input);
+    assert!(
+        reasons(&summary).contains("more than 1 members"),
+        "{}",
+        reasons(&summary)
+    );
+}
+
+#[test]
+fn duplicate_names_in_a_zip_are_named_and_what_is_reachable_is_expanded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let case = init(dir.path());
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    // The zip writer refuses a name twice: write two names, then make them one.
+    let mut bytes = zip_of(
+        &[
+            ("DCIM/a.jpg", b"first copy"),
+            ("DCIM/b.jpg", b"second copy"),
+            ("other.txt", b"unique"),
+        ],
+        zip::CompressionMethod::Stored,
+    );
+    for i in 0..bytes.len() - 10 {
+        if &bytes[i..i + 10] == b"DCIM/b.jpg" {
+            bytes[i + 5] = b'a';
+        }
+    }
+    std::fs::write(input.join("dups.zip"), &bytes).expect("write");
+    let summary = ingest(&case, &[], &input);
+    assert!(
+        reasons(&summary).contains("member DCIM/a.jpg: duplicate name (2 entries), one expanded"),
+        "{}",
+        reasons(&summary)
+    );
+    let items = list(&case);
+    let zip = items.iter().find(|i| i["name"] == "dups.zip").expect("zip");
+    assert_eq!(by_inner(&items, "other.txt")["parent"], zip["ref"]);
+    assert!(items.iter().any(|i| i["inner_path"] == "DCIM/a.jpg"));
+}
+
+/// The largest resident set of any child process (and theirs) waited for so far, in bytes.
+fn children_peak_rss() -> u64 {
+    // SAFETY: getrusage only writes into the struct we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert_eq!(rc, 0, "getrusage");
+    usage.ru_maxrss as u64 * 1024 // kilobytes on Linux
+}
+
+/// Expanding many members, a bomb and a large member keeps the ingest and its workers small:
+/// members are streamed to the case, described a few at a time, and batched. The peak is
+/// that of this test's children only, so the test runs itself alone in a child process of
+/// the test binary (other tests' processes would count).
+#[test]
+fn expansion_memory_stays_bounded() {
+    const ALONE: &str = "TRIAGE_TEST_ALONE";
+    if std::env::var_os(ALONE).is_none() {
+        let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args([
+                "--exact",
+                "families::expansion_memory_stays_bounded",
+                "--test-threads=1",
+                "--nocapture",
+            ])
+            .env(ALONE, "1")
+            .output()
+            .expect("run the test alone");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("1 passed"),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let case = init(dir.path());
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    // 5,000 small members, one 96 MiB member (not compressible), and a bomb, written in
+    // pieces: a child's peak counts its parent's resident set when it was started.
+    let opts = |m| zip::write::SimpleFileOptions::default().compression_method(m);
+    let file = std::fs::File::create(input.join("many.zip")).expect("create");
+    let mut w = zip::ZipWriter::new(std::io::BufWriter::new(file));
+    for i in 0..5000 {
+        w.start_file(
+            format!("m/{i:05}.txt"),
+            opts(zip::CompressionMethod::Stored),
+        )
+        .expect("start");
+        w.write_all(format!("member {i}\n").as_bytes())
+            .expect("write");
+    }
+    w.start_file("big.bin", opts(zip::CompressionMethod::Stored))
+        .expect("start");
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut piece = vec![0u8; 1 << 20];
+    for _ in 0..96 {
+        for chunk in piece.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            chunk.copy_from_slice(&x.to_le_bytes());
+        }
+        w.write_all(&piece).expect("write");
+    }
+    w.finish().expect("finish");
+    let file = std::fs::File::create(input.join("bomb.zip")).expect("create");
+    let mut w = zip::ZipWriter::new(std::io::BufWriter::new(file));
+    w.start_file("zeros.bin", opts(zip::CompressionMethod::Deflated))
+        .expect("start");
+    piece.fill(0);
+    for _ in 0..256 {
+        w.write_all(&piece).expect("write");
+    }
+    w.finish().expect("finish");
+    drop(piece);
+    let before = children_peak_rss();
+    let summary = ingest(&case, &[], &input);
+    let peak = children_peak_rss();
+    assert_eq!(summary["members"], 5001, "{}", reasons(&summary));
+    assert!(
+        reasons(&summary).contains("a compression bomb"),
+        "{}",
+        reasons(&summary)
+    );
+    eprintln!(
+        "peak RSS of the ingest and its workers: {} MB (before: {} MB)",
+        peak >> 20,
+        before >> 20
+    );
+    // Some 27 MB when written (the ingest of a single small file: some 20 MB).
+    assert!(peak < 64 << 20, "the ingest peaked at {} MB", peak >> 20);
+}
+
+/// Members are described by every thread but recorded in the container's order: two cases
+/// given the same archives give each member the same reference and place.
+#[test]
+fn members_described_in_parallel_keep_the_containers_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).expect("mkdir");
+    for z in 0..3 {
+        let entries: Vec<(String, Vec<u8>)> = (0..150)
+            .map(|i| {
+                // Sizes vary, so that some members take longer than others.
+                let body = format!("archive {z} member {i}\n").repeat(1 + (i * 37) % 200);
+                (format!("d{}/f{i:03}.txt", i % 7), body.into_bytes())
+            })
+            .collect();
+        let refs: Vec<(&str, &[u8])> = entries
+            .iter()
+            .map(|(n, d)| (n.as_str(), d.as_slice()))
+            .collect();
+        std::fs::write(
+            input.join(format!("a{z}.zip")),
+            zip_of(&refs, zip::CompressionMethod::Deflated),
+        )
+        .expect("write");
+    }
+    let placed = |case: &Path| -> Vec<(String, String, String)> {
+        ingest(case, &[], &input);
+        list(case)
+            .iter()
+            .map(|i| {
+                (
+                    i["ref"].as_str().unwrap_or_default().to_string(),
+                    i["member"].as_str().unwrap_or_default().to_string(),
+                    i["inner_path"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let first = placed(&init(&dir.path().join("one")));
+    let second = placed(&init(&dir.path().join("two")));
+    assert_eq!(first.len(), 3 + 450);
+    assert_eq!(first, second);
+    // Within a container, members follow its order: place n is the n-th entry.
+    let a0: Vec<&(String, String, String)> = first
+        .iter()
+        .filter(|(_, m, _)| m.starts_with("T-000001/"))
+        .collect();
+    for (n, (_, member, inner)) in a0.iter().enumerate() {
+        assert_eq!(*member, format!("T-000001/{}", n + 1));
+        assert_eq!(*inner, format!("d{}/f{n:03}.txt", n % 7));
+    }
 }

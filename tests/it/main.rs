@@ -7,6 +7,7 @@ mod pty;
 
 mod bag_intake;
 mod bmff_vs_ffprobe;
+mod chats;
 mod cli_edge;
 mod concurrency;
 mod console_e2e;

@@ -335,6 +335,23 @@ fn metadata(o: &mut Out, m: &Metadata) {
             o.block_text(b, READ_LINES);
         }
     }
+    if let Some(c) = &m.chat {
+        o.heading(&format!("Sent in a {} chat", crate::text::sanitize(&c.app)));
+        o.plain("log", &c.log);
+        o.plain("from", &c.sender);
+        if let Some(t) = &c.sent_at {
+            o.plain("sent", t);
+        }
+        if !c.text.is_empty() {
+            o.block_text(&c.text, READ_LINES);
+        }
+    }
+    if let Some(c) = &m.chat_log {
+        o.heading(&format!("{} chat", crate::text::sanitize(&c.app)));
+        o.plain("messages", &c.messages.to_string());
+        o.plain("people", &c.participants.join(", "));
+        o.plain("files", &c.attachments.len().to_string());
+    }
     if let Some(v) = &m.video {
         o.heading("Video");
         if let (Some(w), Some(h)) = (v.width, v.height) {

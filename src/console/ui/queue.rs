@@ -60,6 +60,7 @@ fn row_line<'a>(state: &State, r: &Row, selected: bool, w: usize, theme: &Theme)
         "pdf" => "pdf",
         "email" => "eml",
         "text" => "txt",
+        "archive" => "arc",
         _ => "bin",
     };
     let date = r

@@ -2,6 +2,7 @@
 //! extractor gets the bytes in memory (or the stored copy for large files) and never fails the
 //! ingest: a parse error becomes a warning on the item.
 
+mod chat;
 mod email;
 mod image;
 mod pdf;
@@ -18,7 +19,8 @@ pub use video::ffprobe;
 pub use video::NO_FFMPEG;
 
 pub use crate::model::metadata::{
-    Attachment, EmailInfo, Exif, Gps, ImageInfo, Metadata, PdfInfo, TextInfo, VideoInfo,
+    Attachment, ChatAttachment, ChatLog, ChatMessage, EmailInfo, Exif, Gps, ImageInfo, Metadata,
+    PdfInfo, TextInfo, VideoInfo,
 };
 
 /// The content to describe: all of it in memory, or its head plus the stored copy on disk.
@@ -36,7 +38,7 @@ pub fn extract(kind: Kind, mime: &str, content: &Content) -> Metadata {
         Kind::Email => email::extract(content.bytes, &mut m),
         Kind::Text => text::extract(content.bytes, &mut m),
         Kind::Video => video::extract(content, &mut m),
-        Kind::Other => {}
+        Kind::Archive | Kind::Other => {}
     }
     m
 }

@@ -25,6 +25,12 @@ pub fn extract(bytes: &[u8], m: &mut Metadata) {
     } else {
         body.iter().filter(|&&b| b == b'\n').count() as u64
     };
+    // A chat export's log is text: its attachments are read from all of it.
+    m.chat_log = if prefix.len() == body.len() {
+        super::chat::read(&decoded)
+    } else {
+        super::chat::read(&encoding.decode_without_bom_handling(body).0)
+    };
     m.text = Some(TextInfo {
         encoding: encoding.name().to_string(),
         bom: bom_len > 0,
