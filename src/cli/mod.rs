@@ -21,6 +21,7 @@ pub mod export;
 pub mod import;
 pub(crate) mod import_describe;
 pub(crate) mod import_history;
+pub mod info;
 pub mod ingest;
 pub mod init;
 pub(crate) mod json;

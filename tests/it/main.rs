@@ -21,6 +21,7 @@ mod dups;
 mod every_command;
 mod families;
 mod families_console;
+mod garage;
 mod hardening;
 mod hostile;
 mod ingest;
