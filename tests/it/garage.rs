@@ -464,7 +464,7 @@ fn garage_killed_mid_ingest_then_restarted_the_rerun_takes_each_file_once() {
     let files = tmp.path().join("in");
     let n = 600;
     random_files(&files, n, 256 << 10);
-    let mut ingest = Command::new(env!("CARGO_BIN_EXE_triage"))
+    let ingest = Command::new(env!("CARGO_BIN_EXE_triage"))
         .env("TRIAGE_S3_ACCESS_KEY_ID", KEY_ID)
         .env("TRIAGE_S3_SECRET_ACCESS_KEY", SECRET)
         .arg("--case")
