@@ -15,7 +15,20 @@ fn main() -> ExitCode {
     triage::worker::isolate_with(std::path::PathBuf::from("/proc/self/exe"));
     let args = Args::parse();
     let result = match args.command {
-        Some(Command::Init { dir }) => cli::init::run(&dir),
+        Some(Command::Init {
+            dir,
+            objects,
+            endpoint,
+            region,
+            credentials,
+        }) => cli::init::run(
+            &dir,
+            objects.as_deref(),
+            endpoint.as_deref(),
+            region.as_deref(),
+            credentials,
+        ),
+        Some(Command::Info { json }) => cli::info::run(args.case, json),
         Some(Command::Ingest {
             source,
             json,

@@ -192,7 +192,29 @@ pub enum IncidentCmd {
 #[derive(Subcommand)]
 pub enum Command {
     /// Create a new case in DIR.
-    Init { dir: PathBuf },
+    Init {
+        dir: PathBuf,
+        /// Keep originals in an S3-compatible bucket (Garage, Ceph RGW) instead of DIR/objects:
+        /// s3://BUCKET/PREFIX. Credentials come from TRIAGE_S3_ACCESS_KEY_ID and
+        /// TRIAGE_S3_SECRET_ACCESS_KEY (or AWS_*), or the file TRIAGE_S3_CREDENTIALS names
+        /// (mode 0640 or stricter); never stored in the case.
+        #[arg(long, value_name = "s3://BUCKET/PREFIX", requires = "endpoint")]
+        objects: Option<String>,
+        /// The store's S3 endpoint, e.g. http://garage.internal:3900.
+        #[arg(long, value_name = "URL", requires = "objects")]
+        endpoint: Option<String>,
+        /// The store's region (Garage's s3_region; `garage` when not given).
+        #[arg(long, requires = "objects")]
+        region: Option<String>,
+        /// A credentials file to name in the case (its path only), instead of the environment.
+        #[arg(long, value_name = "FILE", requires = "objects")]
+        credentials: Option<PathBuf>,
+    },
+    /// Where the case is and where its originals live.
+    Info {
+        #[arg(long)]
+        json: bool,
+    },
     /// Take in every regular file under the given paths.
     Ingest {
         /// Who sent the material (the provider).

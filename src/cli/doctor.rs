@@ -281,10 +281,16 @@ struct CaseReport {
 fn case_folder(dir: &Path) -> CaseReport {
     let mut lines = Vec::new();
     let mut ok = true;
+    // A case whose originals are in a bucket has no objects/ (its file names the bucket).
+    let objects = if dir.join(crate::store::bucket::LOCATION_FILE).is_file() {
+        ("originals", dir.join(crate::store::bucket::LOCATION_FILE))
+    } else {
+        ("objects/", dir.join("objects"))
+    };
     for (label, p) in [
         ("folder", dir.to_path_buf()),
         ("case.db", dir.join("case.db")),
-        ("objects/", dir.join("objects")),
+        objects,
     ] {
         match std::fs::metadata(&p) {
             Ok(m) => {

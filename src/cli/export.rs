@@ -185,7 +185,10 @@ pub fn run(case: Option<PathBuf>, req: Request) -> Result<ExitCode> {
             let r = &d.row;
             let reference = crate::store::reference(r.id);
             let rel = format!("data/originals/{reference}.{}", bag::extension_for(&r.mime));
-            let object = case.objects.path_of(&r.sha256);
+            // From a bucket, through the read cache (checked against its name on arrival).
+            let object = case.objects.local_path(&r.sha256).map_err(|e| {
+                anyhow::anyhow!("{reference}: its original cannot be read ({e}); export aborted")
+            })?;
             if !object.is_file() {
                 bail!(
                     "{reference}: its original is missing from the object store ({}); export aborted",

@@ -390,7 +390,7 @@ fn copy_originals(
         let (tmp, mut out) = session.temp_file(0, n as u64).with_context(|| {
             format!(
                 "{}: cannot create a temporary file",
-                case.objects.root().display()
+                case.objects.describe()
             )
         })?;
         let copied = if it.describe {

@@ -22,6 +22,7 @@ pub mod import;
 pub(crate) mod import_describe;
 pub(crate) mod import_history;
 pub mod incident;
+pub mod info;
 pub mod ingest;
 pub mod init;
 pub(crate) mod json;

@@ -583,9 +583,16 @@ fn store_objects(
         let mut lost = (0, 0);
         if !files.is_empty() {
             store.sync()?;
+            let staged: Vec<_> = files
+                .iter()
+                .map(|f| (f.temp.clone(), f.sha256.clone(), f.size))
+                .collect();
+            // A bucket that fails stops the ingest here: the rows of this batch are never
+            // written, so no row names an object the store did not acknowledge.
+            let results = store.install_many(&staged)?;
             let mut installed = Vec::with_capacity(files.len());
-            for f in files.drain(..) {
-                match store.install(&f.temp, &f.sha256) {
+            for (f, r) in files.drain(..).zip(results) {
+                match r {
                     Ok(_) => installed.push(f),
                     Err(e) => {
                         let _ = std::fs::remove_file(&f.temp);

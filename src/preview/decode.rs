@@ -23,6 +23,12 @@ pub fn load_base(req: &super::Request) -> Result<DynamicImage, String> {
     use crate::worker::protocol::{Job, Reply};
     use base64::Engine;
     use std::os::unix::ffi::OsStrExt;
+    // An original in a bucket is fetched into the case's read cache first (unless a picture
+    // made from it is cached already); this runs on the preview thread, never the UI's.
+    if !req.thumbnail.as_ref().is_some_and(|t| t.is_file()) {
+        crate::store::objects::ensure_local(&req.path)
+            .map_err(|e| format!("the original cannot be read: {e}"))?;
+    }
     let path = req.path.as_os_str().as_bytes().to_vec();
     let thumbnail = req
         .thumbnail

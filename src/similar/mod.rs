@@ -147,7 +147,8 @@ fn same_picture_pairs(
     let objects = &case.objects;
     let made = par_map(&missing, |&k| {
         let p = &prints[needed[k]];
-        crate::worker::fingerprint_file(&objects.path_of(&p.sha256), p.orientation)
+        let path = objects.local_path(&p.sha256).ok()?;
+        crate::worker::fingerprint_file(&path, p.orientation)
             .ok()
             .map(|m| m.thumb.to_blob())
     });
@@ -269,7 +270,9 @@ pub fn backfill(case: &mut Case, progress: bool) -> Result<Backfilled> {
                 else {
                     return;
                 };
-                let r = crate::worker::fingerprint_file(&objects.path_of(sha256), *orientation);
+                let r = objects
+                    .local_path(sha256)
+                    .and_then(|path| crate::worker::fingerprint_file(&path, *orientation));
                 if tx.send((*id, r)).is_err() {
                     return;
                 }

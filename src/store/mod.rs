@@ -2,6 +2,7 @@
 
 pub mod assignments;
 pub mod audit;
+pub(crate) mod bucket;
 pub mod changes;
 pub mod chat_links;
 pub mod claims;
@@ -54,6 +55,11 @@ pub enum CaseError {
     Invalid(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// The object store failed (down, refused, timed out): endpoint and reason, no secret.
+    #[error(
+        "object store {0}; nothing more was recorded, run the same command again once it answers"
+    )]
+    Store(String),
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("{path}: {error}")]
@@ -163,6 +169,11 @@ pub struct Case {
 impl Case {
     /// Make a new case folder: database, object store, the creator recorded as admin.
     pub fn init(dir: &Path, actor: &str) -> Result<Case> {
+        Self::init_with(dir, actor, None)
+    }
+
+    /// A new case whose originals live in `bucket` (the local `objects/` without one).
+    pub fn init_with(dir: &Path, actor: &str, bucket: Option<&bucket::Location>) -> Result<Case> {
         if dir.exists() {
             let mut entries = std::fs::read_dir(dir).map_err(|e| io_err(dir, e))?;
             if entries.next().is_some() {
@@ -170,7 +181,7 @@ impl Case {
             }
         }
         std::fs::create_dir_all(dir).map_err(|e| io_err(dir, e))?;
-        ObjectStore::create(dir)?;
+        ObjectStore::create(dir, bucket)?;
         std::fs::write(
             dir.join(MARKER),
             "This folder is a triage case. Do not edit by hand.\n",
@@ -180,6 +191,11 @@ impl Case {
         schema::migrate(&mut case.conn)?;
         let now = crate::clock::now();
         let case_id = new_case_id();
+        // Where originals live is recorded with the case's creation (never a credential).
+        let mut details = serde_json::json!({ "case_id": case_id });
+        if let Some(b) = bucket {
+            details["originals"] = b.describe().into();
+        }
         case.write(|tx| {
             tx.execute(
                 "INSERT INTO case_info(key, value) VALUES ('case_id', ?1), ('created_at', ?2), ('created_by', ?3)",
@@ -188,7 +204,11 @@ impl Case {
             let mut chain = audit::Chain::load(tx)?;
             chain.append(
                 tx,
-                &audit::Event::case(actor, "case.init", serde_json::json!({ "case_id": case_id })),
+                &audit::Event::case(
+                    actor,
+                    "case.init",
+                    details.clone(),
+                ),
             )?;
             users::add_creator(tx, &mut chain, actor, "the case's creator")?;
             Ok(())
@@ -235,7 +255,7 @@ impl Case {
         Ok(Case {
             root: dir.to_path_buf(),
             conn,
-            objects: ObjectStore::new(dir),
+            objects: ObjectStore::open(dir)?,
             turn: open_turn(dir),
         })
     }

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use super::audit::{entry_hash, GENESIS};
-use super::objects::ObjectStore;
+use super::objects::{ObjectStore, Place};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Problem {
@@ -156,9 +156,16 @@ fn check_objects(
     let next = AtomicU64::new(0);
     let done = AtomicU64::new(0);
     let found = Mutex::new(Vec::new());
-    let workers = std::thread::available_parallelism()
+    // The store itself failing (down, refused): one problem, and the rest is not tried.
+    let down: Mutex<Option<String>> = Mutex::new(None);
+    let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
+    // A bucket's objects wait on the network more than on a core: more at once.
+    let workers = match store.place {
+        Place::Folder => cores,
+        Place::Bucket(_) => cores.max(8),
+    };
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
@@ -168,9 +175,20 @@ fn check_objects(
                     let Some((id, sha, size)) = items.get(i) else {
                         break;
                     };
-                    if let Some(p) = check_object(store, sha, *size, quick, &mut buf) {
-                        if let Ok(mut f) = found.lock() {
-                            f.push((*id, p));
+                    if down.lock().map(|d| d.is_some()).unwrap_or(true) {
+                        break;
+                    }
+                    match check_object(store, sha, *size, quick, &mut buf) {
+                        Ok(None) => {}
+                        Ok(Some(p)) => {
+                            if let Ok(mut f) = found.lock() {
+                                f.push((*id, p));
+                            }
+                        }
+                        Err(e) => {
+                            if let Ok(mut d) = down.lock() {
+                                d.get_or_insert(e);
+                            }
                         }
                     }
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -184,16 +202,36 @@ fn check_objects(
     progress(items.len() as u64, items.len() as u64);
     let mut found = found.into_inner().unwrap_or_default();
     found.sort_by_key(|(id, _)| *id);
-    found
+    let mut problems: Vec<Problem> = found
         .into_iter()
         .map(|(id, problem)| Problem {
             what: super::reference(id),
             problem,
         })
-        .collect()
+        .collect();
+    if let Some(e) = down.into_inner().ok().flatten() {
+        problems.push(Problem {
+            what: store.describe(),
+            problem: format!("the object store failed, objects not all checked: {e}"),
+        });
+    }
+    problems
 }
 
 fn check_object(
+    store: &ObjectStore,
+    sha: &str,
+    size: i64,
+    quick: bool,
+    buf: &mut [u8],
+) -> Result<Option<String>, String> {
+    if let Place::Bucket(b) = &store.place {
+        return check_in_bucket(b, sha, size, quick);
+    }
+    Ok(check_file(store, sha, size, quick, buf))
+}
+
+fn check_file(
     store: &ObjectStore,
     sha: &str,
     size: i64,
@@ -225,9 +263,69 @@ fn check_object(
     (actual != sha).then(|| format!("object content has SHA-256 {actual}, not {sha} (altered)"))
 }
 
+/// The same checks on an object in a bucket: its size and the SHA-256 kept with it (quick), or
+/// its content re-hashed from parallel ranged reads.
+fn check_in_bucket(
+    bucket: &super::bucket::Bucket,
+    sha: &str,
+    size: i64,
+    quick: bool,
+) -> Result<Option<String>, String> {
+    let head = match bucket.head(sha) {
+        Ok(Some(h)) => h,
+        Ok(None) => {
+            return Ok(Some(format!(
+                "object {sha} is missing from {}",
+                bucket.location.describe()
+            )))
+        }
+        Err(e) => return Err(e.0),
+    };
+    if head.size != size as u64 {
+        return Ok(Some(format!(
+            "object {sha} has {} bytes, the record says {size}",
+            head.size
+        )));
+    }
+    if quick {
+        return Ok(match head.sha256 {
+            Some(kept) if kept != sha => Some(format!(
+                "object {sha} is stored with SHA-256 {kept} (replaced)"
+            )),
+            _ => None,
+        });
+    }
+    match bucket.hash(sha, head.size) {
+        Ok(actual) if actual == sha => Ok(None),
+        Ok(actual) => Ok(Some(format!(
+            "object content has SHA-256 {actual}, not {sha} (altered)"
+        ))),
+        Err(e) => Err(e.0),
+    }
+}
+
 /// Files in the object store that no item names (left by an interrupted ingest, or planted).
 pub fn stray_objects(known: &HashSet<String>, store: &ObjectStore) -> Vec<Problem> {
     let mut out = Vec::new();
+    if let Place::Bucket(b) = &store.place {
+        match b.list() {
+            Ok(all) => {
+                for (name, _) in all {
+                    if !known.contains(&name) {
+                        out.push(Problem {
+                            what: format!("{} {name}", b.location.describe()),
+                            problem: "object not referenced by any item".into(),
+                        });
+                    }
+                }
+            }
+            Err(e) => out.push(Problem {
+                what: b.location.describe(),
+                problem: format!("cannot list the objects: {e}"),
+            }),
+        }
+        return out;
+    }
     let Ok(dirs) = std::fs::read_dir(store.root()) else {
         return out;
     };

@@ -134,6 +134,7 @@ fn every_subcommand_into_a_closed_pipe_ends_quietly_with_its_usual_status() {
         ("list", vec!["list", "--json"]),
         ("show", vec!["show", "T-000001"]),
         ("terms", vec!["terms"]),
+        ("info", vec!["info"]),
         ("log", vec!["log"]),
         ("verify", vec!["verify", "--json"]),
         ("source list", vec!["source", "list"]),

@@ -178,6 +178,7 @@ fn every_subcommand_run_by_a_reviewer_is_refused_and_recorded_or_leaves_a_verifi
     // What each command is run with; several runs where a command can do different things.
     let plan: Vec<(&str, Vec<Vec<&str>>)> = vec![
         ("init", vec![vec!["init", &new_case]]),
+        ("info", vec![vec!["info"], vec!["info", "--json"]]),
         (
             "ingest",
             vec![vec!["ingest", "--source", "civil-defence", &material]],

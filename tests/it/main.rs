@@ -22,6 +22,7 @@ mod dups;
 mod every_command;
 mod families;
 mod families_console;
+mod garage;
 mod hardening;
 mod hostile;
 mod incidents;
