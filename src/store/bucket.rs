@@ -312,6 +312,35 @@ impl Bucket {
         })
     }
 
+    /// A small object (up to one range) read and hashed with a single GET: (sha256, bytes), or
+    /// `None` when the store has no such object. Half the round trips of HEAD then GET, which
+    /// is what verifying many small objects waits on.
+    pub fn hash_whole(&self, sha256: &str) -> Result<Option<(String, u64)>, StoreError> {
+        let c = self.client()?;
+        let key = self.key(sha256);
+        c.rt.block_on(async {
+            let got = match c.s3.get(&key).await {
+                Ok(g) => g,
+                Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(self.err(&format!("GET {sha256}"), e)),
+            };
+            let mut stream = got.into_stream();
+            let mut hasher = Sha256::new();
+            let mut n = 0u64;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| self.err(&format!("GET {sha256}"), e))?;
+                hasher.update(&chunk);
+                n += chunk.len() as u64;
+            }
+            Ok(Some((hex::encode(hasher.finalize()), n)))
+        })
+    }
+
+    /// Whether an object of `size` bytes is read whole by `hash_whole`.
+    pub fn small(size: u64) -> bool {
+        size <= RANGE
+    }
+
     /// Every object under the prefix: (sha256 as named, size).
     pub fn list(&self) -> Result<Vec<(String, u64)>, StoreError> {
         let c = self.client()?;

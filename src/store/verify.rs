@@ -161,10 +161,11 @@ fn check_objects(
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
-    // A bucket's objects wait on the network more than on a core: more at once.
+    // A bucket's objects wait on the network more than on a core: many at once (each a
+    // blocking call on the bucket's runtime).
     let workers = match store.place {
         Place::Folder => cores,
-        Place::Bucket(_) => cores.max(8),
+        Place::Bucket(_) => cores.max(32),
     };
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -271,6 +272,21 @@ fn check_in_bucket(
     size: i64,
     quick: bool,
 ) -> Result<Option<String>, String> {
+    if !quick && super::bucket::Bucket::small(size as u64) {
+        return Ok(match bucket.hash_whole(sha).map_err(|e| e.0)? {
+            None => Some(format!(
+                "object {sha} is missing from {}",
+                bucket.location.describe()
+            )),
+            Some((_, n)) if n != size as u64 => Some(format!(
+                "object {sha} has {n} bytes, the record says {size}"
+            )),
+            Some((actual, _)) if actual != sha => Some(format!(
+                "object content has SHA-256 {actual}, not {sha} (altered)"
+            )),
+            Some(_) => None,
+        });
+    }
     let head = match bucket.head(sha) {
         Ok(Some(h)) => h,
         Ok(None) => {
