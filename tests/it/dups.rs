@@ -422,6 +422,11 @@ fn plain_photo() -> Vec<u8> {
 
 #[test]
 fn hostile_images_are_taken_in_with_a_warning_and_no_fingerprint() {
+    // Its peak memory is that of every child this process waited for: run it alone.
+    if !crate::common::alone("dups::hostile_images_are_taken_in_with_a_warning_and_no_fingerprint")
+    {
+        return;
+    }
     // The CRC helper is right: the IHDR CRC of a 1×1 8-bit RGB PNG is well known.
     assert_eq!(&png_declaring(1, 1)[29..33], &[0x90, 0x77, 0x53, 0xde]);
 
@@ -501,6 +506,12 @@ fn hostile_images_are_taken_in_with_a_warning_and_no_fingerprint() {
 
 #[test]
 fn dups_fingerprints_what_the_ingest_did_not_and_names_what_it_cannot() {
+    // Its peak memory is that of every child this process waited for: run it alone.
+    if !crate::common::alone(
+        "dups::dups_fingerprints_what_the_ingest_did_not_and_names_what_it_cannot",
+    ) {
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tmp");
     let case = tmp.path().join("case");
     let dir = tmp.path().join("in");

@@ -663,24 +663,7 @@ fn children_peak_rss() -> u64 {
 /// the test binary (other tests' processes would count).
 #[test]
 fn expansion_memory_stays_bounded() {
-    const ALONE: &str = "TRIAGE_TEST_ALONE";
-    if std::env::var_os(ALONE).is_none() {
-        let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
-            .args([
-                "--exact",
-                "families::expansion_memory_stays_bounded",
-                "--test-threads=1",
-                "--nocapture",
-            ])
-            .env(ALONE, "1")
-            .output()
-            .expect("run the test alone");
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && text.contains("1 passed"),
-            "{text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    if !crate::common::alone("families::expansion_memory_stays_bounded") {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");

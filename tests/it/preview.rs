@@ -256,24 +256,7 @@ fn png_bomb(path: &Path) {
 /// would count, so the test runs itself alone in a child process of the test binary.
 #[test]
 fn hostile_images_give_clear_messages_and_little_memory() {
-    const ALONE: &str = "TRIAGE_TEST_ALONE";
-    if std::env::var_os(ALONE).is_none() {
-        let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
-            .args([
-                "--exact",
-                "preview::hostile_images_give_clear_messages_and_little_memory",
-                "--test-threads=1",
-                "--nocapture",
-            ])
-            .env(ALONE, "1")
-            .output()
-            .expect("run the test alone");
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && text.contains("1 passed"),
-            "{text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    if !crate::common::alone("preview::hostile_images_give_clear_messages_and_little_memory") {
         return;
     }
     let tmp = tempfile::tempdir().expect("tmp");

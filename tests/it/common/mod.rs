@@ -160,3 +160,26 @@ pub fn ada_case_with_demo_material(dir: &Path, material: &Path) -> triage::store
     }
     case
 }
+
+/// For a test that measures its process's peak memory: with every test in one binary, other
+/// tests' memory would count, so the test runs itself alone in a child of the test binary.
+/// True in that child (go on with the test); in the parent, runs the child, asserts that it
+/// passed, and gives false (return at once).
+pub fn alone(test: &str) -> bool {
+    const ALONE: &str = "TRIAGE_TEST_ALONE";
+    if std::env::var_os(ALONE).is_some() {
+        return true;
+    }
+    let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", test, "--test-threads=1", "--nocapture"])
+        .env(ALONE, "1")
+        .output()
+        .expect("run the test alone");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("1 passed"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    false
+}
