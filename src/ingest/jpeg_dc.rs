@@ -594,9 +594,9 @@ const FAST: u32 = 12;
 struct Huffman {
     /// For codes up to FAST bits: length << 8 | symbol; 0 when longer.
     fast: Box<[u16; 1 << FAST]>,
-    /// For AC tables: for a code and its extra bits together up to FAST bits, the bits to
-    /// skip (low byte) and how far the position in the block moves (high byte; 0 = end of
-    /// block); 0 when a slower path is needed.
+    /// For AC tables: for a code up to FAST bits, the bits to skip, code and extra bits
+    /// together (low byte), and how far the position in the block moves (high byte; 0 = end
+    /// of block); 0 for a longer code.
     fast_ac: Box<[u16; 1 << FAST]>,
     /// Canonical decoding of longer codes: the largest code of each length (-1: none), and
     /// where that length's symbols start.
@@ -628,17 +628,18 @@ impl Huffman {
                         *e = (len as u16) << 8 | u16::from(sym);
                     }
                     if ac {
+                        // The extra bits are skipped, never read, so they need not fit in
+                        // the lookahead: every code up to FAST bits takes the one lookup
+                        // (at most 12 + 15 bits, under the 32 a refill guarantees).
                         let (r, s) = (u32::from(sym >> 4), u32::from(sym & 15));
                         let total = len + s;
-                        if total <= FAST {
-                            let advance = match (r, s) {
-                                (_, 0) if r == 15 => 16,
-                                (_, 0) => 0,
-                                _ => r + 1,
-                            };
-                            for e in &mut fast_ac[first..first + (1 << spare)] {
-                                *e = (advance as u16) << 8 | total as u16;
-                            }
+                        let advance = match (r, s) {
+                            (_, 0) if r == 15 => 16,
+                            (_, 0) => 0,
+                            _ => r + 1,
+                        };
+                        for e in &mut fast_ac[first..first + (1 << spare)] {
+                            *e = (advance as u16) << 8 | total as u16;
                         }
                     }
                 }
