@@ -523,7 +523,23 @@ fn block(
     }
     let ac = ac.ok_or(Stop::NotForUs)?;
     let fast = &*ac.fast_ac;
+    let pairs = &*ac.pairs;
     let mut k = 1usize;
+    // Two codes per lookup while one code cannot finish the block (a code moves at most 16):
+    // the lookups are one chain, each waiting on the last, so fewer of them is what counts.
+    while k < 48 {
+        fill!();
+        let e = pairs[(acc >> (64 - FAST)) as usize];
+        if e == 0 {
+            break;
+        }
+        skip!(u32::from(e & 0xff));
+        k += usize::from((e >> 8) & 0x7f);
+        if e & PAIR_END != 0 {
+            (bits.acc, bits.n) = (acc, n);
+            return Ok(());
+        }
+    }
     while k < 64 {
         fill!();
         let e = fast[(acc >> (64 - FAST)) as usize];
@@ -590,6 +606,8 @@ fn ycbcr_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
 /// Bits looked up at once: codes (with their extra bits, for AC) up to this long take one
 /// lookup.
 const FAST: u32 = 12;
+/// In `Huffman::pairs`: the block ends with these codes.
+const PAIR_END: u16 = 0x8000;
 
 struct Huffman {
     /// For codes up to FAST bits: length << 8 | symbol; 0 when longer.
@@ -598,6 +616,11 @@ struct Huffman {
     /// together (low byte), and how far the position in the block moves (high byte; 0 = end
     /// of block); 0 for a longer code.
     fast_ac: Box<[u16; 1 << FAST]>,
+    /// For AC tables: as `fast_ac`, but for a code followed by a second one whose code bits
+    /// are also within the FAST bits, both at once: bits to skip (low byte), how far the
+    /// position moves (bits 8-14), PAIR_END when the block ends there (an end-of-block code
+    /// first or second). A lone code where no second fits; 0 for a longer first code.
+    pairs: Box<[u16; 1 << FAST]>,
     /// Canonical decoding of longer codes: the largest code of each length (-1: none), and
     /// where that length's symbols start.
     maxcode: [i32; 18],
@@ -652,9 +675,43 @@ impl Huffman {
             code <<= 1;
         }
         maxcode[17] = i32::MAX;
+        let mut pairs = Box::new([0u16; 1 << FAST]);
+        if ac {
+            for (w, p) in pairs.iter_mut().enumerate() {
+                let one = fast_ac[w];
+                if one == 0 {
+                    continue;
+                }
+                let (total, advance) = (one & 0xff, one >> 8);
+                if advance == 0 {
+                    *p = total | PAIR_END;
+                    continue;
+                }
+                *p = one;
+                if u32::from(total) >= FAST {
+                    continue;
+                }
+                // The next code's length is known if its code bits are inside the window
+                // (the bits past the window read as zeros here, so only then).
+                let next = fast[(w << total) & ((1 << FAST) - 1)];
+                let len = u32::from(next >> 8);
+                if next == 0 || u32::from(total) + len > FAST {
+                    continue;
+                }
+                let sym = next & 0xff;
+                let (r, s) = (sym >> 4, sym & 15);
+                let both = total + len as u16 + s;
+                *p = match (r, s) {
+                    (15, 0) => (advance + 16) << 8 | both,
+                    (_, 0) => advance << 8 | both | PAIR_END,
+                    _ => (advance + r + 1) << 8 | both,
+                };
+            }
+        }
         Some(Huffman {
             fast,
             fast_ac,
+            pairs,
             maxcode,
             offset,
             symbols: symbols.to_vec(),
