@@ -417,10 +417,17 @@ impl<'a> Reader<'a> {
             let q = i32::from(self.quant_dc[c.tq].ok_or(Stop::NotForUs)?);
             let columns: Vec<usize> = (0..w).map(|x| x * c.h / frame.hmax).collect();
             let mut plane = vec![0u8; w * h];
-            for (y, line) in plane.chunks_exact_mut(w).enumerate() {
+            let mut last = None;
+            for y in 0..h {
                 let by = y * c.v / frame.vmax;
+                // A subsampled component's rows repeat: copied, not worked out again.
+                if let Some(prev) = last.filter(|&(_, b)| b == by).map(|(p, _)| p) {
+                    plane.copy_within(prev * w..(prev + 1) * w, y * w);
+                    continue;
+                }
+                last = Some((y, by));
                 let row = &c.dc[by * c.bw..(by + 1) * c.bw];
-                for (out, &x) in line.iter_mut().zip(&columns) {
+                for (out, &x) in plane[y * w..(y + 1) * w].iter_mut().zip(&columns) {
                     let d = i32::from(row.get(x).copied().unwrap_or(0));
                     *out = ((d * q + 1024) >> 3).clamp(0, 255) as u8;
                 }
@@ -439,13 +446,15 @@ impl<'a> Reader<'a> {
                 None => ids == b"RGB",
             };
             let mut out = vec![0u8; w * h * 3];
-            for (i, px) in out.chunks_exact_mut(3).enumerate() {
-                let (a, b, c) = (planes[0][i], planes[1][i], planes[2][i]);
-                px.copy_from_slice(&if rgb {
-                    [a, b, c]
-                } else {
-                    ycbcr_to_rgb(a, b, c)
-                });
+            let [p0, p1, p2] = &planes[..] else {
+                return no();
+            };
+            let samples = p0.iter().zip(p1).zip(p2);
+            for (px, ((&a, &b), &c)) in out.chunks_exact_mut(3).zip(samples) {
+                let [r, g, bl] = if rgb { [a, b, c] } else { ycbcr_to_rgb(a, b, c) };
+                px[0] = r;
+                px[1] = g;
+                px[2] = bl;
             }
             image::RgbImage::from_raw(w32, h32, out).map(DynamicImage::ImageRgb8)
         };
