@@ -807,3 +807,121 @@ fn a_store_that_is_down_gives_a_clear_message_fast_and_the_case_stays_usable() {
     let out = triage_s3(&case, &["info"]);
     assert!(output_text(&out).contains(&endpoint));
 }
+
+/// How long the console may take to answer a key while the store is down: the store is never
+/// on the way of a key.
+const PROMPT: Duration = Duration::from_secs(2);
+
+#[test]
+fn the_console_works_on_metadata_and_tags_while_the_store_is_down() {
+    use crate::pty::{self, Console};
+    let Some(mut g) = Garage::start() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let case = tmp.path().join("case");
+    init_s3(&case, &g.endpoint(), "c");
+    let material = tmp.path().join("material");
+    triage::demo::write_material(&material).expect("material");
+    let out = triage_s3(
+        &case,
+        &["ingest", "--source", "ngo", material.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", output_text(&out));
+    let n = count(&case, "SELECT count(*) FROM items");
+    g.kill();
+
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let mut cmd = pty::console_command(env!("CARGO_BIN_EXE_triage"), &case, &home);
+    cmd.env("TRIAGE_S3_ACCESS_KEY_ID", KEY_ID);
+    cmd.env("TRIAGE_S3_SECRET_ACCESS_KEY", SECRET);
+    let started = Instant::now();
+    let mut c = Console::spawn(cmd);
+    c.wait_ready();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Through every item and back, each key answered at once, each item's metadata shown.
+    for i in 2..=n {
+        let t = Instant::now();
+        c.send("j");
+        c.wait_status(&format!(" {i}/{n} "));
+        assert!(t.elapsed() < PROMPT, "j took {:?}", t.elapsed());
+    }
+    let t = Instant::now();
+    c.send("g");
+    c.wait_status(&format!(" 1/{n} "));
+    assert!(t.elapsed() < PROMPT, "g took {:?}", t.elapsed());
+    // The item's metadata, from case.db.
+    let screen = c.wait_text("image/jpeg");
+    assert!(
+        screen.contains("T-000001") && screen.contains("sha256"),
+        "{screen}"
+    );
+
+    // A tag: saved at once.
+    let t = Instant::now();
+    c.send("1");
+    c.wait_message("saved: T-000001 +Graphic violence");
+    assert!(t.elapsed() < PROMPT, "the tag took {:?}", t.elapsed());
+
+    // The preview of an item whose original is needed (a PDF: no kept picture) says the store
+    // cannot be reached, and keys are answered meanwhile.
+    let pdf: i64 = {
+        let opened = triage::store::Case::open(&case).expect("open");
+        sql(&opened)
+            .query_row(
+                "SELECT id FROM items WHERE kind = 'pdf' ORDER BY id LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .expect("a pdf")
+    };
+    c.send("i");
+    for _ in 1..pdf {
+        c.send("j");
+    }
+    c.wait_status(&format!(" {pdf}/{n} "));
+    let shown = c.wait_for_within("the preview's message", Duration::from_secs(30), |s| {
+        s.contains("cannot be read")
+    });
+    assert!(shown.contains("application/pdf"), "its metadata: {shown}");
+    let flat: String = shown.split_whitespace().collect();
+    assert!(
+        flat.contains(&format!("s3://{BUCKET}/c")) && flat.contains(&g.endpoint().replace(' ', "")),
+        "names the store: {shown}"
+    );
+    let t = Instant::now();
+    c.send("k");
+    c.wait_status(&format!(" {}/{n} ", pdf - 1));
+    assert!(t.elapsed() < PROMPT, "k took {:?}", t.elapsed());
+    c.quit();
+
+    // The tag is committed with its audit entry.
+    let opened = triage::store::Case::open(&case).expect("open");
+    let tagged: i64 = sql(&opened)
+        .query_row(
+            "SELECT count(*) FROM tags WHERE item_id = 1 AND term_id = 'graphic'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("tags");
+    assert_eq!(tagged, 1);
+    let audited: i64 = sql(&opened)
+        .query_row(
+            "SELECT count(*) FROM audit WHERE item_id = 1 AND event = 'tag.add'
+             AND json_extract(details, '$.term') = 'graphic'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("audit");
+    assert_eq!(audited, 1);
+    let out = triage_s3(&case, &["show", "T-000001", "--json"]);
+    assert!(
+        output_text(&out).contains("graphic"),
+        "{}",
+        output_text(&out)
+    );
+}
