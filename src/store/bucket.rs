@@ -493,6 +493,25 @@ fn build(loc: &Location) -> Result<Client, String> {
 /// A store error in words, without the request's URL query or headers (the library's own
 /// messages carry neither credentials nor signatures, but keep them short).
 fn reason(e: &object_store::Error) -> String {
+    // The store cannot be reached at all: say so in a few words (the library's message is a
+    // paragraph with the request's URL and its retries).
+    let mut src = std::error::Error::source(e);
+    while let Some(inner) = src {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind as K;
+            if matches!(
+                io.kind(),
+                K::ConnectionRefused
+                    | K::ConnectionReset
+                    | K::TimedOut
+                    | K::HostUnreachable
+                    | K::NetworkUnreachable
+            ) {
+                return format!("the store cannot be reached ({io}), after retries");
+            }
+        }
+        src = inner.source();
+    }
     match e {
         object_store::Error::NotFound { .. } => "no such object".into(),
         other => {
