@@ -48,6 +48,9 @@ const UPLOADS_IN_FLIGHT: usize = 16;
 /// client's delayed ACK (40 ms on Linux), so a small object takes ~45 ms on loopback however
 /// fast the rest is: throughput comes from many at once (one connection each).
 const CHECKS_IN_FLIGHT: usize = 128;
+/// HEADs at once for `verify --quick` (no body: nothing waits on a delayed ACK, and more at
+/// once only adds connections).
+const HEADS_IN_FLIGHT: usize = 32;
 /// Objects over `RANGE` checked at once (each holds up to `RANGES_IN_FLIGHT` ranges).
 const LARGE_IN_FLIGHT: usize = 8;
 
@@ -338,7 +341,12 @@ impl Bucket {
             (0..objects.len()).partition(|&i| quick || objects[i].1 <= RANGE);
         let mut out: Vec<Option<Result<Found, StoreError>>> =
             objects.iter().map(|_| None).collect();
-        for (which, in_flight) in [(small, CHECKS_IN_FLIGHT), (large, LARGE_IN_FLIGHT)] {
+        let small_in_flight = if quick {
+            HEADS_IN_FLIGHT
+        } else {
+            CHECKS_IN_FLIGHT
+        };
+        for (which, in_flight) in [(small, small_in_flight), (large, LARGE_IN_FLIGHT)] {
             let results: Vec<Result<Found, StoreError>> = c.rt.block_on(async {
                 // Each check a task of its own: the hashing runs on the runtime's threads
                 // (one per core), the waiting on the store costs no thread at all.
