@@ -342,6 +342,9 @@ fn store_originals(
     valid: &bag::Valid,
     incoming: &mut [Incoming],
 ) -> Result<Option<Problem>> {
+    for note in case.objects.abort_interrupted_uploads() {
+        super::tell!("triage: {note}");
+    }
     // The session's folder, with any copy left in it, is removed when it is dropped.
     let session = case.objects.session()?;
     let mut temps = Vec::new();

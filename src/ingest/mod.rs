@@ -148,6 +148,9 @@ pub fn run(case: &mut Case, opts: &Options) -> crate::store::Result<Summary> {
     )?;
     let started = Instant::now();
     case.objects.clean_temp()?;
+    for note in case.objects.abort_interrupted_uploads() {
+        crate::cli::out::err_line(&format!("triage: {note}"));
+    }
     let session = case.objects.session()?;
     let roots_text: Vec<String> = opts.roots.iter().map(|p| p.display().to_string()).collect();
     let batch_id = case.write(|tx| {

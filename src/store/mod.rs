@@ -22,6 +22,7 @@ pub mod review;
 pub(crate) mod schema;
 pub mod search_index;
 pub mod sources;
+pub(crate) mod uploads;
 pub mod users;
 pub mod verify;
 pub mod views;

@@ -91,7 +91,7 @@ impl ObjectStore {
     pub fn open(case_root: &Path) -> Result<ObjectStore> {
         let place = match Location::read(case_root).map_err(super::CaseError::Internal)? {
             None => Place::Folder,
-            Some(loc) => Place::Bucket(Arc::new(Bucket::new(loc))),
+            Some(loc) => Place::Bucket(Arc::new(Bucket::new(loc, case_root))),
         };
         let cache = case_root.join("cache").join("originals");
         if matches!(place, Place::Bucket(_)) {
@@ -202,6 +202,29 @@ impl ObjectStore {
             }
         }
         Ok(n)
+    }
+
+    /// Abort the bucket's multipart uploads that killed runs left unfinished (recorded in the
+    /// case's upload journal), as `clean_temp` removes their staged files: a line for people
+    /// on what was done or could not be, if anything.
+    pub fn abort_interrupted_uploads(&self) -> Vec<String> {
+        let Place::Bucket(b) = &self.place else {
+            return Vec::new();
+        };
+        let (aborted, notes) = b.abort_interrupted();
+        let mut out = Vec::new();
+        if aborted > 0 {
+            out.push(format!(
+                "aborted {aborted} multipart upload(s) to {} that an interrupted run left",
+                b.location.describe()
+            ));
+        }
+        for n in notes {
+            out.push(format!(
+                "an interrupted multipart upload could not be aborted, kept for the next run: {n}"
+            ));
+        }
+        out
     }
 
     /// Install staged files; for each, what came of it. In a bucket they are uploaded

@@ -153,20 +153,17 @@ fn check_objects(
     quick: bool,
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> Vec<Problem> {
+    if let Place::Bucket(b) = &store.place {
+        return check_bucket(b, items, quick, progress);
+    }
     let next = AtomicU64::new(0);
     let done = AtomicU64::new(0);
     let found = Mutex::new(Vec::new());
     // The store itself failing (down, refused): one problem, and the rest is not tried.
     let down: Mutex<Option<String>> = Mutex::new(None);
-    let cores = std::thread::available_parallelism()
+    let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
-    // A bucket's objects wait on the network more than on a core: many at once (each a
-    // blocking call on the bucket's runtime).
-    let workers = match store.place {
-        Place::Folder => cores,
-        Place::Bucket(_) => cores.max(32),
-    };
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
@@ -179,17 +176,9 @@ fn check_objects(
                     if down.lock().map(|d| d.is_some()).unwrap_or(true) {
                         break;
                     }
-                    match check_object(store, sha, *size, quick, &mut buf) {
-                        Ok(None) => {}
-                        Ok(Some(p)) => {
-                            if let Ok(mut f) = found.lock() {
-                                f.push((*id, p));
-                            }
-                        }
-                        Err(e) => {
-                            if let Ok(mut d) = down.lock() {
-                                d.get_or_insert(e);
-                            }
+                    if let Some(p) = check_file(store, sha, *size, quick, &mut buf) {
+                        if let Ok(mut f) = found.lock() {
+                            f.push((*id, p));
                         }
                     }
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -217,19 +206,6 @@ fn check_objects(
         });
     }
     problems
-}
-
-fn check_object(
-    store: &ObjectStore,
-    sha: &str,
-    size: i64,
-    quick: bool,
-    buf: &mut [u8],
-) -> Result<Option<String>, String> {
-    if let Place::Bucket(b) = &store.place {
-        return check_in_bucket(b, sha, size, quick);
-    }
-    Ok(check_file(store, sha, size, quick, buf))
 }
 
 fn check_file(
@@ -264,59 +240,106 @@ fn check_file(
     (actual != sha).then(|| format!("object content has SHA-256 {actual}, not {sha} (altered)"))
 }
 
-/// The same checks on an object in a bucket: its size and the SHA-256 kept with it (quick), or
-/// its content re-hashed from parallel ranged reads.
-fn check_in_bucket(
+/// The same checks on the objects in a bucket, many at once (see `Bucket::check_many`): its
+/// size and the checksums kept with it (quick), or its content re-hashed.
+fn check_bucket(
     bucket: &super::bucket::Bucket,
-    sha: &str,
-    size: i64,
+    items: &[(i64, String, i64)],
     quick: bool,
-) -> Result<Option<String>, String> {
-    if !quick && super::bucket::Bucket::small(size as u64) {
-        return Ok(match bucket.hash_whole(sha).map_err(|e| e.0)? {
-            None => Some(format!(
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Vec<Problem> {
+    use super::bucket::Found;
+    let total = items.len() as u64;
+    let done = AtomicU64::new(0);
+    let tick = || {
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if n.is_multiple_of(500) {
+            progress(n, total);
+        }
+    };
+    let objects: Vec<(String, u64)> = items
+        .iter()
+        .map(|(_, sha, size)| (sha.clone(), *size as u64))
+        .collect();
+    let results = bucket.check_many(&objects, quick, &tick);
+    progress(total, total);
+    let mut problems = Vec::new();
+    let mut down = None;
+    for ((id, sha, size), result) in items.iter().zip(results) {
+        let size = *size as u64;
+        let problem = match result {
+            Err(e) => {
+                down.get_or_insert(e);
+                continue;
+            }
+            Ok(Found::Missing) => Some(format!(
                 "object {sha} is missing from {}",
                 bucket.location.describe()
             )),
-            Some((_, n)) if n != size as u64 => Some(format!(
+            Ok(Found::Head(h)) if h.size != size => Some(format!(
+                "object {sha} has {} bytes, the record says {size}",
+                h.size
+            )),
+            Ok(Found::Head(h)) => quick_check(sha, &h),
+            Ok(Found::Content(_, n)) if n != size => Some(format!(
                 "object {sha} has {n} bytes, the record says {size}"
             )),
-            Some((actual, _)) if actual != sha => Some(format!(
+            Ok(Found::Content(actual, _)) if actual != *sha => Some(format!(
                 "object content has SHA-256 {actual}, not {sha} (altered)"
             )),
-            Some(_) => None,
-        });
-    }
-    let head = match bucket.head(sha) {
-        Ok(Some(h)) => h,
-        Ok(None) => {
-            return Ok(Some(format!(
-                "object {sha} is missing from {}",
-                bucket.location.describe()
-            )))
+            Ok(Found::Content(..)) => None,
+        };
+        if let Some(problem) = problem {
+            problems.push(Problem {
+                what: super::reference(*id),
+                problem,
+            });
         }
-        Err(e) => return Err(e.0),
-    };
-    if head.size != size as u64 {
-        return Ok(Some(format!(
-            "object {sha} has {} bytes, the record says {size}",
-            head.size
-        )));
     }
-    if quick {
-        return Ok(match head.sha256 {
-            Some(kept) if kept != sha => Some(format!(
-                "object {sha} is stored with SHA-256 {kept} (replaced)"
-            )),
-            _ => None,
+    if let Some(e) = down {
+        problems.push(Problem {
+            what: bucket.location.describe(),
+            problem: format!("the object store failed, objects not all checked: {e}"),
         });
     }
-    match bucket.hash(sha, head.size) {
-        Ok(actual) if actual == sha => Ok(None),
-        Ok(actual) => Ok(Some(format!(
-            "object content has SHA-256 {actual}, not {sha} (altered)"
-        ))),
-        Err(e) => Err(e.0),
+    problems
+}
+
+/// `--quick` on an object in a bucket whose size is right: the store's own checksum against
+/// the name (the store computed it from the bytes it received, and checked it against the one
+/// triage sent), and the SHA-256 triage stored with the object.
+fn quick_check(sha: &str, head: &super::bucket::Head) -> Option<String> {
+    if let Some(sum) = &head.store_checksum {
+        match super::bucket::whole_checksum_hex(sum) {
+            Some(hex) if hex != sha => {
+                return Some(format!(
+                    "the store's checksum of object {sha} is SHA-256 {hex} (replaced)"
+                ))
+            }
+            Some(_) => {}
+            // A checksum of the parts' checksums: compared with the one triage worked out
+            // before the upload (objects uploaded before triage kept it have none).
+            None => match &head.parts_checksum {
+                Some(expected) if expected != sum => {
+                    return Some(format!(
+                        "the store's checksum of object {sha} is {sum}, not the {expected} of \
+                         the parts uploaded (replaced)"
+                    ))
+                }
+                _ => {}
+            },
+        }
+    }
+    match &head.sha256 {
+        Some(kept) if kept != sha => Some(format!(
+            "object {sha} is stored with SHA-256 {kept} (replaced)"
+        )),
+        Some(_) => None,
+        None if head.store_checksum.is_some() => None,
+        None => Some(format!(
+            "object {sha} has no SHA-256 kept with it, by the store or by triage (not stored \
+             by triage: replaced?)"
+        )),
     }
 }
 

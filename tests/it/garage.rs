@@ -234,6 +234,58 @@ api_bind_addr = "127.0.0.1:{admin_port}"
         })
     }
 
+    /// Multipart uploads begun in the bucket and neither completed nor aborted, as the S3 API
+    /// lists them (ListMultipartUploads, which object_store does not offer: a presigned GET).
+    fn incomplete_uploads(&self) -> Vec<String> {
+        use object_store::signer::{Method, SignedUrlOptions, Signer};
+        let s3 = self.client();
+        let url = runtime()
+            .block_on(s3.signed_url_opts(
+                Method::GET,
+                &object_store::path::Path::from(""),
+                Duration::from_secs(300),
+                &SignedUrlOptions::new().with_query([("uploads", "")]),
+            ))
+            .expect("sign");
+        let body = http_get(&url);
+        assert!(body.contains("ListMultipartUploadsResult"), "{body}");
+        body.split("<UploadId>")
+            .skip(1)
+            .filter_map(|s| s.split("</UploadId>").next())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// PUT as triage does (its SHA-256 checksum sent, `x-amz-meta-sha256` set), but with
+    /// whatever metadata the caller forges.
+    fn put_claiming(&self, key: &str, data: Vec<u8>, claimed_sha256: &str) {
+        use object_store::{Attribute, Attributes, ObjectStore, PutOptions};
+        let s3 = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(BUCKET)
+            .with_endpoint(self.endpoint())
+            .with_region("garage")
+            .with_access_key_id(KEY_ID)
+            .with_secret_access_key(SECRET)
+            .with_allow_http(true)
+            .with_checksum_algorithm(object_store::aws::Checksum::SHA256)
+            .build()
+            .expect("client");
+        let mut attributes = Attributes::new();
+        attributes.insert(
+            Attribute::Metadata("sha256".into()),
+            claimed_sha256.to_string().into(),
+        );
+        let opts = PutOptions {
+            attributes,
+            ..PutOptions::default()
+        };
+        runtime().block_on(async {
+            s3.put_opts(&object_store::path::Path::from(key), data.into(), opts)
+                .await
+                .expect("put")
+        });
+    }
+
     fn put(&self, key: &str, data: Vec<u8>) {
         use object_store::ObjectStoreExt;
         let s3 = self.client();
@@ -249,6 +301,26 @@ impl Drop for Garage {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The status line and body of a plain HTTP/1.0 GET (loopback, presigned: no client needed).
+fn http_get(url: &object_store::signer::Url) -> String {
+    use std::io::Read;
+    let host = url.host_str().expect("host");
+    let port = url.port().expect("port");
+    let mut conn = std::net::TcpStream::connect((host, port)).expect("connect");
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    write!(
+        conn,
+        "GET {target} HTTP/1.0\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).expect("read");
+    answer
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -384,7 +456,10 @@ fn ingest_verify_show_preview_export_through_garage_and_an_altered_object_named(
 
     for args in [&["verify"][..], &["verify", "--quick"]] {
         let out = triage_s3(&case, args);
-        assert!(out.status.success(), "{args:?}: {}", output_text(&out));
+        let text = output_text(&out);
+        assert!(out.status.success(), "{args:?}: {text}");
+        // The bucket was listed for stray objects (a failure there is only a note).
+        assert!(!text.contains("cannot list"), "{args:?}: {text}");
     }
     let out = triage_s3(&case, &["show", "T-000001", "--json"]);
     assert!(out.status.success(), "{}", output_text(&out));
@@ -445,12 +520,28 @@ fn ingest_verify_show_preview_export_through_garage_and_an_altered_object_named(
     let key = format!("cases/one/objects/{}/{sha}", &sha[..2]);
     let mut altered = std::fs::read(&path).expect("cached");
     altered[100] ^= 0xff;
-    g.put(&key, altered);
+    g.put(&key, altered.clone());
     let out = triage_s3(&case, &["verify"]);
     let text = output_text(&out);
     assert!(!out.status.success(), "{text}");
     assert!(
         text.contains(&triage::store::reference(id)) && text.contains("altered"),
+        "{text}"
+    );
+    // The same size, nothing kept with it: --quick names it too.
+    let out = triage_s3(&case, &["verify", "--quick"]);
+    let text = output_text(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains(&triage::store::reference(id)), "{text}");
+
+    // Replaced again, with triage's own metadata forged: only the store's checksum of the
+    // bytes it received tells, and --quick compares it with the name.
+    g.put_claiming(&key, altered, &sha);
+    let out = triage_s3(&case, &["verify", "--quick"]);
+    let text = output_text(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(&triage::store::reference(id)) && text.contains("store's checksum"),
         "{text}"
     );
 }
@@ -536,6 +627,96 @@ fn triage_killed_mid_ingest_the_rerun_takes_each_file_once_and_cleans_up() {
         .flatten()
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// The upload journal's records in the case folder.
+fn journal(case: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(case.join("uploads")) {
+        Ok(rd) => rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "upload"))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[test]
+fn triage_killed_mid_multipart_upload_the_next_run_aborts_it_from_the_journal() {
+    let Some(mut g) = Garage::start() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let case = tmp.path().join("case");
+    init_s3(&case, &g.endpoint(), "m");
+    let files = tmp.path().join("in");
+    // In 3 parts (over the 32 MiB of one PUT). One file: a second one's upload could be begun
+    // and not yet journaled when the first is killed (left to the bucket's lifecycle rule).
+    random_files(&files, 1, 48 << 20);
+    let mut ingest = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .env("TRIAGE_S3_ACCESS_KEY_ID", KEY_ID)
+        .env("TRIAGE_S3_SECRET_ACCESS_KEY", SECRET)
+        .arg("--case")
+        .arg(&case)
+        .args(["ingest", "--source", "ngo"])
+        .arg(&files)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ingest");
+    // Killed as soon as an upload is journaled (its id known, its parts on the way).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while journal(&case).is_empty() {
+        assert!(
+            ingest.try_wait().expect("wait").is_none(),
+            "the ingest ended before any upload was journaled"
+        );
+        assert!(Instant::now() < deadline, "no upload journaled");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let _ = ingest.kill();
+    let _ = ingest.wait();
+    let left = journal(&case);
+    assert_eq!(left.len(), 1);
+    let record = std::fs::read_to_string(&left[0]).expect("record");
+    let open = g.incomplete_uploads();
+    assert_eq!(
+        open.len(),
+        1,
+        "the killed upload is still open in the store"
+    );
+    assert!(
+        record.contains(&open[0]) && record.contains("m/objects/"),
+        "the record names the key and upload id: {record} {open:?}"
+    );
+
+    // The store down: the records stay, and the run says so (then fails on its own uploads).
+    g.kill();
+    let out = triage_s3(
+        &case,
+        &["ingest", "--source", "ngo", files.to_str().unwrap()],
+    );
+    let text = output_text(&out);
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains("could not be aborted, kept for the next run")
+            && text.contains(&g.endpoint()),
+        "{text}"
+    );
+    assert_eq!(journal(&case), left);
+
+    g.restart();
+    let out = triage_s3(
+        &case,
+        &["ingest", "--source", "ngo", files.to_str().unwrap()],
+    );
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("aborted"), "{text}");
+    assert!(journal(&case).is_empty(), "{:?}", journal(&case));
+    assert_eq!(g.incomplete_uploads(), Vec::<String>::new());
+    each_once(&case, &files, 1);
+    let out = triage_s3(&case, &["verify"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert_eq!(g.keys().len(), 1);
 }
 
 /// Wait until the bucket holds at least `n` objects (an ingest is under way).
@@ -625,4 +806,133 @@ fn a_store_that_is_down_gives_a_clear_message_fast_and_the_case_stays_usable() {
     assert!(out.status.success(), "{}", output_text(&out));
     let out = triage_s3(&case, &["info"]);
     assert!(output_text(&out).contains(&endpoint));
+}
+
+/// How long the console may take to answer a key while the store is down: the store is never
+/// on the way of a key.
+const PROMPT: Duration = Duration::from_secs(2);
+
+#[test]
+fn the_console_works_on_metadata_and_tags_while_the_store_is_down() {
+    use crate::pty::{self, Console};
+    let Some(mut g) = Garage::start() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let case = tmp.path().join("case");
+    init_s3(&case, &g.endpoint(), "c");
+    let material = tmp.path().join("material");
+    triage::demo::write_material(&material).expect("material");
+    let out = triage_s3(
+        &case,
+        &["ingest", "--source", "ngo", material.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", output_text(&out));
+    let n = count(&case, "SELECT count(*) FROM items");
+    g.kill();
+
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let mut cmd = pty::console_command(env!("CARGO_BIN_EXE_triage"), &case, &home);
+    cmd.env("TRIAGE_S3_ACCESS_KEY_ID", KEY_ID);
+    cmd.env("TRIAGE_S3_SECRET_ACCESS_KEY", SECRET);
+    let started = Instant::now();
+    let mut c = Console::spawn(cmd);
+    c.wait_ready();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Through every item and back, each key answered at once, each item's metadata shown.
+    for i in 2..=n {
+        let t = Instant::now();
+        c.send("j");
+        c.wait_status(&format!(" {i}/{n} "));
+        assert!(t.elapsed() < PROMPT, "j took {:?}", t.elapsed());
+    }
+    let t = Instant::now();
+    c.send("g");
+    c.wait_status(&format!(" 1/{n} "));
+    assert!(t.elapsed() < PROMPT, "g took {:?}", t.elapsed());
+    // The item's metadata, from case.db.
+    let screen = c.wait_text("image/jpeg");
+    assert!(
+        screen.contains("T-000001") && screen.contains("sha256"),
+        "{screen}"
+    );
+
+    // A tag: saved at once.
+    let t = Instant::now();
+    c.send("1");
+    c.wait_message("saved: T-000001 +Graphic violence");
+    assert!(t.elapsed() < PROMPT, "the tag took {:?}", t.elapsed());
+
+    // The preview of an item whose original is needed (a PDF: no kept picture) says the store
+    // cannot be reached, and keys are answered meanwhile.
+    let pdf: i64 = {
+        let opened = triage::store::Case::open(&case).expect("open");
+        sql(&opened)
+            .query_row(
+                "SELECT id FROM items WHERE kind = 'pdf' ORDER BY id LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .expect("a pdf")
+    };
+    c.send("i");
+    for _ in 1..pdf {
+        c.send("j");
+    }
+    c.wait_status(&format!(" {pdf}/{n} "));
+    let shown = c.wait_for_within("the preview's message", Duration::from_secs(30), |s| {
+        s.contains("cannot be read")
+    });
+    assert!(shown.contains("application/pdf"), "its metadata: {shown}");
+    // The right-hand panes' text (the preview's wrapped lines), joined without blanks.
+    let right = shown
+        .lines()
+        .find_map(|l| l.find("┐┌").map(|at| l[..at].chars().count() + 1))
+        .expect("two panes");
+    let flat: String = shown
+        .lines()
+        .flat_map(|l| l.chars().skip(right))
+        .filter(|ch| !ch.is_whitespace() && *ch != '│')
+        .collect();
+    assert!(
+        flat.contains(&format!("s3://{BUCKET}/c"))
+            && flat.contains(&g.endpoint())
+            && flat.contains("cannotbereached"),
+        "names the store: {shown}"
+    );
+    let t = Instant::now();
+    c.send("k");
+    c.wait_status(&format!(" {}/{n} ", pdf - 1));
+    assert!(t.elapsed() < PROMPT, "k took {:?}", t.elapsed());
+    c.quit();
+
+    // The tag is committed with its audit entry.
+    let opened = triage::store::Case::open(&case).expect("open");
+    let tagged: i64 = sql(&opened)
+        .query_row(
+            "SELECT count(*) FROM tags WHERE item_id = 1 AND term_id = 'graphic'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("tags");
+    assert_eq!(tagged, 1);
+    let audited: i64 = sql(&opened)
+        .query_row(
+            "SELECT count(*) FROM audit WHERE item_id = 1 AND event = 'tag.add'
+             AND json_extract(details, '$.term') = 'graphic'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("audit");
+    assert_eq!(audited, 1);
+    let out = triage_s3(&case, &["show", "T-000001", "--json"]);
+    assert!(
+        output_text(&out).contains("graphic"),
+        "{}",
+        output_text(&out)
+    );
 }
