@@ -99,7 +99,11 @@ pub fn run(
         super::say!(
             "{}: {items} items{}, audit chain of {} entries (head #{} {}){} in {seconds:.1} s",
             if ok { "OK" } else { "FAILED" },
-            if quick { " (sizes only)" } else { " re-hashed" },
+            match (quick, &case.objects.place) {
+                (false, _) => " re-hashed",
+                (true, crate::store::objects::Place::Folder) => " (sizes only)",
+                (true, _) => " (sizes and the store's checksums)",
+            },
             chain.entries,
             chain.head_seq,
             &chain.head_hash[..16.min(chain.head_hash.len())],

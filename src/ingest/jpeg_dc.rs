@@ -451,7 +451,11 @@ impl<'a> Reader<'a> {
             };
             let samples = p0.iter().zip(p1).zip(p2);
             for (px, ((&a, &b), &c)) in out.chunks_exact_mut(3).zip(samples) {
-                let [r, g, bl] = if rgb { [a, b, c] } else { ycbcr_to_rgb(a, b, c) };
+                let [r, g, bl] = if rgb {
+                    [a, b, c]
+                } else {
+                    ycbcr_to_rgb(a, b, c)
+                };
                 px[0] = r;
                 px[1] = g;
                 px[2] = bl;
