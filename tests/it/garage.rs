@@ -597,17 +597,7 @@ fn triage_killed_mid_ingest_the_rerun_takes_each_file_once_and_cleans_up() {
     let files = tmp.path().join("in");
     let n = 600;
     random_files(&files, n, 256 << 10);
-    let mut ingest = Command::new(env!("CARGO_BIN_EXE_triage"))
-        .env("TRIAGE_S3_ACCESS_KEY_ID", KEY_ID)
-        .env("TRIAGE_S3_SECRET_ACCESS_KEY", SECRET)
-        .arg("--case")
-        .arg(&case)
-        .args(["ingest", "--source", "ngo"])
-        .arg(&files)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("ingest");
+    let mut ingest = spawn_ingest(&case, &files);
     wait_for_uploads(&g, 20);
     // SIGKILL: nothing of triage's own runs after this.
     let _ = ingest.kill();
@@ -651,17 +641,7 @@ fn triage_killed_mid_multipart_upload_the_next_run_aborts_it_from_the_journal() 
     // In 3 parts (over the 32 MiB of one PUT). One file: a second one's upload could be begun
     // and not yet journaled when the first is killed (left to the bucket's lifecycle rule).
     random_files(&files, 1, 48 << 20);
-    let mut ingest = Command::new(env!("CARGO_BIN_EXE_triage"))
-        .env("TRIAGE_S3_ACCESS_KEY_ID", KEY_ID)
-        .env("TRIAGE_S3_SECRET_ACCESS_KEY", SECRET)
-        .arg("--case")
-        .arg(&case)
-        .args(["ingest", "--source", "ngo"])
-        .arg(&files)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("ingest");
+    let mut ingest = spawn_ingest(&case, &files);
     // Killed as soon as an upload is journaled (its id known, its parts on the way).
     let deadline = Instant::now() + Duration::from_secs(120);
     while journal(&case).is_empty() {
@@ -717,6 +697,21 @@ fn triage_killed_mid_multipart_upload_the_next_run_aborts_it_from_the_journal() 
     let out = triage_s3(&case, &["verify"]);
     assert!(out.status.success(), "{}", output_text(&out));
     assert_eq!(g.keys().len(), 1);
+}
+
+/// An ingest of `files` into `case` as a child, to be killed midway.
+fn spawn_ingest(case: &Path, files: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_triage"))
+        .env("TRIAGE_S3_ACCESS_KEY_ID", KEY_ID)
+        .env("TRIAGE_S3_SECRET_ACCESS_KEY", SECRET)
+        .arg("--case")
+        .arg(case)
+        .args(["ingest", "--source", "ngo"])
+        .arg(files)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ingest")
 }
 
 /// Wait until the bucket holds at least `n` objects (an ingest is under way).
