@@ -577,15 +577,7 @@ fn garage_killed_mid_ingest_then_restarted_the_rerun_takes_each_file_once() {
         assert!(!text.contains(SECRET), "{text}");
     }
     g.restart();
-    let out = triage_s3(
-        &case,
-        &["ingest", "--source", "ngo", files.to_str().unwrap()],
-    );
-    assert!(out.status.success(), "{}", output_text(&out));
-    each_once(&case, &files, n);
-    let out = triage_s3(&case, &["verify"]);
-    assert!(out.status.success(), "{}", output_text(&out));
-    assert_eq!(g.keys().len(), n);
+    rerun_takes_each_once(&g, &case, &files, n);
 }
 
 #[test]
@@ -602,15 +594,7 @@ fn triage_killed_mid_ingest_the_rerun_takes_each_file_once_and_cleans_up() {
     // SIGKILL: nothing of triage's own runs after this.
     let _ = ingest.kill();
     let _ = ingest.wait();
-    let out = triage_s3(
-        &case,
-        &["ingest", "--source", "ngo", files.to_str().unwrap()],
-    );
-    assert!(out.status.success(), "{}", output_text(&out));
-    each_once(&case, &files, n);
-    let out = triage_s3(&case, &["verify"]);
-    assert!(out.status.success(), "{}", output_text(&out));
-    assert_eq!(g.keys().len(), n);
+    rerun_takes_each_once(&g, &case, &files, n);
     // The killed run's staged copies are gone.
     let left: Vec<_> = std::fs::read_dir(case.join("tmp"))
         .expect("tmp")
@@ -697,6 +681,20 @@ fn triage_killed_mid_multipart_upload_the_next_run_aborts_it_from_the_journal() 
     let out = triage_s3(&case, &["verify"]);
     assert!(out.status.success(), "{}", output_text(&out));
     assert_eq!(g.keys().len(), 1);
+}
+
+/// After an interrupted ingest: the rerun succeeds, takes each of the `n` files once, `verify`
+/// passes and the bucket holds exactly `n` objects.
+fn rerun_takes_each_once(g: &Garage, case: &Path, files: &Path, n: usize) {
+    let out = triage_s3(
+        case,
+        &["ingest", "--source", "ngo", files.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", output_text(&out));
+    each_once(case, files, n);
+    let out = triage_s3(case, &["verify"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert_eq!(g.keys().len(), n);
 }
 
 /// An ingest of `files` into `case` as a child, to be killed midway.
